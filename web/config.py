@@ -1,0 +1,153 @@
+"""Cobra's configuration: one TOML file, every value overridable from the environment.
+
+Lookup order for the file: ``--config FILE``, then ``COBRA_CONFIG``, then ``./cobra.toml``;
+with none of them the embedded defaults apply (SQLite ``./cobra.db`` and the built-in
+PBX simulator). Environment overrides use ``COBRA_<SECTION>__<KEY>``; list entries take
+their index: ``COBRA_PBX__0__SECRET=...``. Values from the environment are parsed as
+TOML scalars when they parse (``8080``, ``true``, ``2.5``) and kept as strings otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "COBRA_"
+DEFAULT_FILE = "cobra.toml"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///./cobra.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+
+class WebConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # Origins allowed to open websockets besides the server's own (SPEC §11)
+    allowed_origins: list[str] = []
+
+
+class PbxConfig(_Section):
+    name: str = "sim"
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=0, le=65535)
+    username: str = "cobra"
+    secret: str = "cobra"
+    dial_template: str = "Local/{number}@cust-sim"
+    caller_id: str = "551130000000"
+    # Start the built-in simulator on host:port instead of connecting to a real Asterisk
+    simulator: bool = True
+    ping_interval_s: float = Field(5.0, gt=0)
+    action_timeout_s: float = Field(10.0, gt=0)
+
+    @field_validator("dial_template")
+    @classmethod
+    def _has_number(cls, v: str) -> str:
+        if "{number}" not in v:
+            raise ValueError("must contain {number}")
+        return v
+
+
+class DialerConfig(_Section):
+    ring_timeout_s: float = Field(25.0, gt=0)
+    connect_window_s: float = Field(2.0, gt=0)
+
+
+class Config(_Section):
+    database: DatabaseConfig = DatabaseConfig()
+    web: WebConfig = WebConfig()
+    pbx: list[PbxConfig] = [PbxConfig()]
+    dialer: DialerConfig = DialerConfig()
+    source: str | None = Field(default=None, exclude=True)
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name == "COBRA_CONFIG":
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            nxt_is_index = path[i + 1].isdigit()
+            if isinstance(node, list):
+                idx = int(part)
+                while len(node) <= idx:
+                    node.append({})
+                node = node[idx]
+                continue
+            node = node.setdefault(part, [] if nxt_is_index else {})
+        last = path[-1]
+        if isinstance(node, list):
+            idx = int(last)
+            while len(node) <= idx:
+                node.append({})
+            node[idx] = _parse_env_value(raw)
+        else:
+            node[last] = _parse_env_value(raw)
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get("COBRA_CONFIG"):
+        return Path(env["COBRA_CONFIG"])
+    default = Path(DEFAULT_FILE)
+    return default if default.exists() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the configuration, apply environment overrides, validate it."""
+    env = dict(os.environ if environ is None else environ)
+    file = resolve_config_path(path, env)
+    data: dict[str, Any] = {}
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file}: {exc}") from None
+    _apply_env(data, env)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = f" in {file}" if file else ""
+        raise ConfigError(f"config key {_key_of(err['loc'])!r}{where}: {err['msg']}") from None
+    config.source = str(file) if file else None
+    return config
