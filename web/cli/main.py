@@ -14,9 +14,6 @@ def cli() -> None:
 
 
 # Each command group lives in its own module under web/cli/ and is registered here.
-from web.cli import db as _db  # noqa: E402
-
-cli.add_command(_db.db)
 
 
 def main() -> None:
