@@ -38,3 +38,17 @@ class AmiActionFailed(AmiError):
 
 class AmiAuthError(AmiError):
     """Login refused (wrong username or secret)."""
+
+
+class AmiLinkLost(AmiError):
+    """The AMI link dropped while an action was in flight.
+
+    Whether Asterisk ran the action is unknown, and the gateway never re-sends it: the
+    caller reconciles (e.g. looks for ``channel_id`` in ``CoreShowChannels``) and decides.
+    """
+
+    def __init__(self, action: str, action_id: str, channel_id: str | None = None) -> None:
+        super().__init__(f"{action} {action_id}: AMI link lost before the reply; outcome unknown, not re-sent")
+        self.action = action
+        self.action_id = action_id
+        self.channel_id = channel_id
