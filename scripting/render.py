@@ -1,0 +1,352 @@
+"""Sandboxed rendering of script texts, and the documented template context.
+
+A step's ``text`` is a jinja2 template rendered in an ``ImmutableSandboxedEnvironment``
+(a ``SandboxedEnvironment``) with ``StrictUndefined`` and autoescape on. Templates may
+use only ``namespace.field`` from :class:`TemplateContext` (e.g. ``{{ cliente.primeiro_nome }}``),
+``if``/``set`` blocks and a few text filters. Anything else (unknown names, function
+calls, subscripts, attributes of attributes, attributes starting with ``_``, macros,
+includes, loops) is refused when the script is validated AND again at render time;
+the sandbox is a third line of defence. Every context value is a ready-to-read pt-BR
+string (money as ``R$ 1.234,56``, dates as ``dd/mm/aaaa``).
+
+Namespaces ``divida``, ``credor``, ``oferta`` and ``acordo`` reveal the debt: they are
+given to a template only once the identity gate has been passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from scripting.debt import ChargeTerms, CorrectionIndex, DebtBreakdown, update_debt
+from scripting.money import format_brl, format_date_br
+from scripting.offers import Offer, OfferKind, simulate_offers
+from scripting.policy import BucketPolicy
+
+
+@dataclass(frozen=True)
+class Agente:
+    nome: str
+    primeiro_nome: str
+
+
+@dataclass(frozen=True)
+class Empresa:
+    """The collection company calling (not the creditor)."""
+
+    nome: str
+    telefone: str
+
+
+@dataclass(frozen=True)
+class Cliente:
+    nome: str
+    primeiro_nome: str
+    nome_abreviado: str  # first name + last-name initial, for before the identity check
+
+
+@dataclass(frozen=True)
+class Chamada:
+    protocolo: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Divida:
+    descricao: str
+    contrato: str
+    vencimento: str
+    dias_atraso: str
+    original: str
+    correcao: str
+    multa: str
+    juros: str
+    desconto: str
+    total: str
+    discriminacao: str  # the itemised sentence the agent reads aloud
+
+
+@dataclass(frozen=True)
+class Credor:
+    nome: str
+
+
+@dataclass(frozen=True)
+class Oferta:
+    """Descriptions without the kind: read them after "à vista," / "parcelado,"."""
+
+    a_vista: str
+    parcelado: str
+    maximo_parcelas: str
+
+
+@dataclass(frozen=True)
+class Acordo:
+    resumo: str
+    valor_total: str
+    primeiro_vencimento: str
+    primeiro_valor: str
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """Everything a script text may use; debt namespaces may be None before identity."""
+
+    agente: Agente
+    empresa: Empresa
+    cliente: Cliente
+    chamada: Chamada
+    divida: Divida | None = None
+    credor: Credor | None = None
+    oferta: Oferta | None = None
+    acordo: Acordo | None = None
+
+
+#: Namespaces that reveal the debt (SPEC §6): only after the identity gate.
+DEBT_NAMESPACES = frozenset({"divida", "credor", "oferta", "acordo"})
+
+_NAMESPACE_TYPES: dict[str, type] = {
+    "agente": Agente,
+    "empresa": Empresa,
+    "cliente": Cliente,
+    "chamada": Chamada,
+    "divida": Divida,
+    "credor": Credor,
+    "oferta": Oferta,
+    "acordo": Acordo,
+}
+#: namespace -> its field names: the documented template variables.
+CONTEXT_SCHEMA: dict[str, frozenset[str]] = {
+    name: frozenset(f.name for f in fields(kind)) for name, kind in _NAMESPACE_TYPES.items()
+}
+
+ALLOWED_FILTERS = frozenset({"capitalize", "default", "e", "escape", "length", "lower", "replace", "title", "trim", "truncate", "upper"})
+_FORBIDDEN_NODES: dict[type, str] = {
+    nodes.Call: "function and method calls are not allowed",
+    nodes.Getitem: "subscripts ([...]) are not allowed; use namespace.field",
+    nodes.Slice: "slices are not allowed",
+    nodes.For: "loops are not allowed",
+    nodes.Macro: "macros are not allowed",
+    nodes.CallBlock: "call blocks are not allowed",
+    nodes.Include: "include is not allowed",
+    nodes.Import: "import is not allowed",
+    nodes.FromImport: "import is not allowed",
+    nodes.Extends: "extends is not allowed",
+    nodes.Block: "blocks are not allowed",
+    nodes.FilterBlock: "filter blocks are not allowed",
+    nodes.With: "with blocks are not allowed",
+    nodes.NSRef: "namespace assignments are not allowed",
+}
+
+
+class TemplateRefused(ValueError):
+    """A template that is not allowed, or a render that would break the identity gate."""
+
+    def __init__(self, problems: Sequence[TemplateProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"line {p.line}: {p.message}" for p in problems))
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    line: int  # 1-based line inside the template
+    message: str
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    problems: tuple[TemplateProblem, ...]
+    namespaces: frozenset[str]  # context namespaces the template reads
+
+    @property
+    def reveals_debt(self) -> bool:
+        return bool(self.namespaces & DEBT_NAMESPACES)
+
+
+def make_environment() -> ImmutableSandboxedEnvironment:
+    """The one environment for script texts: sandboxed, strict, autoescaped, no globals."""
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False)
+    env.globals.clear()
+    env.filters = {name: env.filters[name] for name in ALLOWED_FILTERS}
+    return env
+
+
+_ENV = make_environment()
+
+
+def check_template(source: str) -> TemplateCheck:
+    """Compiles ``source`` and lists every construct or variable outside the documented context."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        return TemplateCheck((TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}"),), frozenset())
+    problems: list[TemplateProblem] = []
+    used: set[str] = set()
+    locals_: set[str] = set()
+    for assign in tree.find_all(nodes.Assign):
+        targets = [assign.target, *assign.target.find_all(nodes.Name)]
+        for target in (t for t in targets if isinstance(t, nodes.Name)):
+            if target.name in CONTEXT_SCHEMA:
+                problems.append(TemplateProblem(target.lineno, f"'{target.name}' is a context namespace and cannot be assigned"))
+            locals_.add(target.name)
+    for kind, message in _FORBIDDEN_NODES.items():
+        for node in tree.find_all(kind):
+            problems.append(TemplateProblem(node.lineno, message))
+    namespace_children: set[int] = set()
+    for getattr_node in tree.find_all(nodes.Getattr):
+        attr, target = getattr_node.attr, getattr_node.node
+        if attr.startswith("_"):
+            problems.append(TemplateProblem(getattr_node.lineno, f"access to internal attribute '{attr}' is not allowed"))
+            continue
+        if isinstance(target, nodes.Name) and target.name in CONTEXT_SCHEMA and target.name not in locals_:
+            namespace_children.add(id(target))
+            used.add(target.name)
+            if attr not in CONTEXT_SCHEMA[target.name]:
+                known = ", ".join(sorted(CONTEXT_SCHEMA[target.name]))
+                problems.append(TemplateProblem(getattr_node.lineno, f"unknown variable '{target.name}.{attr}' (known: {known})"))
+        elif not (isinstance(target, nodes.Name) and target.name not in locals_):
+            problems.append(
+                TemplateProblem(getattr_node.lineno, f"'.{attr}' is only allowed directly on a namespace, e.g. cliente.nome")
+            )
+    try:
+        undeclared = meta.find_undeclared_variables(tree)
+    except TemplateError:
+        undeclared = set()  # the filter check below names the cause (e.g. an unknown filter)
+    reported: set[str] = set()
+    for name_node in tree.find_all(nodes.Name):
+        name = name_node.name
+        if name_node.ctx != "load" or name in locals_ or name in reported:
+            continue
+        if name in CONTEXT_SCHEMA:
+            if id(name_node) not in namespace_children:
+                problems.append(TemplateProblem(name_node.lineno, f"use a field of '{name}', e.g. {name}.{min(CONTEXT_SCHEMA[name])}"))
+                reported.add(name)
+            continue
+        known = ", ".join(sorted(CONTEXT_SCHEMA))
+        problems.append(TemplateProblem(name_node.lineno, f"unknown variable '{name}' (namespaces: {known})"))
+        reported.add(name)
+    for name in sorted(undeclared - set(CONTEXT_SCHEMA) - reported):
+        problems.append(TemplateProblem(1, f"unknown variable '{name}'"))
+    for filter_node in tree.find_all(nodes.Filter):
+        if filter_node.name not in ALLOWED_FILTERS:
+            allowed = ", ".join(sorted(ALLOWED_FILTERS))
+            problems.append(TemplateProblem(filter_node.lineno, f"filter '{filter_node.name}' is not allowed (allowed: {allowed})"))
+    if not problems:
+        try:
+            _ENV.compile(tree)
+        except TemplateError as exc:
+            problems.append(TemplateProblem(getattr(exc, "lineno", None) or 1, f"template does not compile: {exc}"))
+    problems.sort(key=lambda p: p.line)
+    return TemplateCheck(tuple(problems), frozenset(used))
+
+
+def render_text(source: str, context: TemplateContext, *, identity_confirmed: bool) -> Markup:
+    """Renders a script text; refuses disallowed templates and debt details before identity."""
+    check = check_template(source)
+    if check.problems:
+        raise TemplateRefused(check.problems)
+    if check.reveals_debt and not identity_confirmed:
+        names = ", ".join(sorted(check.namespaces & DEBT_NAMESPACES))
+        raise TemplateRefused([TemplateProblem(1, f"uses {names} before the identity is confirmed")])
+    variables = {}
+    for name in check.namespaces:
+        value = getattr(context, name)
+        if value is None:
+            raise TemplateRefused([TemplateProblem(1, f"the context has no '{name}' for this call")])
+        variables[name] = value
+    try:
+        return Markup(_ENV.from_string(source).render(variables))
+    except (SecurityError, UndefinedError) as exc:
+        raise TemplateRefused([TemplateProblem(1, str(exc))]) from exc
+
+
+# --- building a context from domain objects -------------------------------------------------
+
+
+def first_name(full_name: str) -> str:
+    return full_name.split()[0] if full_name.split() else full_name
+
+
+def abbreviated_name(full_name: str) -> str:
+    """``"Maria da Silva Souza"`` -> ``"Maria S."`` (first name + last-name initial)."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name.strip()
+    return f"{parts[0]} {parts[-1][0].upper()}."
+
+
+def divida_from(breakdown: DebtBreakdown, descricao: str, contrato: str) -> Divida:
+    return Divida(
+        descricao=descricao,
+        contrato=contrato,
+        vencimento=format_date_br(breakdown.due_on),
+        dias_atraso=str(breakdown.days_overdue),
+        original=format_brl(breakdown.principal),
+        correcao=format_brl(breakdown.correction),
+        multa=format_brl(breakdown.fine),
+        juros=format_brl(breakdown.interest),
+        desconto=format_brl(breakdown.discount),
+        total=format_brl(breakdown.total),
+        discriminacao=breakdown.as_sentence(),
+    )
+
+
+def oferta_from(offers: Sequence[Offer]) -> Oferta:
+    cash = next((o for o in offers if o.kind is OfferKind.CASH), None)
+    plans = [o for o in offers if o.kind is OfferKind.INSTALLMENTS]
+    longest = plans[-1] if plans else None
+    return Oferta(
+        a_vista=cash.summary() if cash else "sem proposta à vista",
+        parcelado=longest.summary() if longest else "sem parcelamento disponível",
+        maximo_parcelas=str(len(longest.regular_installments)) if longest else "0",
+    )
+
+
+def acordo_from(offer: Offer) -> Acordo:
+    first = offer.installments[0]
+    return Acordo(
+        resumo=offer.describe(),
+        valor_total=format_brl(offer.total_payable),
+        primeiro_vencimento=format_date_br(first.due_on),
+        primeiro_valor=format_brl(first.amount),
+    )
+
+
+def sample_context() -> TemplateContext:
+    """A fictitious customer for previews (``cobra script render``): the SPEC §7 worked example."""
+    today = date(2025, 5, 9)
+    breakdown = update_debt(
+        Decimal("1000.00"),
+        date(2025, 3, 10),
+        today,
+        ChargeTerms(index=CorrectionIndex.IPCA),
+        correction_factor=Decimal("1.0100"),
+    )
+    policy = BucketPolicy(
+        name="31-60",
+        min_days=31,
+        max_days=60,
+        max_cash_discount_pct=Decimal(10),
+        min_down_payment_pct=Decimal(10),
+        max_installments=5,
+        min_installment=Decimal(50),
+        first_due_max_days=10,
+    )
+    offers = simulate_offers(breakdown, policy, today)
+    return TemplateContext(
+        agente=Agente(nome="Ana Paula Ribeiro", primeiro_nome="Ana"),
+        empresa=Empresa(nome="Cobra Assessoria", telefone="0800 123 4567"),
+        cliente=Cliente(nome="Maria da Silva Souza", primeiro_nome="Maria", nome_abreviado="Maria S."),
+        chamada=Chamada(protocolo="20250509-000123", data=format_date_br(today)),
+        divida=divida_from(breakdown, "a fatura do cartão de crédito", "123456789"),
+        credor=Credor(nome="Banco Exemplo"),
+        oferta=oferta_from(offers),
+        acordo=acordo_from(offers[0]),
+    )
