@@ -14,7 +14,23 @@ def cli() -> None:
 
 
 # Each command group lives in its own module under web/cli/ and is registered here.
+from web.cli import db as _db  # noqa: E402
+
+cli.add_command(_db.db)
+from web.cli import pbx_sim as _pbx_sim  # noqa: E402
+
+cli.add_command(_pbx_sim.pbx_sim)
+from web.cli import pix as _pix  # noqa: E402
+
+cli.add_command(_pix.pix_command)
+from web.cli import script as _script  # noqa: E402
+
+cli.add_command(_script.script_group)
 
 
 def main() -> None:
     cli(prog_name="cobra")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""``cobra pbx-sim``: run the AMI simulator in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+
+from dialer.simulator import ScenarioError, SimulatorServer
+from web.cli.common import CONTEXT_SETTINGS, run_async
+
+
+@click.command("pbx-sim", context_settings=CONTEXT_SETTINGS)
+@click.option("--port", type=click.IntRange(0, 65535), default=5038, show_default=True,
+              help="TCP port to listen on (0 = any free port; the line printed says which).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--username", default="cobra", show_default=True, help="Manager account name.")
+@click.option("--secret", default="cobra", show_default=True, help="Manager account secret.")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Pacing scenario JSON (outcome mix and timings); default: the last-digit convention.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiplies every simulated delay (0.1 = ten times faster).")
+def pbx_sim(port: int, host: str, username: str, secret: str, scenario: str | None, time_scale: float) -> None:
+    """Simulated Asterisk speaking AMI over TCP, for demos and tests."""
+    if time_scale <= 0:
+        raise click.BadParameter("must be greater than 0", param_hint="--time-scale")
+    try:
+        sim = SimulatorServer(host=host, port=port, username=username, secret=secret,
+                              scenario=scenario, time_scale=time_scale)
+    except ScenarioError as exc:
+        raise click.ClickException(str(exc)) from None
+    run_async(_serve(sim, scenario))
+
+
+async def _serve(sim: SimulatorServer, scenario: str | None) -> None:
+    try:
+        await sim.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {sim.host}:{sim._requested_port}: {exc.strerror or exc}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    behaviour = f"scenario {scenario}" if scenario else "last-digit customers"
+    click.echo(f"pbx-sim: AMI on {sim.host}:{sim.port} (account {sim.username}, {behaviour}, "
+               f"time scale {sim.time_scale:g}); Ctrl-C stops", err=False)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+        click.echo("pbx-sim: stopped")
