@@ -1,0 +1,170 @@
+"""Read a portfolio CSV as Brazilian spreadsheets save it, one record at a time.
+
+The encoding (UTF-8, with or without BOM, else Windows-1252/Latin-1) and the
+delimiter (``;`` as Excel pt-BR writes, ``,`` or tab) are detected from the bytes.
+Records stream: memory stays flat whatever the file size. Row numbers are what a
+spreadsheet shows: the header is row 1, and a quoted field spanning lines is
+still one row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from dialer.portfolio.errors import PortfolioFormatError
+
+_CHUNK = 1 << 20
+DELIMITERS = (";", ",", "\t")
+
+COLUMNS = (
+    "id_cliente",
+    "nome",
+    "cpf",
+    "data_nascimento",
+    "telefones",
+    "email",
+    "uf",
+    "contrato",
+    "credor",
+    "produto",
+    "valor_original",
+    "saldo",
+    "vencimento",
+    "tags",
+)
+"""Every column Cobra reads, by its canonical (lower-case) name."""
+
+REQUIRED_COLUMNS = ("id_cliente", "nome", "cpf", "telefones", "contrato", "saldo", "vencimento")
+
+
+def detect_encoding(stream: BinaryIO) -> str:
+    """``utf-8-sig`` (BOM), ``utf-8`` if every byte decodes, else ``cp1252`` or ``latin-1``.
+
+    Reads the whole stream once (in chunks, so memory stays flat) and rewinds it:
+    a file that is UTF-8 for its first megabyte and Latin-1 further on is Latin-1.
+    """
+    start = stream.tell()
+    head = stream.read(3)
+    if head == codecs.BOM_UTF8:
+        stream.seek(start)
+        return "utf-8-sig"
+    stream.seek(start)
+    found = "utf-8"
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            stream.seek(start)
+            continue
+        found = encoding
+        break
+    else:
+        found = "latin-1"  # cp1252 leaves five bytes undefined; latin-1 decodes anything
+    stream.seek(start)
+    return found
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most fields, ignoring quoted text."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data record: spreadsheet row number and values by canonical column name."""
+
+    row_number: int
+    values: Mapping[str, str]
+    extra: tuple[str, ...] = ()
+    """Non-empty values beyond the header's last column (the row is malformed)."""
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What was detected about a file, for the import report."""
+
+    encoding: str
+    delimiter: str
+    columns: tuple[str, ...]
+    """Canonical names, in file order (None-mapped columns are kept as their header text)."""
+    ignored_columns: tuple[str, ...] = field(default=())
+
+
+def _canonical(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower()
+
+
+def _map_header(header: list[str], column_map: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
+    mapping = {_canonical(k): _canonical(v) for k, v in (column_map or {}).items()}
+    unknown_targets = sorted(set(mapping.values()) - set(COLUMNS))
+    if unknown_targets:
+        raise PortfolioFormatError(
+            f"column mapping points to columns Cobra doesn't know: {', '.join(unknown_targets)}"
+            f" (known: {', '.join(COLUMNS)})"
+        )
+    names = [mapping.get(_canonical(h), _canonical(h)) for h in header]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            continue
+        if name in seen:
+            raise PortfolioFormatError(
+                f"column {name!r} appears twice in the header (columns {seen[name]} and {position})"
+            )
+        seen[name] = position
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        raise PortfolioFormatError(
+            f"header lacks required column(s): {', '.join(missing)}; found: {', '.join(h for h in names if h)}"
+        )
+    ignored = [h for h in names if h and h not in COLUMNS]
+    return names, ignored
+
+
+class PortfolioCsv:
+    """A portfolio file opened for streaming: ``layout`` first, then iterate :class:`RawRow`."""
+
+    def __init__(self, stream: BinaryIO, *, column_map: Mapping[str, str] | None = None) -> None:
+        encoding = detect_encoding(stream)
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+        first = self._text.readline()
+        if not first.strip():
+            raise PortfolioFormatError("the file is empty or its first line (the header) is blank")
+        delimiter = detect_delimiter(first)
+        header = next(csv.reader([first], delimiter=delimiter))
+        names, ignored = _map_header(header, column_map)
+        self._names = names
+        self._delimiter = delimiter
+        self.layout = CsvLayout(encoding, delimiter, tuple(names), tuple(ignored))
+
+    def __iter__(self) -> Iterator[RawRow]:
+        reader = csv.reader(self._text, delimiter=self._delimiter)
+        width = len(self._names)
+        row_number = 1
+        for record in reader:
+            row_number += 1
+            if not any(value.strip() for value in record):
+                continue  # blank line: counted, as a spreadsheet shows it, but not a record
+            values = {name: record[i] if i < len(record) else "" for i, name in enumerate(self._names) if name}
+            extra = tuple(v for v in record[width:] if v.strip())
+            yield RawRow(row_number, values, extra)
+
+    def detach(self) -> None:
+        """Give the binary stream back to the caller (so closing it is theirs)."""
+        self._text.detach()
