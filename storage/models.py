@@ -126,6 +126,7 @@ class AgentState(enum.StrEnum):
     """Agent states of SPEC §6."""
 
     OFFLINE = "offline"
+    CONNECTING = "connecting"  # "Disponível" pressed, the agent's phone is being called in
     READY = "ready"
     RESERVED = "reserved"
     ON_CALL = "on_call"
@@ -223,6 +224,25 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     discount_limit_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A logged-in browser (SPEC §11); kept in the database so several processes share it.
+
+    The cookie carries a random token; only its SHA-256 (``token_hash``) is stored, so a
+    copy of this table does not let anyone log in. ``csrf_token`` is the per-session token
+    forms and ``X-CSRF-Token`` headers must echo.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
 
 
 class AgentStateChange(Base):

@@ -45,6 +45,10 @@ class WebConfig(_Section):
     port: int = Field(8080, ge=0, le=65535)
     # Origins allowed to open websockets besides the server's own (SPEC §11)
     allowed_origins: list[str] = []
+    # Mark the session cookie Secure: set when users reach Cobra over https (e.g. behind a proxy)
+    secure_cookies: bool = False
+    # A login lasts this long (a shift); logout or `cobra user disable` ends it sooner
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
 
 
 class PbxConfig(_Section):

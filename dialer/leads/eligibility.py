@@ -51,15 +51,15 @@ __all__ = [
 
 
 class PhoneKind(StrEnum):
-    OWN = "proprio"
-    REFERENCE = "referencia"
+    OWN = "own"
+    REFERENCE = "reference"
     """A third party's number the debtor (or a bureau) gave: never called for RJ debtors/lines."""
 
 
 class PhoneStatus(StrEnum):
     OK = "ok"
-    WRONG = "errado"
-    BLOCKED = "bloqueado"
+    WRONG = "wrong"
+    BLOCKED = "blocked"
 
 
 class CallResult(StrEnum):

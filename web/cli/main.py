@@ -26,6 +26,12 @@ cli.add_command(_pix.pix_command)
 from web.cli import script as _script  # noqa: E402
 
 cli.add_command(_script.script_group)
+from web.cli import user as _user  # noqa: E402
+
+cli.add_command(_user.user_group)
+from web.cli import serve as _serve  # noqa: E402
+
+cli.add_command(_serve.serve)
 
 
 def main() -> None:
