@@ -1,0 +1,67 @@
+"""``cobra serve`` as a real process: it listens, serves the login page, says what it does not run, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.web.conftest import add_users
+
+REPO = Path(__file__).resolve().parents[2]
+# Guards against a hung child; not a speed assertion
+STARTUP_GUARD_S = 60
+
+
+def _config(tmp_path: Path, db_url: str) -> Path:
+    path = tmp_path / "cobra.toml"
+    path.write_text(f'[database]\nurl = "{db_url}"\n\n[web]\nhost = "127.0.0.1"\nport = 0\n', encoding="utf-8")
+    return path
+
+
+def _start(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "web.cli.main", "serve", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def test_serve_runs_the_web_app_and_stops_cleanly(tmp_path: Path, db_url: str) -> None:
+    await add_users(db_url)
+    proc = _start(_config(tmp_path, db_url))
+    try:
+        assert proc.stdout is not None
+        first = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), STARTUP_GUARD_S)
+        assert first.startswith("cobra serve: web on http://127.0.0.1:"), first
+        base = first.split()[4]
+        second = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), STARTUP_GUARD_S)
+        assert "not started in this version: AMI connection, dialer" in second
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{base}/login") as page:
+                assert page.status == 200
+                assert "Entrar" in await page.text()
+            async with http.get(f"{base}/agente", allow_redirects=False) as anon:
+                assert anon.status == 303
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.to_thread(proc.communicate, timeout=STARTUP_GUARD_S)
+    assert proc.returncode == 0, out
+    assert out.strip().endswith("cobra serve: stopped")
+
+
+async def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    proc = _start(_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"))
+    out, _ = await asyncio.to_thread(proc.communicate, timeout=STARTUP_GUARD_S)
+    assert proc.returncode == 1
+    assert "is at revision none (empty)" in out and "run `cobra db upgrade` first" in out
+    assert "stopped" not in out

@@ -1,0 +1,66 @@
+"""The composition root: builds the aiohttp application from a ``Config``.
+
+What it wires today: the database (engine + session factory), authentication (sessions,
+roles, CSRF, login throttling), page templates, static files, the login flow and each
+role's home page. The dialer (AMI, pacing, agent websockets) is not wired here yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from storage.engine import create_engine, session_factory
+from web.auth.access import check_routes
+from web.auth.handlers import add_auth_routes
+from web.auth.landing import add_landing_routes
+from web.auth.middleware import auth_middleware
+from web.auth.settings import Auth, AuthSettings
+from web.config import Config
+from web.keys import AUTH, CONFIG, DB, ENGINE
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+# Form posts and JSON bodies; uploads (portfolios) get their own streamed handlers
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def _dispose_engine(app: web.Application) -> None:
+    await app[ENGINE].dispose()
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # Pages are ours alone: no framing (clickjacking), no content-type guessing, no referrer leaks
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+
+
+def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
+    """The web application for ``config``; ``auth`` replaces the auth state built from it (tests pass a clock)."""
+    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app[CONFIG] = config
+    app[AUTH] = auth if auth is not None else Auth(AuthSettings.from_config(config.web))
+    engine = create_engine(config.database.url, echo=config.database.echo)
+    app[ENGINE] = engine
+    app[DB] = session_factory(engine)
+    app.on_cleanup.append(_dispose_engine)
+    app.on_response_prepare.append(_security_headers)
+
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    app.router.add_static("/static/", STATIC_DIR, name="static")
+    add_auth_routes(app)
+    add_landing_routes(app)
+    # Runs after every module has added its routes: refuses to start if one forgot its access rule
+    app.on_startup.append(check_routes)
+    return app

@@ -1,0 +1,123 @@
+"""User accounts as admins manage them: validation of new accounts, password changes, disabling.
+
+Messages name the option they are about (``--extension``...), as the CLI shows them as is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.ami import sanitize
+from dialer.errors import AmiValueError
+from storage.errors import NotFound
+from storage.models import Role, User
+from storage.repositories.users import add_user, get_user_by_login
+from web.auth.passwords import hash_password
+from web.auth.sessions import end_user_sessions
+
+LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+EXTENSION_PATTERN = re.compile(r"[0-9]{2,10}")
+MAX_NAME_LENGTH = 120
+
+
+class AccountError(ValueError):
+    """An account value is unacceptable; the message names the option and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    login: str
+    role: Role
+    full_name: str
+    extension: str | None = None
+    endpoint: str | None = None
+
+
+def normalise_login(login: str) -> str:
+    """Logins are case-insensitive: stored and compared in lower case."""
+    return login.strip().lower()
+
+
+def check_new_account(
+    login: str,
+    role: Role | str,
+    full_name: str | None = None,
+    extension: str | None = None,
+    endpoint: str | None = None,
+) -> NewAccount:
+    """Validate a new account; AccountError names what is wrong."""
+    login = normalise_login(login)
+    if not LOGIN_PATTERN.fullmatch(login):
+        raise AccountError(
+            f"LOGIN {login!r}: use 2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"--role {role!r}: must be one of {', '.join(r.value for r in Role)}") from None
+    name = (full_name if full_name is not None else login).strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise AccountError(f"--name: must have 1 to {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in name):
+        raise AccountError("--name: must not contain line breaks or control characters")
+    if extension is not None and not EXTENSION_PATTERN.fullmatch(extension):
+        raise AccountError(f"--extension {extension!r}: must be 2 to 10 digits (e.g. 7001)")
+    if endpoint is not None:
+        try:
+            sanitize.channel("--endpoint", endpoint)
+        except AmiValueError as exc:
+            raise AccountError(str(exc)) from None
+    if role is Role.AGENT and (extension is None or endpoint is None):
+        missing = " and ".join(opt for opt, v in (("--extension", extension), ("--endpoint", endpoint)) if v is None)
+        raise AccountError(
+            f"agents need {missing}: the extension is their conference and the endpoint the phone "
+            "Cobra calls (e.g. --extension 7001 --endpoint PJSIP/7001)"
+        )
+    if extension is not None and endpoint is None:
+        raise AccountError("--extension needs --endpoint (the phone that joins that extension's conference)")
+    return NewAccount(login, role, name, extension, endpoint)
+
+
+async def add_account(db: AsyncSession, hasher: PasswordHasher, account: NewAccount, password: str) -> User:
+    """Store ``account`` with an argon2 hash of ``password``; storage's AlreadyExists on a taken login/extension."""
+    return await add_user(
+        db,
+        login=account.login,
+        password_hash=hash_password(hasher, password),
+        role=account.role,
+        full_name=account.full_name,
+        extension=account.extension,
+        endpoint=account.endpoint,
+    )
+
+
+async def list_accounts(db: AsyncSession) -> list[User]:
+    """Every user, by role then login."""
+    return list((await db.scalars(select(User).order_by(User.role, User.login))).all())
+
+
+async def _existing(db: AsyncSession, login: str) -> User:
+    user = await get_user_by_login(db, normalise_login(login))
+    if user is None:
+        raise NotFound(f"no user with login {normalise_login(login)!r}")
+    return user
+
+
+async def change_password(db: AsyncSession, hasher: PasswordHasher, login: str, password: str) -> int:
+    """Set a new password and end the user's sessions; returns how many sessions ended."""
+    user = await _existing(db, login)
+    user.password_hash = hash_password(hasher, password)
+    return await end_user_sessions(db, user.id)
+
+
+async def set_active(db: AsyncSession, login: str, active: bool) -> int:
+    """Enable or disable a user; disabling ends their sessions. Returns how many sessions ended."""
+    user = await _existing(db, login)
+    user.active = active
+    return 0 if active else await end_user_sessions(db, user.id)

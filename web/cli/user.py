@@ -1,0 +1,186 @@
+"""``cobra user``: add, list, change the password of, disable and enable the people who log in."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from argon2 import PasswordHasher
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import migrate
+from storage.engine import create_engine, display_url, session_factory
+from storage.errors import StorageError
+from storage.models import Role
+from web.auth.accounts import (
+    AccountError,
+    NewAccount,
+    add_account,
+    change_password,
+    check_new_account,
+    list_accounts,
+    set_active,
+)
+from web.auth.passwords import PasswordRejected, check_new_password
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
+from web.config import Config
+
+T = TypeVar("T")
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of asking twice on the terminal.",
+)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice on a terminal."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException("--password-stdin: standard input had no password line")
+    elif _stdin_is_terminal():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    else:
+        raise click.ClickException("no terminal to ask the password on: pipe it and pass --password-stdin")
+    try:
+        return check_new_password(password)
+    except PasswordRejected as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+async def _in_database(config: Config, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``action`` in one transaction on the configured database, which must be migrated."""
+    url = config.database.url
+    try:
+        engine = create_engine(url, echo=config.database.echo)
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        try:
+            revision = await migrate.current_revision_engine(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise click.ClickException(f"cannot open the database at {display_url(url)}: {reason}") from None
+        head = migrate.head_revision()
+        if revision != head:
+            raise click.ClickException(
+                f"database at {display_url(url)} is at revision {revision or 'none (empty)'}, not {head}: "
+                "run `cobra db upgrade` first"
+            )
+        async with session_factory(engine)() as db:
+            try:
+                result = await action(db)
+            except StorageError as exc:
+                raise click.ClickException(str(exc)) from None
+            await db.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+@click.group("user", context_settings=CONTEXT_SETTINGS)
+def user_group() -> None:
+    """People who log in: agents, supervisors, QA reviewers and admins."""
+
+
+@user_group.command("add")
+@click.argument("login")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What the user does.")
+@click.option(
+    "--name", "full_name", default=None, help='Full name shown on screens (default: the login), e.g. "Ana Souza".'
+)
+@click.option("--extension", default=None, help="Agent's extension (digits): the conference they sit in, e.g. 7001.")
+@click.option(
+    "--endpoint", default=None, help="Phone Cobra calls for this user: an Asterisk dial string, e.g. PJSIP/7001."
+)
+@password_stdin_option
+@config_option
+def add_command(
+    login: str,
+    role: str,
+    full_name: str | None,
+    extension: str | None,
+    endpoint: str | None,
+    password_stdin: bool,
+    config_path: str | None,
+) -> None:
+    """Add user LOGIN (agents need --extension and --endpoint)."""
+    try:
+        account: NewAccount = check_new_account(login, role, full_name, extension, endpoint)
+    except AccountError as exc:
+        raise click.UsageError(str(exc)) from None
+    config = get_config(config_path)
+    password = read_password(password_stdin)
+    hasher = PasswordHasher()
+    run_async(_in_database(config, lambda db: add_account(db, hasher, account, password)))
+    phone = (
+        f", extension {account.extension} on {account.endpoint}"
+        if account.extension
+        else (f", phone {account.endpoint}" if account.endpoint else "")
+    )
+    click.echo(f"user {account.login} added: {account.full_name} ({account.role.value}{phone})")
+
+
+@user_group.command("list")
+@config_option
+def list_command(config_path: str | None) -> None:
+    """List every user: login, role, name, extension, endpoint, and whether they may log in."""
+    users = run_async(_in_database(get_config(config_path), list_accounts))
+    if not users:
+        click.echo("no users yet: add one with `cobra user add LOGIN --role admin`")
+        return
+    rows = [("LOGIN", "ROLE", "NAME", "EXTENSION", "ENDPOINT", "STATUS")] + [
+        (
+            u.login,
+            Role(u.role).value,
+            u.full_name,
+            u.extension or "-",
+            u.endpoint or "-",
+            "active" if u.active else "disabled",
+        )
+        for u in users
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@user_group.command("passwd")
+@click.argument("login")
+@password_stdin_option
+@config_option
+def passwd_command(login: str, password_stdin: bool, config_path: str | None) -> None:
+    """Set a new password for LOGIN; their open sessions end."""
+    config = get_config(config_path)
+    password = read_password(password_stdin)
+    hasher = PasswordHasher()
+    ended = run_async(_in_database(config, lambda db: change_password(db, hasher, login, password)))
+    click.echo(f"password of {login.strip().lower()} changed; {ended} open session(s) ended")
+
+
+@user_group.command("disable")
+@click.argument("login")
+@config_option
+def disable_command(login: str, config_path: str | None) -> None:
+    """Stop LOGIN from logging in; their open sessions end (history is kept)."""
+    ended = run_async(_in_database(get_config(config_path), lambda db: set_active(db, login, False)))
+    click.echo(f"user {login.strip().lower()} disabled; {ended} open session(s) ended")
+
+
+@user_group.command("enable")
+@click.argument("login")
+@config_option
+def enable_command(login: str, config_path: str | None) -> None:
+    """Let a disabled LOGIN log in again."""
+    run_async(_in_database(get_config(config_path), lambda db: set_active(db, login, True)))
+    click.echo(f"user {login.strip().lower()} enabled")

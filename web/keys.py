@@ -1,0 +1,19 @@
+"""Typed keys for application and request state (aiohttp wants ``AppKey``/``RequestKey``, SPEC §13)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from web.auth.sessions import CurrentLogin
+from web.auth.settings import Auth
+from web.config import Config
+
+CONFIG: web.AppKey[Config] = web.AppKey("cobra.config", Config)
+ENGINE: web.AppKey[AsyncEngine] = web.AppKey("cobra.engine", AsyncEngine)
+# Sessions for request handlers: ``async with request.app[DB]() as db: ...``
+DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
+AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
+
+# Set by the auth middleware on every routed request: None when nobody is logged in
+CURRENT_LOGIN: web.RequestKey[CurrentLogin | None] = web.RequestKey("cobra.current_login")
