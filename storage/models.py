@@ -186,6 +186,20 @@ class CallResult(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class HoldKind(enum.StrEnum):
+    """Why collection of a customer is suspended (SPEC §4 holds)."""
+
+    DECEASED = "deceased"
+    DISPUTE = "dispute"  # dispute under review
+    LAWYER = "lawyer"  # represented by a lawyer: talk to the lawyer, not the debtor
+    INSOLVENCY = "insolvency"  # bankruptcy or judicial recovery
+
+
+class DncKind(enum.StrEnum):
+    PHONE = "phone"
+    CPF = "cpf"
+
+
 class OutcomeCode(enum.StrEnum):
     """The default outcome catalogue of SPEC §7."""
 
@@ -283,6 +297,11 @@ class Customer(Base):
     dispute_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_until: Mapped[datetime | None] = mapped_column()
     hold_reason: Mapped[str | None] = mapped_column(String(200))
+    # Kept by the importer so segments and the hopper filter without summing debts per pick
+    oldest_due_date: Mapped[date | None] = mapped_column(Date)
+    balance_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    call_window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """When the customer said they may be called (``WeeklyWindow.parse`` mapping), or None."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -394,6 +413,8 @@ class Lead(Base):
         UniqueConstraint("campaign_id", "customer_id"),
         Index("ix_leads_campaign_state_next", "campaign_id", "state", "next_attempt_at"),
         Index("ix_leads_pick", "campaign_id", "state", "priority", "next_attempt_at"),
+        # The hopper's index: one seek per priority level; done/stopped leads have no next_attempt_at
+        Index("ix_leads_hopper", "campaign_id", "priority", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -490,6 +511,7 @@ class Callback(Base):
     __tablename__ = "callbacks"
     __table_args__ = (
         Index("ix_callbacks_campaign_due", "campaign_id", "done_at", "due_at"),
+        Index("ix_callbacks_customer_done", "customer_id", "done_at"),
         Index("ix_callbacks_owner_due", "owner_agent_id", "done_at", "due_at"),
     )
 
@@ -502,6 +524,59 @@ class Callback(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     done_at: Mapped[datetime | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Segment(Base):
+    """One filter of a campaign's ordered, weighted priority list (SPEC §4 "Priority").
+
+    A lead belongs to the first segment (by ``position``) whose ``filters`` match; its rank
+    is the segment's ``weight`` plus the lead's ``boost`` (higher first). ``filters`` is the
+    validated mapping of ``dialer.leads.segments.SegmentFilter``.
+    """
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    weight: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomerHold(Base):
+    """A suspension of collection set by a supervisor or an outcome; active while ``released_at`` is None
+    and ``until`` (if any) is in the future."""
+
+    __tablename__ = "customer_holds"
+    __table_args__ = (Index("ix_customer_holds_customer_released", "customer_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[HoldKind] = mapped_column(_str_enum(HoldKind, "kind"))
+    reason: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime | None] = mapped_column()
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column()
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DncEntry(Base):
+    """A do-not-call entry by phone (E.164) or CPF (11 digits): permanent, or until (and including) a date."""
+
+    __tablename__ = "dnc_entries"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DncKind] = mapped_column(_str_enum(DncKind, "kind"))
+    value: Mapped[str] = mapped_column(String(16))
+    until: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(60), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

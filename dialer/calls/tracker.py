@@ -125,10 +125,18 @@ _Out = list[DomainEvent]
 class CallTracker:
     """Pure state machine: typed AMI events in, domain events out (see the module doc)."""
 
-    def __init__(self, connect_window_s: float = 2.0) -> None:
+    def __init__(self, connect_window_s: float = 2.0, window_tolerance_s: float | None = None) -> None:
         if not connect_window_s > 0:
             raise ValueError(f"connect_window_s must be > 0, got {connect_window_s!r}")
+        if window_tolerance_s is None:
+            window_tolerance_s = min(0.25, connect_window_s / 10)
+        if not 0 <= window_tolerance_s < connect_window_s:
+            raise ValueError(f"window_tolerance_s must be in [0, connect_window_s), got {window_tolerance_s!r}")
         self.connect_window_s = connect_window_s
+        # Asterisk starts the dialplan's Wait() when it answers, a little before we read the
+        # answer event, so the dialplan's own drop arrives slightly "early" by our clock; a
+        # hang-up this close to the window's end is counted as an abandon (the stricter side).
+        self.window_tolerance_s = window_tolerance_s
         self._attempts: dict[str, _Attempt] = {}
         self._legs: dict[str, _AgentLeg] = {}  # by action id
         self._by_action: dict[str, _Owner] = {}
@@ -477,7 +485,7 @@ class CallTracker:
             judge_abandon
             and not connected
             and attempt.amd_status != AMD_MACHINE
-            and at - window_from >= self.connect_window_s
+            and at - window_from >= self.connect_window_s - self.window_tolerance_s
         )
         if abandoned:
             out.append(CallAbandoned(attempt.attempt_id, at, at - answered_at))
