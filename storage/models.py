@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -393,6 +394,8 @@ class Campaign(Base):
     ring_timeout_s: Mapped[float] = mapped_column(Double, default=25.0)
     max_dial_level: Mapped[float] = mapped_column(Double, default=3.0)
     abandon_cap: Mapped[float] = mapped_column(Double, default=0.03)
+    # Answering-machine detection: customers are originated into ``cobra-amd`` first (SPEC §5)
+    amd_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     window_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -594,3 +597,200 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# ---------------------------------------------------------------- negotiation (SPEC §7, §9)
+
+
+class AgreementKind(enum.StrEnum):
+    """Same values as ``scripting.offers.OfferKind`` (storage imports nothing of ours)."""
+
+    CASH = "a_vista"
+    INSTALLMENTS = "parcelado"
+
+
+class AgreementStatus(enum.StrEnum):
+    ACTIVE = "active"  # installments still open
+    PAID = "paid"  # every installment paid
+    CANCELLED = "cancelled"
+
+
+class InstallmentStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+class PromiseStatus(enum.StrEnum):
+    PENDING = "pending"  # the date has not passed and it is not paid yet
+    KEPT = "kept"  # paid (in full) by its date
+    BROKEN = "broken"  # its date passed without full payment
+
+
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+
+
+class Agreement(Base):
+    """An ``ACORDO``: the offer the customer accepted, with the calculation that priced it.
+
+    ``calculation`` is the JSON record of the quote (every contract's itemised breakdown,
+    the policy bucket, the authority limits and the accepted offer) so the amounts can be
+    reproduced later; ``approval_id`` is the supervisor's approval when the discount was
+    above the agent's limit. One agreement per call attempt.
+    """
+
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    attempt_id: Mapped[str | None] = mapped_column(ForeignKey("call_attempts.id"), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+    kind: Mapped[AgreementKind] = mapped_column(_str_enum(AgreementKind, "kind"))
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    discount_amount: Mapped[Decimal] = mapped_column()
+    debt_total: Mapped[Decimal] = mapped_column()
+    total: Mapped[Decimal] = mapped_column()
+    calculation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[AgreementStatus] = mapped_column(
+        _str_enum(AgreementStatus, "status"), default=AgreementStatus.ACTIVE
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    installments: Mapped[list[AgreementInstallment]] = relationship(
+        back_populates="agreement",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AgreementInstallment.number",
+    )
+    debts: Mapped[list[AgreementDebt]] = relationship(
+        back_populates="agreement", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AgreementDebt(Base):
+    """Which contracts an agreement settles, with each one's updated amount when it was made."""
+
+    __tablename__ = "agreement_debts"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True)
+    debt_id: Mapped[int] = mapped_column(ForeignKey("debts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    updated_amount: Mapped[Decimal] = mapped_column()
+
+    agreement: Mapped[Agreement] = relationship(back_populates="debts", lazy="raise")
+
+
+class AgreementInstallment(Base):
+    """One payment of an agreement; number 0 is the down payment ("entrada")."""
+
+    __tablename__ = "agreement_installments"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number"),
+        Index("ix_agreement_installments_status_due", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column()
+    paid_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    status: Mapped[InstallmentStatus] = mapped_column(
+        _str_enum(InstallmentStatus, "status"), default=InstallmentStatus.OPEN
+    )
+    paid_on: Mapped[date | None] = mapped_column(Date)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="installments", lazy="raise")
+
+
+class Promise(Base):
+    """A ``PROMESSA``: the customer promised ``amount`` by ``due_date``; the payments import settles it."""
+
+    __tablename__ = "promises"
+    __table_args__ = (
+        Index("ix_promises_customer_created", "customer_id", "created_at"),
+        Index("ix_promises_status_due", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    attempt_id: Mapped[str | None] = mapped_column(ForeignKey("call_attempts.id"), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[Decimal] = mapped_column()
+    due_date: Mapped[date] = mapped_column(Date)
+    paid_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    status: Mapped[PromiseStatus] = mapped_column(_str_enum(PromiseStatus, "status"), default=PromiseStatus.PENDING)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalRequest(Base):
+    """An agent's request for a discount above their limit (alçada), decided live by a supervisor.
+
+    The limits in force when it was asked are kept with it, and ``offer`` is the priced
+    proposal the supervisor saw.
+    """
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str | None] = mapped_column(ForeignKey("call_attempts.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    agent_limit_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    supervisor_limit_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    offer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[ApprovalStatus] = mapped_column(
+        _str_enum(ApprovalStatus, "status"), default=ApprovalStatus.PENDING
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScriptRunRecord(Base):
+    """The script run of one call (SPEC §7): script id and version, steps with times and captures."""
+
+    __tablename__ = "script_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("call_attempts.id"), unique=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    script_id: Mapped[str] = mapped_column(String(80))
+    script_version: Mapped[int] = mapped_column(Integer)
+    identity_confirmed_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    finished_at: Mapped[datetime | None] = mapped_column()
+    steps: Mapped[list[Any]] = mapped_column(JSON)
+    captures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Payment(Base):
+    """A payment from the creditor's payment file; ``source_key`` makes re-imports idempotent."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_customer_paid", "customer_id", "paid_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    debt_id: Mapped[int | None] = mapped_column(ForeignKey("debts.id", ondelete="SET NULL"))
+    amount: Mapped[Decimal] = mapped_column()
+    paid_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    applied: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """What the payment settled: ``{"installments": [ids], "promises": [ids]}``."""
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

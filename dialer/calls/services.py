@@ -262,12 +262,33 @@ def build_screen_pop(
         debts=debts,
         total_balance=sum((d.balance for d in debts), Decimal("0.00")),
         attempts=tuple(PopAttempt(a.at, a.result, a.agent_name, a.outcome_code, a.notes) for a in data.attempts),
-        promises=tuple(
-            PopPromise(p.created_at, p.amount, p.due, None)  # kept/broken needs the payments import (SPEC §9)
-            for p in data.promises
-        ),
+        promises=tuple(PopPromise(p.created_at, p.amount, p.due, p.kept) for p in data.promises),
         attempts_today=data.attempts_today,
         attempts_7d=data.attempts_7d,
         created_at=at,
+        extras=negotiation_extras(data),
     )
+
+
+def negotiation_extras(data: PopData) -> dict[str, object]:
+    """Agreements (with installments) and payments for ``ScreenPop.extras``, JSON-ready (money as strings)."""
+    return {
+        "agreements": [
+            {
+                "created_at": a.created_at.isoformat(),
+                "kind": a.kind,
+                "total": str(a.total),
+                "discount": str(a.discount_amount),
+                "status": a.status,
+                "contracts": list(a.contracts),
+                "installments": [
+                    {"number": i.number, "due_date": i.due_date.isoformat(), "amount": str(i.amount), "paid": i.paid,
+                     "paid_on": None if i.paid_on is None else i.paid_on.isoformat()}
+                    for i in a.installments
+                ],
+            }
+            for a in data.agreements
+        ],
+        "payments": [{"paid_on": p.paid_on.isoformat(), "amount": str(p.amount)} for p in data.payments],
+    }
 

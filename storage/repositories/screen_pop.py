@@ -3,7 +3,8 @@
 Customer (primary key), phones, debts and tags (``selectinload``: one query each, never a
 query per debt), the last attempts with their outcome and agent (one join on
 ``ix_call_attempts_customer_created``), the promises, and the attempt counts for today and
-the last 7 days (one aggregate). Returned as this module's own frozen dataclasses; the
+the last 7 days (one aggregate), and the negotiation history (agreements with their
+installments, promises kept or broken, payments: ``storage.repositories.negotiation``). Returned as this module's own frozen dataclasses; the
 dialer turns them into its ``ScreenPop``.
 """
 
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.errors import NotFound
-from storage.models import CallAttempt, Customer, DebtStatus, Outcome, OutcomeCode, User
+from storage.models import CallAttempt, Customer, DebtStatus, Outcome, OutcomeCode, Promise, PromiseStatus, User
+from storage.repositories.negotiation import AgreementRow, PaymentRow, negotiation_history
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class PromiseRow:
     created_at: datetime
     amount: Decimal | None
     due: date | None
+    kept: bool | None = None  # None while open (the payments import settles it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class PopData:
     promises: tuple[PromiseRow, ...]
     attempts_today: int
     attempts_7d: int
+    agreements: tuple[AgreementRow, ...] = ()
+    payments: tuple[PaymentRow, ...] = ()
 
 
 async def load_pop_data(
@@ -93,13 +98,18 @@ async def load_pop_data(
         for at, result, agent, code, notes in history
     )
     promise_rows = await session.execute(
-        select(Outcome.created_at, Outcome.promise_amount, Outcome.promise_date)
+        select(Outcome.created_at, Outcome.promise_amount, Outcome.promise_date, Promise.status)
         .join(CallAttempt, CallAttempt.id == Outcome.attempt_id)
+        .outerjoin(Promise, Promise.attempt_id == Outcome.attempt_id)
         .where(CallAttempt.customer_id == customer_id, Outcome.code == OutcomeCode.PROMESSA)
         .order_by(Outcome.created_at.desc())
         .limit(last_attempts)
     )
-    promises = tuple(PromiseRow(c, a, d) for c, a, d in promise_rows)
+    kept_of = {PromiseStatus.KEPT: True, PromiseStatus.BROKEN: False}
+    promises = tuple(
+        PromiseRow(c, a, d, None if st is None else kept_of.get(PromiseStatus(st))) for c, a, d, st in promise_rows
+    )
+    negotiation = await negotiation_history(session, customer_id, limit=last_attempts)
     week_ago = now - timedelta(days=7)
     counts = (
         await session.execute(
@@ -120,4 +130,6 @@ async def load_pop_data(
         promises=promises,
         attempts_today=int(counts[1]),
         attempts_7d=int(counts[0]),
+        agreements=negotiation.agreements,
+        payments=negotiation.payments,
     )

@@ -26,16 +26,6 @@ def _me(request: web.Request) -> CurrentLogin:
     return login
 
 
-@requires(Role.AGENT)
-async def agent_home(request: web.Request) -> web.Response:
-    return render_page(request, "home_agent.html", {"me": _me(request)})
-
-
-@requires(Role.SUPERVISOR)
-async def supervisor_home(request: web.Request) -> web.Response:
-    return render_page(request, "home_supervisor.html", {"me": _me(request)})
-
-
 @requires(Role.QA)
 async def qa_home(request: web.Request) -> web.Response:
     return render_page(request, "home_qa.html", {"me": _me(request)})
@@ -87,8 +77,8 @@ async def api_users(request: web.Request) -> web.Response:
 
 
 def add_landing_routes(app: web.Application) -> None:
-    app.router.add_get("/agente", agent_home, name="agent_home")
-    app.router.add_get("/supervisor", supervisor_home, name="supervisor_home")
+    # /agente (the agent desktop) is mounted by web.agent.http.setup_agent
+    # /supervisor (the supervisor console) is mounted by web.supervisor_console.http.setup_supervisor_console
     app.router.add_get("/monitoria", qa_home, name="qa_home")
     app.router.add_get("/admin", admin_home, name="admin_home")
     app.router.add_get("/api/v1/me", api_me, name="api_me")

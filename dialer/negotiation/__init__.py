@@ -1,0 +1,1 @@
+"""Negotiation services: offers from storage and policy, live discount approval, agreements, payments."""
