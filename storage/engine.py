@@ -3,7 +3,7 @@
 SQLite is set up on every new connection: foreign keys on (SQLite leaves them off),
 WAL so readers don't block the writer, a busy timeout so concurrent writers wait instead
 of failing at once. pysqlite's own transaction handling is switched off and SQLAlchemy
-emits ``BEGIN`` itself, so transactions, SAVEPOINTs and transactional DDL behave as on
+emits ``BEGIN IMMEDIATE`` itself, so transactions, SAVEPOINTs and transactional DDL behave as on
 PostgreSQL.
 """
 
@@ -75,7 +75,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, *, memory: bool) -> 
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    # writes fails at once with "database is locked" when another writer got in between
+    # (SQLite can't wait there without risking a deadlock); an immediate one waits out
+    # busy_timeout instead. WAL readers are not blocked by it.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str | URL, echo: bool = False) -> AsyncEngine:
