@@ -1,0 +1,490 @@
+"""The hopper's SQL: pre-filter and claim the next lead atomically, then load its facts.
+
+A pick walks the campaign's priority levels in order (``ix_leads_hopper`` =
+campaign, priority, next_attempt_at): :func:`next_priority_level` is one index seek, and
+:func:`claim_in_level` is ONE statement, ``UPDATE leads ... WHERE id = (SELECT ... LIMIT 1)``,
+that takes the oldest due lead of the level that passes the pre-filters. On SQLite the
+writer lock makes that statement atomic; on PostgreSQL the sub-select takes
+``FOR UPDATE SKIP LOCKED`` so concurrent pickers never take the same lead and never wait.
+
+Pre-filters (the cheap, indexed part of SPEC §4; the pure ``check_eligibility`` decides
+the rest on the facts :func:`load_facts` returns): lead new/dialable and due; customer
+not deceased, not disputing, not on hold; no CPF do-not-call entry in force; at least one
+phone ``ok`` and not on the do-not-call list. Leads with no ``next_attempt_at`` are not
+scheduled and never picked; done and stopped leads should have none (see ``finish_lead``).
+
+DNC expiry dates are calendar dates at the called person's local time, which is at most
+five hours behind UTC: the pre-filter keeps an entry in force until the UTC date is past
+``until`` + 1 day, so it may hold a lead back a few hours longer, never let one through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    CallAttempt,
+    Callback,
+    Campaign,
+    Customer,
+    CustomerHold,
+    Debt,
+    DebtStatus,
+    DncEntry,
+    DncKind,
+    Lead,
+    LeadState,
+    Outcome,
+    Phone,
+    PhoneStatus,
+    UtcDateTime,
+)
+
+PICKABLE = (LeadState.NEW, LeadState.DIALABLE)
+ATTEMPT_WINDOW = timedelta(days=7)
+"""Attempts counted for the caps (rolling 7 days, all campaigns)."""
+TALK_LOOKBACK = timedelta(days=90)
+"""How far back the last conversation (promise, callback request, refusal) is looked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    lead_id: int
+    customer_id: int
+    priority: int
+    boost: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    id: int
+    external_id: str
+    name: str
+    cpf: str
+    uf: str | None
+    deceased: bool
+    dispute_pending: bool
+    hold_until: datetime | None
+    call_window: dict[str, Any] | None
+    hold_kinds: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRow:
+    id: int
+    e164: str
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    at: datetime
+    phone_e164: str
+    result: str | None
+    """The agent's outcome code when there is one, else the system result."""
+    promise_date: date | None
+    callback_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DncRow:
+    kind: str
+    value: str
+    until: date | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactRows:
+    """Everything stored that the eligibility rules look at for one customer.
+
+    ``open_due_dates`` holds the oldest and the newest due date of the open debts (all the
+    rules need: aging, and "every debt prescribed"); empty when nothing is open.
+    ``open_callback`` is the customer's earliest open callback in the campaign (due, owner).
+    """
+
+    customer: CustomerRow
+    phones: tuple[PhoneRow, ...]
+    open_due_dates: tuple[date, ...]
+    attempts: tuple[AttemptRow, ...]
+    dnc: tuple[DncRow, ...]
+    open_callback: tuple[datetime, int | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRow:
+    id: int
+    customer_id: int
+    phone_id: int | None
+    owner_agent_id: int | None
+    due_at: datetime
+
+
+def _dnc_floor(now: datetime) -> date:
+    return now.date() - timedelta(days=1)
+
+
+# The hot statements are built once, on Core tables with bound parameters: building them per
+# pick (ORM aliases, adaptation) cost more than running them.
+_LEADS = Lead.__table__
+_CUSTOMERS = Customer.__table__
+_HOLDS = CustomerHold.__table__
+_DNC = DncEntry.__table__
+_PHONES = Phone.__table__
+_CALLBACKS = Callback.__table__
+_NOW = bindparam("now", type_=UtcDateTime())
+_FLOOR = bindparam("dnc_floor", type_=Date())
+
+
+def _prefilters(lead: Any) -> list[Any]:
+    cust, hold, phone = _CUSTOMERS.alias("pf_c"), _HOLDS.alias("pf_h"), _PHONES.alias("pf_p")
+    dnc_cpf, dnc_phone = _DNC.alias("pf_dc"), _DNC.alias("pf_dp")
+    customer_ok = exists().where(
+        cust.c.id == lead.c.customer_id,
+        cust.c.deceased.is_(False),
+        cust.c.dispute_pending.is_(False),
+        or_(cust.c.hold_until.is_(None), cust.c.hold_until <= _NOW),
+        ~exists().where(
+            dnc_cpf.c.kind == DncKind.CPF.value,
+            dnc_cpf.c.value == cust.c.cpf,
+            or_(dnc_cpf.c.until.is_(None), dnc_cpf.c.until >= _FLOOR),
+        ),
+    )
+    no_hold = ~exists().where(
+        hold.c.customer_id == lead.c.customer_id,
+        hold.c.released_at.is_(None),
+        or_(hold.c.until.is_(None), hold.c.until > _NOW),
+    )
+    phone_ok = exists().where(
+        phone.c.customer_id == lead.c.customer_id,
+        phone.c.status == PhoneStatus.OK.value,
+        ~exists().where(
+            dnc_phone.c.kind == DncKind.PHONE.value,
+            dnc_phone.c.value == phone.c.e164,
+            or_(dnc_phone.c.until.is_(None), dnc_phone.c.until >= _FLOOR),
+        ),
+    )
+    return [customer_ok, no_hold, phone_ok]
+
+
+def _level_statement(after: bool) -> Any:
+    level = select(func.min(_LEADS.c.priority)).where(_LEADS.c.campaign_id == bindparam("campaign_id"))
+    if after:
+        level = level.where(_LEADS.c.priority > bindparam("after"))
+    return level
+
+
+_FIRST_LEVEL = _level_statement(False)
+_NEXT_LEVEL = _level_statement(True)
+_CAMPAIGN_AND_LEVEL = select(
+    _FIRST_LEVEL.scalar_subquery(), Campaign.__table__.c.window_override, Campaign.__table__.c.policy
+).where(Campaign.__table__.c.id == bindparam("campaign_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRules:
+    window_override: dict[str, Any] | None
+    policy: dict[str, Any] | None
+    first_level: int | None
+
+
+async def campaign_rules(session: AsyncSession, campaign_id: int) -> CampaignRules | None:
+    """The campaign's window and policy, and its first priority level, in one round trip (None: no campaign)."""
+    conn = await session.connection()
+    row = (await conn.execute(_CAMPAIGN_AND_LEVEL, {"campaign_id": campaign_id})).first()
+    return None if row is None else CampaignRules(row[1], row[2], row[0])
+
+
+def _claim_statement() -> Any:
+    lead = _LEADS.alias("cand")
+    pick = (
+        select(lead.c.id)
+        .where(
+            lead.c.campaign_id == bindparam("b_campaign"),
+            lead.c.priority == bindparam("b_priority"),
+            lead.c.next_attempt_at <= _NOW,
+            lead.c.state.in_([s.value for s in PICKABLE]),
+            *_prefilters(lead),
+        )
+        .order_by(lead.c.next_attempt_at, lead.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(_LEADS)
+        .where(_LEADS.c.id == pick, _LEADS.c.state.in_([s.value for s in PICKABLE]))
+        .values(
+            state=LeadState.IN_PROGRESS.value,
+            claimed_by=bindparam("b_claimer"),
+            claim_expires_at=bindparam("lease_end", type_=UtcDateTime()),
+            # claimed leads leave the due range of the index (or every pick would step over them),
+            # and a lead whose process died is due again when its lease ends
+            next_attempt_at=bindparam("lease_end", type_=UtcDateTime()),
+            updated_at=_NOW,
+        )
+        .returning(_LEADS.c.id, _LEADS.c.customer_id, _LEADS.c.priority, _LEADS.c.boost, _LEADS.c.attempts)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
+async def next_priority_level(session: AsyncSession, campaign_id: int, after: int | None) -> int | None:
+    """The smallest lead priority of the campaign above ``after`` (one index seek), None past the last."""
+    conn = await session.connection()
+    if after is None:
+        return (await conn.execute(_FIRST_LEVEL, {"campaign_id": campaign_id})).scalar()
+    return (await conn.execute(_NEXT_LEVEL, {"campaign_id": campaign_id, "after": after})).scalar()
+
+
+def _lease_values(claimer: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    return {
+        "state": LeadState.IN_PROGRESS,
+        "claimed_by": claimer,
+        "claim_expires_at": now + lease,
+        "next_attempt_at": now + lease,
+        "updated_at": now,
+    }
+
+
+async def claim_in_level(
+    session: AsyncSession, campaign_id: int, priority: int, *, now: datetime, claimer: str, lease: timedelta
+) -> ClaimRow | None:
+    """Take the oldest due, pre-filtered lead of one priority level, or None if the level has none."""
+    conn = await session.connection()
+    row = (
+        await conn.execute(
+            _CLAIM,
+            {
+                "b_campaign": campaign_id,
+                "b_priority": priority,
+                "now": now,
+                "dnc_floor": _dnc_floor(now),
+                "b_claimer": claimer,
+                "lease_end": now + lease,
+            },
+        )
+    ).first()
+    return None if row is None else ClaimRow(*row)
+
+
+async def claim_lead(
+    session: AsyncSession, campaign_id: int, customer_id: int, *, now: datetime, claimer: str, lease: timedelta
+) -> ClaimRow | None:
+    """Take the customer's lead in the campaign if it is new or dialable (for a callback)."""
+    row = (
+        await session.execute(
+            update(Lead)
+            .where(Lead.campaign_id == campaign_id, Lead.customer_id == customer_id, Lead.state.in_(PICKABLE))
+            .values(**_lease_values(claimer, now, lease))
+            .returning(Lead.id, Lead.customer_id, Lead.priority, Lead.boost, Lead.attempts)
+        )
+    ).first()
+    return None if row is None else ClaimRow(*row)
+
+
+def _take_callback_statement() -> Any:
+    cb = _CALLBACKS.alias("due_cb")
+    owner_ok = or_(cb.c.owner_agent_id.is_(None), cb.c.owner_agent_id == bindparam("agent"))
+    pick = (
+        select(cb.c.id)
+        .where(cb.c.campaign_id == bindparam("b_campaign"), cb.c.done_at.is_(None), cb.c.due_at <= _NOW, owner_ok)
+        .order_by(cb.c.due_at, cb.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(_CALLBACKS)
+        .where(_CALLBACKS.c.id == pick, _CALLBACKS.c.done_at.is_(None))
+        .values(done_at=_NOW)
+        .returning(
+            _CALLBACKS.c.id, _CALLBACKS.c.customer_id, _CALLBACKS.c.phone_id, _CALLBACKS.c.owner_agent_id,
+            _CALLBACKS.c.due_at,
+        )
+    )
+
+
+_TAKE_CALLBACK = _take_callback_statement()
+
+
+async def take_due_callback(
+    session: AsyncSession, campaign_id: int, *, now: datetime, agent_id: int | None
+) -> CallbackRow | None:
+    """Mark the oldest due callback done and return it: unowned ones, and those owned by ``agent_id``.
+
+    One statement, and the first of a pick's transaction: on SQLite it takes the writer lock
+    before anything is read (a read first would make a concurrent picker fail with "database
+    is locked" instead of waiting); on PostgreSQL the sub-select skips rows others hold.
+    """
+    conn = await session.connection()
+    row = (
+        await conn.execute(_TAKE_CALLBACK, {"b_campaign": campaign_id, "now": now, "agent": agent_id})
+    ).first()
+    return None if row is None else CallbackRow(*row)
+
+
+async def reopen_callback(session: AsyncSession, callback_id: int, *, due_at: datetime) -> None:
+    """A taken callback that can't be made now (window closed, cap reached) is open again, due at ``due_at``."""
+    await session.execute(update(Callback).where(Callback.id == callback_id).values(done_at=None, due_at=due_at))
+
+
+def _facts_statement() -> Any:
+    c, p, d = _CUSTOMERS.alias("f_c"), _PHONES.alias("f_p"), Debt.__table__.alias("f_d")
+    dc, dp, cb = _DNC.alias("f_dc"), _DNC.alias("f_dp"), _CALLBACKS.alias("f_cb")
+    open_debt = and_(d.c.customer_id == c.c.id, d.c.status == DebtStatus.OPEN.value)
+    cpf_entry = and_(dc.c.kind == DncKind.CPF.value, dc.c.value == c.c.cpf)
+    phone_entry = and_(dp.c.kind == DncKind.PHONE.value, dp.c.value == p.c.e164)
+    callback = and_(cb.c.customer_id == c.c.id, cb.c.campaign_id == bindparam("campaign"), cb.c.done_at.is_(None))
+    return (
+        select(
+            c.c.id, c.c.external_id, c.c.name, c.c.cpf, c.c.uf, c.c.deceased, c.c.dispute_pending, c.c.hold_until,
+            c.c.call_window,
+            select(func.min(d.c.due_date)).where(open_debt).scalar_subquery(),
+            select(func.max(d.c.due_date)).where(open_debt).scalar_subquery(),
+            select(dc.c.source).where(cpf_entry).scalar_subquery(),
+            select(dc.c.until).where(cpf_entry).scalar_subquery(),
+            select(cb.c.due_at).where(callback).order_by(cb.c.due_at).limit(1).scalar_subquery(),
+            select(cb.c.owner_agent_id).where(callback).order_by(cb.c.due_at).limit(1).scalar_subquery(),
+            p.c.id, p.c.e164, p.c.kind, p.c.status,
+            select(dp.c.source).where(phone_entry).scalar_subquery(),
+            select(dp.c.until).where(phone_entry).scalar_subquery(),
+        )
+        .select_from(c.outerjoin(p, p.c.customer_id == c.c.id))
+        .where(c.c.id == bindparam("customer"))
+        .order_by(p.c.last_attempt_at.asc().nulls_first(), p.c.id)
+    )
+
+
+_FACTS = _facts_statement()
+_ATTEMPTS_TABLE, _OUTCOMES_TABLE = CallAttempt.__table__, Outcome.__table__
+_ATTEMPTS = (
+    select(
+        _ATTEMPTS_TABLE.c.created_at, _ATTEMPTS_TABLE.c.number, _ATTEMPTS_TABLE.c.result, _OUTCOMES_TABLE.c.code,
+        _OUTCOMES_TABLE.c.promise_date, _OUTCOMES_TABLE.c.callback_at,
+    )
+    .select_from(_ATTEMPTS_TABLE.outerjoin(_OUTCOMES_TABLE, _OUTCOMES_TABLE.c.attempt_id == _ATTEMPTS_TABLE.c.id))
+    .where(
+        _ATTEMPTS_TABLE.c.customer_id == bindparam("customer"),
+        _ATTEMPTS_TABLE.c.created_at > bindparam("talk_since", type_=UtcDateTime()),
+        or_(
+            _ATTEMPTS_TABLE.c.created_at > bindparam("attempts_since", type_=UtcDateTime()),
+            _OUTCOMES_TABLE.c.id.is_not(None),
+        ),
+    )
+    .order_by(_ATTEMPTS_TABLE.c.created_at)
+)
+_HOLD_KINDS = select(_HOLDS.c.kind).where(
+    _HOLDS.c.customer_id == bindparam("customer"),
+    _HOLDS.c.released_at.is_(None),
+    or_(_HOLDS.c.until.is_(None), _HOLDS.c.until > _NOW),
+)
+
+
+async def load_facts(
+    session: AsyncSession, customer_id: int, *, campaign_id: int, now: datetime, with_holds: bool = True
+) -> FactRows | None:
+    """The stored facts of one customer for the eligibility rules (attempts across ALL campaigns).
+
+    Two round trips (three with ``with_holds``): the customer with its phones, debts' due
+    dates, matching do-not-call entries and open callback; then its attempts. A pick that
+    came through the SQL pre-filter may skip the holds: it already knows there are none.
+    """
+    conn = await session.connection()
+    rows = (await conn.execute(_FACTS, {"customer": customer_id, "campaign": campaign_id})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    kinds: frozenset[str] = frozenset()
+    if with_holds:
+        found = await conn.execute(_HOLD_KINDS, {"customer": customer_id, "now": now})
+        kinds = frozenset(str(k) for k in found.scalars())
+    customer = CustomerRow(*first[:9], hold_kinds=kinds)
+    oldest, newest, cpf_source, cpf_until, callback_due, callback_owner = first[9:15]
+    dnc = [DncRow(DncKind.CPF.value, customer.cpf, cpf_until, cpf_source)] if cpf_source is not None else []
+    phones = []
+    for row in rows:
+        phone_id, e164, kind, status, phone_source, phone_until = row[15:]
+        if phone_id is None:
+            continue
+        phones.append(PhoneRow(phone_id, e164, kind, status))
+        if phone_source is not None:
+            dnc.append(DncRow(DncKind.PHONE.value, e164, phone_until, phone_source))
+    attempts = tuple(
+        AttemptRow(at, number, code or result, promise_date, callback_at)
+        for at, number, result, code, promise_date, callback_at in await conn.execute(
+            _ATTEMPTS,
+            {"customer": customer_id, "talk_since": now - TALK_LOOKBACK, "attempts_since": now - ATTEMPT_WINDOW},
+        )
+    )
+    return FactRows(
+        customer,
+        tuple(phones),
+        () if oldest is None else (oldest, newest),
+        attempts,
+        tuple(dnc),
+        None if callback_due is None else (callback_due, callback_owner),
+    )
+
+
+async def put_back(
+    session: AsyncSession,
+    lead_id: int,
+    *,
+    now: datetime,
+    next_attempt_at: datetime,
+    last_result: str | None = None,
+    count_attempt: bool = False,
+) -> None:
+    """End a claim: the lead is dialable again at ``next_attempt_at``."""
+    values: dict[str, Any] = {
+        "state": LeadState.DIALABLE,
+        "next_attempt_at": next_attempt_at,
+        "claimed_by": None,
+        "claim_expires_at": None,
+        "updated_at": now,
+    }
+    if last_result is not None:
+        values["last_result"] = last_result[:20]
+    if count_attempt:
+        values["attempts"] = Lead.attempts + 1
+    await session.execute(update(Lead).where(Lead.id == lead_id).values(**values))
+
+
+async def finish_lead(
+    session: AsyncSession, lead_id: int, *, now: datetime, state: LeadState, last_result: str | None
+) -> None:
+    """End a lead for good (done or stopped): no next attempt, so the hopper's index skips it."""
+    await session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id)
+        .values(
+            state=state,
+            next_attempt_at=None,
+            last_result=None if last_result is None else last_result[:20],
+            claimed_by=None,
+            claim_expires_at=None,
+            attempts=Lead.attempts + 1,
+            updated_at=now,
+        )
+    )
+
+
+async def count_due(session: AsyncSession, campaign_id: int, *, now: datetime) -> int:
+    """Leads of the campaign new/dialable and due now (before eligibility), for reports."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Lead)
+            .where(Lead.campaign_id == campaign_id, Lead.state.in_(PICKABLE), Lead.next_attempt_at <= now)
+        )
+        or 0
+    )

@@ -1,0 +1,391 @@
+"""Portfolio storage: customers, phones, debts and tags written in batches, and customer holds.
+
+:func:`store_customers` takes whole customers (every row the file has for them) and
+writes only what differs from what is stored: customers by ``external_id``, debts by
+(customer, ``contract``), phones by (customer, E.164), tags replaced by the file's. A
+customer whose stored data already equals the file's is not touched at all (no
+``updated_at`` change), so re-importing a file is a no-op. Inserts and updates go out as
+executemany statements, a few per batch rather than a few per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import InvalidValue, NotFound
+from storage.models import (
+    Customer,
+    CustomerHold,
+    CustomerTag,
+    Debt,
+    DebtStatus,
+    HoldKind,
+    Lead,
+    LeadState,
+    Phone,
+)
+from storage.repositories._values import enum_value
+
+OPEN_ENDED_HOLD = timedelta(days=365)
+"""How far a hold with no end date pushes the customer's leads (releasing it makes them due again)."""
+
+_CUSTOMERS = Customer.__table__
+_PHONES = Phone.__table__
+_DEBTS = Debt.__table__
+_TAGS = CustomerTag.__table__
+_LEADS = Lead.__table__
+_CUSTOMER_FIELDS = ("name", "cpf", "birth_date", "email", "uf")
+_DEBT_FIELDS = ("creditor", "product", "original_amount", "balance", "due_date")
+
+
+@dataclass(frozen=True, slots=True)
+class DebtRecord:
+    contract: str
+    creditor: str
+    product: str | None
+    original_amount: Decimal
+    balance: Decimal
+    due_date: date
+
+
+@dataclass(slots=True)
+class CustomerRecord:
+    """One customer as the file has it: the last row's personal data, all phones, debts and tags."""
+
+    external_id: str
+    name: str
+    cpf: str
+    birth_date: date | None
+    email: str | None
+    uf: str | None
+    phones: dict[str, str] = field(default_factory=dict)
+    """E.164 → DDD."""
+    debts: dict[str, DebtRecord] = field(default_factory=dict)
+    """Contract → debt (a contract repeated in the file: the last row wins)."""
+    tags: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class StoreResult:
+    inserted_customers: int = 0
+    updated_customers: int = 0
+    leads_created: int = 0
+    changed_customer_ids: list[int] = field(default_factory=list)
+    """New and changed customers (their leads need re-prioritising)."""
+
+
+def _aggregates(debts: Sequence[tuple[Decimal, date, str]]) -> tuple[Decimal, date | None]:
+    open_debts = [(balance, due) for balance, due, status in debts if status == DebtStatus.OPEN.value]
+    total = sum((balance for balance, _ in open_debts), Decimal("0.00"))
+    oldest = min((due for _, due in open_debts), default=None)
+    return total.quantize(Decimal("0.01")), oldest
+
+
+async def store_customers(
+    session: AsyncSession, campaign_id: int, records: Sequence[CustomerRecord], *, now: datetime
+) -> StoreResult:
+    """Insert or update whole customers, their phones, debts and tags, and their leads in the campaign."""
+    result = StoreResult()
+    if not records:
+        return result
+    by_ext = {r.external_id: r for r in records}
+    existing_rows = await session.execute(
+        select(
+            _CUSTOMERS.c.id,
+            _CUSTOMERS.c.external_id,
+            *(_CUSTOMERS.c[f] for f in _CUSTOMER_FIELDS),
+            _CUSTOMERS.c.balance_total,
+            _CUSTOMERS.c.oldest_due_date,
+        ).where(_CUSTOMERS.c.external_id.in_(list(by_ext)))
+    )
+    existing = {row.external_id: row for row in existing_rows}
+
+    new_records = [r for ext, r in by_ext.items() if ext not in existing]
+    ids: dict[str, int] = {ext: row.id for ext, row in existing.items()}
+    if new_records:
+        # A plain executemany, then one query for the new ids: INSERT ... RETURNING in parameter
+        # order falls back to one statement per row on SQLite
+        await session.execute(
+            insert(_CUSTOMERS),
+            [
+                {
+                    "external_id": r.external_id,
+                    **{f: getattr(r, f) for f in _CUSTOMER_FIELDS},
+                    "deceased": False,
+                    "dispute_pending": False,
+                    "balance_total": Decimal("0.00"),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in new_records
+            ],
+        )
+        for cid, ext in await session.execute(
+            select(_CUSTOMERS.c.id, _CUSTOMERS.c.external_id).where(
+                _CUSTOMERS.c.external_id.in_([r.external_id for r in new_records])
+            )
+        ):
+            ids[ext] = cid
+        result.inserted_customers = len(new_records)
+
+    old_ids = [ids[ext] for ext in existing]
+    stored_phones: set[tuple[int, str]] = set()
+    stored_debts: dict[tuple[int, str], Any] = {}
+    debts_of: dict[int, list[Any]] = {}
+    stored_tags: dict[int, set[str]] = {}
+    if old_ids:
+        for cid, e164 in await session.execute(
+            select(_PHONES.c.customer_id, _PHONES.c.e164).where(_PHONES.c.customer_id.in_(old_ids))
+        ):
+            stored_phones.add((cid, e164))
+        for row in await session.execute(
+            select(
+                _DEBTS.c.id, _DEBTS.c.customer_id, _DEBTS.c.contract, _DEBTS.c.status, *(_DEBTS.c[f] for f in _DEBT_FIELDS)
+            ).where(_DEBTS.c.customer_id.in_(old_ids))
+        ):
+            stored_debts[(row.customer_id, row.contract)] = row
+            debts_of.setdefault(row.customer_id, []).append(row)
+        for cid, tag in await session.execute(
+            select(_TAGS.c.customer_id, _TAGS.c.tag).where(_TAGS.c.customer_id.in_(old_ids))
+        ):
+            stored_tags.setdefault(cid, set()).add(tag)
+
+    new_phones: list[dict[str, Any]] = []
+    new_debts: list[dict[str, Any]] = []
+    changed_debts: list[dict[str, Any]] = []
+    new_tags: list[dict[str, Any]] = []
+    drop_tags: list[dict[str, Any]] = []
+    changed_customers: list[dict[str, Any]] = []
+    for ext, record in by_ext.items():
+        cid = ids[ext]
+        old = existing.get(ext)
+        changed = False
+        if old is not None and any(getattr(old, f) != getattr(record, f) for f in _CUSTOMER_FIELDS):
+            changed = True
+        for e164, ddd in record.phones.items():
+            if (cid, e164) not in stored_phones:
+                new_phones.append({"customer_id": cid, "e164": e164, "ddd": ddd, "created_at": now})
+                changed = True
+        debt_state: dict[str, tuple[Decimal, date, str]] = {
+            row.contract: (row.balance, row.due_date, row.status) for row in debts_of.get(cid, ())
+        }
+        for contract, debt in record.debts.items():
+            values = {f: getattr(debt, f) for f in _DEBT_FIELDS}
+            stored = stored_debts.get((cid, contract))
+            if stored is None:
+                new_debts.append(
+                    {"customer_id": cid, "contract": contract, **values, "status": DebtStatus.OPEN.value,
+                     "created_at": now, "updated_at": now}
+                )
+                debt_state[contract] = (debt.balance, debt.due_date, DebtStatus.OPEN.value)
+                changed = True
+            elif any(getattr(stored, f) != v for f, v in values.items()):
+                changed_debts.append({"b_id": stored.id, **values, "updated_at": now})
+                debt_state[contract] = (debt.balance, debt.due_date, stored.status)
+                changed = True
+        had_tags = stored_tags.get(cid, set())
+        for tag in record.tags - had_tags:
+            new_tags.append({"customer_id": cid, "tag": tag})
+            changed = True
+        for tag in had_tags - record.tags:
+            drop_tags.append({"b_customer_id": cid, "b_tag": tag})
+            changed = True
+        total, oldest = _aggregates(list(debt_state.values()))
+        if old is None or changed or (old.balance_total, old.oldest_due_date) != (total, oldest):
+            changed_customers.append(
+                {"b_id": cid, **{f: getattr(record, f) for f in _CUSTOMER_FIELDS},
+                 "balance_total": total, "oldest_due_date": oldest, "updated_at": now}
+            )
+            result.changed_customer_ids.append(cid)
+            if old is not None:
+                result.updated_customers += 1
+
+    if new_phones:
+        await session.execute(insert(_PHONES), new_phones)
+    if new_debts:
+        await session.execute(insert(_DEBTS), new_debts)
+    if changed_debts:
+        await session.execute(
+            update(_DEBTS).where(_DEBTS.c.id == bindparam("b_id")), changed_debts
+        )
+    if drop_tags:
+        await session.execute(
+            delete(_TAGS).where(_TAGS.c.customer_id == bindparam("b_customer_id"), _TAGS.c.tag == bindparam("b_tag")),
+            drop_tags,
+        )
+    if new_tags:
+        await session.execute(insert(_TAGS), new_tags)
+    if changed_customers:
+        await session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("b_id")), changed_customers)
+
+    with_lead = set(
+        await session.scalars(
+            select(_LEADS.c.customer_id).where(
+                _LEADS.c.campaign_id == campaign_id, _LEADS.c.customer_id.in_(list(ids.values()))
+            )
+        )
+    )
+    missing = [cid for cid in ids.values() if cid not in with_lead]
+    if missing:
+        await session.execute(
+            insert(_LEADS),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "customer_id": cid,
+                    "priority": 0,
+                    "boost": 0,
+                    "state": LeadState.NEW.value,
+                    "next_attempt_at": now,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for cid in missing
+            ],
+        )
+        result.leads_created = len(missing)
+        result.changed_customer_ids.extend(cid for cid in missing if cid not in result.changed_customer_ids)
+    return result
+
+
+async def balance_of_contracts(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> Decimal:
+    """Sum of the stored balances of (external id, contract) pairs."""
+    total = Decimal("0.00")
+    chunk = 500
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        exts = list({ext for ext, _ in part})
+        wanted = set(part)
+        rows = await session.execute(
+            select(Customer.external_id, Debt.contract, Debt.balance)
+            .join(Customer, Customer.id == Debt.customer_id)
+            .where(Customer.external_id.in_(exts))
+        )
+        total += sum((bal for ext, contract, bal in rows if (ext, contract) in wanted), Decimal("0.00"))
+    return total
+
+
+async def campaigns_of_customers(session: AsyncSession, customer_ids: Sequence[int]) -> list[int]:
+    """Campaigns that have a lead for any of these customers."""
+    return sorted(
+        set(await session.scalars(select(Lead.campaign_id).where(Lead.customer_id.in_(list(customer_ids)))))
+    )
+
+
+# ---------------------------------------------------------------- holds
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    id: int
+    customer_id: int
+    kind: HoldKind
+    reason: str
+    until: datetime | None
+    set_by_id: int | None
+    set_at: datetime
+    released_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "until": self.until.isoformat() if self.until else None,
+            "set_by_id": self.set_by_id,
+            "set_at": self.set_at.isoformat(),
+            "released_at": self.released_at.isoformat() if self.released_at else None,
+        }
+
+
+def _view(hold: CustomerHold) -> HoldView:
+    return HoldView(
+        hold.id, hold.customer_id, HoldKind(hold.kind), hold.reason, hold.until, hold.set_by_id, hold.set_at,
+        hold.released_at,
+    )
+
+
+async def set_hold(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    kind: HoldKind | str,
+    reason: str,
+    until: datetime | None,
+    set_by_id: int | None,
+    now: datetime,
+) -> HoldView:
+    """Suspend collection of a customer; their live leads are held back until the hold ends."""
+    if await session.get(Customer, customer_id) is None:
+        raise NotFound(f"no customer with id {customer_id}")
+    if not reason.strip():
+        raise InvalidValue("reason must not be empty")
+    if until is not None and until <= now:
+        raise InvalidValue(f"until {until.isoformat()} is not in the future")
+    hold = CustomerHold(
+        customer_id=customer_id,
+        kind=enum_value(HoldKind, kind, "kind"),
+        reason=reason.strip()[:200],
+        until=until,
+        set_by_id=set_by_id,
+        set_at=now,
+    )
+    session.add(hold)
+    await session.flush()
+    # Held leads are not re-examined on every pick: they wait for the hold's end (or its release,
+    # which makes them due again)
+    wait_until = until or now + OPEN_ENDED_HOLD
+    await session.execute(
+        update(Lead)
+        .where(
+            Lead.customer_id == customer_id,
+            Lead.state.in_((LeadState.NEW, LeadState.DIALABLE)),
+            Lead.next_attempt_at < wait_until,
+        )
+        .values(next_attempt_at=wait_until, updated_at=now)
+    )
+    return _view(hold)
+
+
+async def release_hold(
+    session: AsyncSession, customer_id: int, hold_id: int, *, released_by_id: int | None, now: datetime
+) -> HoldView:
+    """End a hold; the customer's leads become due now if no other hold remains."""
+    hold = await session.get(CustomerHold, hold_id)
+    if hold is None or hold.customer_id != customer_id:
+        raise NotFound(f"customer {customer_id} has no hold with id {hold_id}")
+    if hold.released_at is not None:
+        raise InvalidValue(f"hold {hold_id} was already released on {hold.released_at.isoformat()}")
+    hold.released_at = now
+    hold.released_by_id = released_by_id
+    await session.flush()
+    if not await active_holds(session, customer_id, now=now):
+        await session.execute(
+            update(Lead)
+            .where(Lead.customer_id == customer_id, Lead.state.in_((LeadState.NEW, LeadState.DIALABLE)),
+                   Lead.next_attempt_at > now)
+            .values(next_attempt_at=now, updated_at=now)
+        )
+    return _view(hold)
+
+
+async def active_holds(session: AsyncSession, customer_id: int, *, now: datetime) -> list[HoldView]:
+    holds = await session.scalars(
+        select(CustomerHold)
+        .where(
+            CustomerHold.customer_id == customer_id,
+            CustomerHold.released_at.is_(None),
+            (CustomerHold.until.is_(None)) | (CustomerHold.until > now),
+        )
+        .order_by(CustomerHold.id)
+    )
+    return [_view(h) for h in holds]

@@ -1,0 +1,64 @@
+"""``cobra import`` end to end: the messy fixture, --json figures, --rejects file, re-import, --map."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from web.cli.main import cli
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "portfolios" / "messy_latin1_semicolon.csv"
+FIGURES = {"rows": 12, "imported_customers": 4, "updated_customers": 0, "debts": 5, "rejected_rows": 7,
+           "rejects_by_column": {"cpf": 3, "nome": 1, "saldo": 2, "telefones": 1, "vencimento": 2},
+           "balance_total": "17680.61", "leads_created": 4, "dry_run": False}
+
+
+@pytest.fixture
+def config_file(db_url: str, tmp_path: Path) -> str:
+    path = tmp_path / "cobra.toml"
+    path.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["campaign", "add", "Cartões", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    return str(path)
+
+
+def run(config_file: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["import", *args, "--config", config_file])
+
+
+def test_json_figures_rejects_file_and_reimport(config_file: str, tmp_path: Path) -> None:
+    rejects = tmp_path / "rejeitadas.csv"
+    first = run(config_file, str(FIXTURE), "--campaign", "Cartões", "--json", "--rejects", str(rejects))
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == FIGURES
+    lines = list(csv.reader(rejects.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert lines[0] == ["linha", "coluna", "codigo", "motivo"]
+    assert [line[:3] for line in lines[1:3]] == [["4", "cpf", "cpf_invalido"], ["5", "cpf", "cpf_digitos_repetidos"]]
+    assert len(lines) == 10
+    again = run(config_file, str(FIXTURE), "--campaign", "Cartões", "--json")
+    assert json.loads(again.output) == {**FIGURES, "imported_customers": 0, "leads_created": 0}
+
+
+def test_human_summary_dry_run_and_errors(config_file: str, tmp_path: Path) -> None:
+    dry = run(config_file, str(FIXTURE), "--campaign", "Cartões", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines() == [
+        "12 rows read (cp1252, ';'): 4 new customers, 0 updated, 5 debts totalling R$ 17.680,61, 4 new leads",
+        "7 rows rejected (by column: cpf 3, nome 1, saldo 2, telefones 1, vencimento 2)",
+        "dry run: nothing was stored",
+    ]
+    custom = tmp_path / "outro.csv"
+    custom.write_text("Codigo;nome;cpf;telefones;contrato;saldo;vencimento\n"
+                      "X1;Ana;529.982.247-25;(11) 98765-4321;CT-1;100,00;10/01/2026\n", encoding="utf-8")
+    mapped = run(config_file, str(custom), "--campaign", "Cartões", "--map", "id_cliente=Codigo", "--json")
+    assert json.loads(mapped.output)["imported_customers"] == 1
+    unmapped = run(config_file, str(custom), "--campaign", "Cartões")
+    assert unmapped.exit_code == 1 and "id_cliente" in unmapped.output
+    bad_map = run(config_file, str(custom), "--campaign", "Cartões", "--map", "cor=Codigo")
+    assert bad_map.exit_code == 2 and "no column 'cor'" in bad_map.output
+    nowhere = run(config_file, str(FIXTURE), "--campaign", "Nada")
+    assert nowhere.exit_code == 1 and "no campaign named 'Nada'" in nowhere.output

@@ -1,0 +1,205 @@
+"""``cobra campaign``: add, list, start and pause campaigns, and show a campaign's segments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import click
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import migrate
+from storage.engine import create_engine, display_url, session_factory
+from storage.errors import StorageError
+from storage.models import Campaign, CampaignMode, CampaignStatus, Lead, LeadState
+from storage.repositories.audit import record
+from storage.repositories.campaigns import add_campaign, get_campaign_by_name, list_campaigns
+from storage.repositories.segments import boosted_leads, list_segments
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
+from web.config import Config
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def database(config: Config) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the configured database, which must be migrated to head; errors become ClickExceptions."""
+    url = config.database.url
+    try:
+        engine = create_engine(url, echo=config.database.echo)
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        try:
+            revision = await migrate.current_revision_engine(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise click.ClickException(f"cannot open the database at {display_url(url)}: {reason}") from None
+        head = migrate.head_revision()
+        if revision != head:
+            raise click.ClickException(
+                f"database at {display_url(url)} is at revision {revision or 'none (empty)'}, not {head}: "
+                "run `cobra db upgrade` first"
+            )
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def in_database(config: Config, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``action`` in one transaction on the configured database and commit."""
+    async with database(config) as sessions, sessions() as db:
+        try:
+            result = await action(db)
+        except StorageError as exc:
+            raise click.ClickException(str(exc)) from None
+        await db.commit()
+        return result
+
+
+async def campaign_named(db: AsyncSession, name: str) -> Campaign:
+    campaign = await get_campaign_by_name(db, name)
+    if campaign is None:
+        raise click.ClickException(f"no campaign named {name!r}: add it with `cobra campaign add {name!r}`")
+    return campaign
+
+
+@click.group("campaign", context_settings=CONTEXT_SETTINGS)
+def campaign_group() -> None:
+    """Dialing campaigns: add, list, start, pause, and show their segments."""
+
+
+@campaign_group.command("add")
+@click.argument("name")
+@click.option(
+    "--mode", type=click.Choice([m.value for m in CampaignMode]), default=CampaignMode.PROGRESSIVE.value,
+    show_default=True, help="Pacing mode.",
+)
+@click.option(
+    "--dial-template", default="PJSIP/{number}@trunk", show_default=True,
+    help="Asterisk dial string with {number}, e.g. PJSIP/{number}@trunk or Local/{number}@cust-sim.",
+)
+@click.option("--caller-id", default="", help="Number shown to the debtor (digits, e.g. 551130000000).")
+@click.option("--pbx", "pbx_name", default="default", show_default=True, help="Name of the [[pbx]] entry to dial through.")
+@config_option
+def add_command(name: str, mode: str, dial_template: str, caller_id: str, pbx_name: str, config_path: str | None) -> None:
+    """Add campaign NAME (created paused: start it with `cobra campaign start NAME`)."""
+    name = " ".join(name.split())
+    if not name:
+        raise click.UsageError("NAME must not be empty")
+    if caller_id and not caller_id.isdigit():
+        raise click.UsageError(f"--caller-id {caller_id!r}: digits only")
+
+    async def add(db: AsyncSession) -> Campaign:
+        campaign = await add_campaign(
+            db, name=name, dial_template=dial_template, caller_id=caller_id, pbx_name=pbx_name, mode=mode
+        )
+        await record(
+            db, user_id=None, action="campaign.add", entity="campaign", entity_id=campaign.id, before=None,
+            after={"name": name, "mode": mode, "dial_template": dial_template, "caller_id": caller_id},
+        )
+        return campaign
+
+    campaign = run_async(in_database(get_config(config_path), add))
+    click.echo(f"campaign {campaign.name} added (id {campaign.id}, {mode}, paused)")
+
+
+@campaign_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@config_option
+def list_command(as_json: bool, config_path: str | None) -> None:
+    """List campaigns with their mode, status and lead counts."""
+
+    async def fetch(db: AsyncSession) -> list[tuple[Campaign, int, int]]:
+        out = []
+        for campaign in await list_campaigns(db):
+            total = await db.scalar(select(func.count()).select_from(Lead).where(Lead.campaign_id == campaign.id))
+            live = await db.scalar(
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.campaign_id == campaign.id, Lead.state.in_((LeadState.NEW, LeadState.DIALABLE)))
+            )
+            out.append((campaign, int(total or 0), int(live or 0)))
+        return out
+
+    rows = run_async(in_database(get_config(config_path), fetch))
+    if as_json:
+        click.echo(json.dumps([
+            {"id": c.id, "name": c.name, "mode": CampaignMode(c.mode).value, "status": CampaignStatus(c.status).value,
+             "dial_template": c.dial_template, "caller_id": c.caller_id, "leads": total, "dialable_leads": live}
+            for c, total, live in rows
+        ], ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no campaigns yet: add one with `cobra campaign add NAME`")
+        return
+    table = [("ID", "NAME", "MODE", "STATUS", "LEADS", "DIALABLE")] + [
+        (str(c.id), c.name, CampaignMode(c.mode).value, CampaignStatus(c.status).value, str(total), str(live))
+        for c, total, live in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _set_status(name: str, status: CampaignStatus, config_path: str | None) -> None:
+    async def change(db: AsyncSession) -> str:
+        campaign = await campaign_named(db, name)
+        before = CampaignStatus(campaign.status)
+        if before is status:
+            return f"campaign {campaign.name} is already {status.value}"
+        await db.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=status))
+        await record(
+            db, user_id=None, action=f"campaign.{'start' if status is CampaignStatus.ACTIVE else 'pause'}",
+            entity="campaign", entity_id=campaign.id, before={"status": before.value}, after={"status": status.value},
+        )
+        return f"campaign {campaign.name} is now {status.value}"
+
+    click.echo(run_async(in_database(get_config(config_path), change)))
+
+
+@campaign_group.command("start")
+@click.argument("name")
+@config_option
+def start_command(name: str, config_path: str | None) -> None:
+    """Start dialing campaign NAME."""
+    _set_status(name, CampaignStatus.ACTIVE, config_path)
+
+
+@campaign_group.command("pause")
+@click.argument("name")
+@config_option
+def pause_command(name: str, config_path: str | None) -> None:
+    """Pause campaign NAME (calls in progress end normally)."""
+    _set_status(name, CampaignStatus.PAUSED, config_path)
+
+
+@campaign_group.command("segments")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (segments and boosts) instead of text.")
+@config_option
+def segments_command(name: str, as_json: bool, config_path: str | None) -> None:
+    """Show the ordered segments and the boosted accounts of campaign NAME."""
+
+    async def fetch(db: AsyncSession) -> tuple[list, dict[str, int]]:  # type: ignore[type-arg]
+        campaign = await campaign_named(db, name)
+        return await list_segments(db, campaign.id), await boosted_leads(db, campaign.id)
+
+    segments, boosts = run_async(in_database(get_config(config_path), fetch))
+    if as_json:
+        click.echo(json.dumps({
+            "segments": [{"position": s.position, "name": s.name, "weight": s.weight, "filters": s.filters} for s in segments],
+            "boosts": boosts,
+        }, ensure_ascii=False))
+        return
+    if not segments:
+        click.echo("no segments: every lead is dialled by boost, then oldest next attempt")
+    for seg in segments:
+        filters = ", ".join(f"{k}={v}" for k, v in seg.filters.items()) or "(everyone)"
+        click.echo(f"{seg.position + 1}. {seg.name} (weight {seg.weight}): {filters}")
+    if boosts:
+        click.echo("boosts: " + ", ".join(f"{ext} {value:+d}" for ext, value in boosts.items()))

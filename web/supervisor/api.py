@@ -1,0 +1,325 @@
+"""Supervisor REST API: segments and boosts of a campaign, portfolio upload, customer holds (SPEC §4, §8).
+
+Every change is validated at the edge (pydantic bodies; errors name the field, e.g.
+``segments[2].filters.buckets``), applied in one transaction together with its audit entry
+(who, when, before, after), and takes effect on the very next pick: segment and boost
+changes re-rank the stored lead priorities the hopper reads.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.leads.hopper import reprioritise_campaign
+from dialer.leads.segments import MAX_BOOST, MAX_SEGMENTS, MAX_WEIGHT, MIN_BOOST, SegmentError, parse_filter
+from dialer.portfolio.errors import PortfolioFormatError
+from dialer.portfolio.importer import import_portfolio
+from storage.errors import InvalidValue, NotFound
+from storage.models import Campaign, HoldKind, Role
+from storage.repositories.audit import record
+from storage.repositories.portfolio import release_hold, set_hold
+from storage.repositories.segments import (
+    StoredSegment,
+    boosted_leads,
+    list_segments,
+    replace_segments,
+    set_boosts,
+)
+from web.auth.access import requires
+from web.auth.responses import json_error
+from web.keys import AUTH, CURRENT_LOGIN, DB
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SegmentIn(_Body):
+    name: str = Field(min_length=1, max_length=80)
+    weight: int = Field(ge=0, le=MAX_WEIGHT)
+    filters: dict[str, Any] = Field(default_factory=dict)
+
+
+class SegmentsIn(_Body):
+    segments: list[SegmentIn] = Field(max_length=MAX_SEGMENTS)
+
+
+class BoostsIn(_Body):
+    boosts: dict[str, int] = Field(min_length=1, max_length=10_000)
+    """External customer id → boost (0 removes it)."""
+
+
+class HoldIn(_Body):
+    kind: HoldKind
+    reason: str = Field(min_length=1, max_length=200)
+    until: datetime | None = None
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def invalid(fields: dict[str, str]) -> web.Response:
+    """422 naming every bad field."""
+    first = next(iter(fields.items()))
+    return web.json_response(
+        {"error": {"code": "invalid", "message": f"{first[0]}: {first[1]}", "fields": fields}}, status=422
+    )
+
+
+async def _body(request: web.Request, model: type[_Body]) -> _Body | web.Response:
+    try:
+        data = await request.json()
+    except ValueError:
+        return json_error(400, "bad_json", "Corpo da requisição não é JSON válido.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return invalid({_field_path(tuple(e["loc"])) or "(corpo)": e["msg"] for e in exc.errors()})
+
+
+def _int(request: web.Request, name: str) -> int | None:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        return None
+
+
+async def _campaign(db: AsyncSession, request: web.Request) -> Campaign | web.Response:
+    campaign_id = _int(request, "campaign_id")
+    campaign = await db.get(Campaign, campaign_id) if campaign_id is not None else None
+    if campaign is None:
+        return json_error(404, "not_found", f"Campanha {request.match_info['campaign_id']} não existe.")
+    return campaign
+
+
+def _user_id(request: web.Request) -> int | None:
+    login = request.get(CURRENT_LOGIN)
+    return login.user_id if login is not None else None
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[AUTH].clock()
+
+
+def _segments_json(segments: list[StoredSegment]) -> list[dict[str, Any]]:
+    return [{"position": s.position, "name": s.name, "weight": s.weight, "filters": s.filters} for s in segments]
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN, Role.QA)
+async def get_segments(request: web.Request) -> web.Response:
+    async with request.app[DB]() as db:
+        campaign = await _campaign(db, request)
+        if isinstance(campaign, web.Response):
+            return campaign
+        segments = await list_segments(db, campaign.id)
+        boosts = await boosted_leads(db, campaign.id)
+    return web.json_response({"campaign_id": campaign.id, "segments": _segments_json(segments), "boosts": boosts})
+
+
+@requires(*MANAGERS)
+async def put_segments(request: web.Request) -> web.Response:
+    body = await _body(request, SegmentsIn)
+    if isinstance(body, web.Response):
+        return body
+    assert isinstance(body, SegmentsIn)
+    new: list[StoredSegment] = []
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for i, seg in enumerate(body.segments):
+        name = " ".join(seg.name.split())
+        if name.lower() in seen:
+            errors[f"segments[{i}].name"] = f"nome repetido: {name!r}"
+        seen.add(name.lower())
+        try:
+            flt = parse_filter(seg.filters, f"segments[{i}].filters")
+        except SegmentError as exc:
+            errors[exc.field] = exc.message
+            continue
+        new.append(StoredSegment(i, name, seg.weight, flt.to_json()))
+    if errors:
+        return invalid(errors)
+    now = _now(request)
+    async with request.app[DB]() as db:
+        campaign = await _campaign(db, request)
+        if isinstance(campaign, web.Response):
+            return campaign
+        before = await list_segments(db, campaign.id)
+        await replace_segments(db, campaign.id, new)
+        ranked = await reprioritise_campaign(db, campaign.id, now=now)
+        await record(
+            db, user_id=_user_id(request), action="segments.replace", entity="campaign", entity_id=campaign.id,
+            before={"segments": _segments_json(before)}, after={"segments": _segments_json(new)}, at=now,
+        )
+        await db.commit()
+    return web.json_response({"campaign_id": campaign.id, "segments": _segments_json(new), "leads_reranked": ranked})
+
+
+@requires(*MANAGERS)
+async def put_boosts(request: web.Request) -> web.Response:
+    body = await _body(request, BoostsIn)
+    if isinstance(body, web.Response):
+        return body
+    assert isinstance(body, BoostsIn)
+    errors = {
+        f"boosts.{ext}": f"deve estar entre {MIN_BOOST} e {MAX_BOOST}"
+        for ext, value in body.boosts.items()
+        if not MIN_BOOST <= value <= MAX_BOOST
+    }
+    if errors:
+        return invalid(errors)
+    now = _now(request)
+    async with request.app[DB]() as db:
+        campaign = await _campaign(db, request)
+        if isinstance(campaign, web.Response):
+            return campaign
+        changes, unknown = await set_boosts(db, campaign.id, body.boosts, now=now)
+        if unknown:
+            await db.rollback()
+            return invalid({f"boosts.{ext}": "cliente sem lead nesta campanha" for ext in unknown})
+        if changes:
+            await reprioritise_campaign(db, campaign.id, now=now, customer_ids=[c.customer_id for c in changes])
+            await record(
+                db, user_id=_user_id(request), action="boosts.set", entity="campaign", entity_id=campaign.id,
+                before={c.external_id: c.before for c in changes}, after={c.external_id: c.after for c in changes},
+                at=now,
+            )
+        await db.commit()
+    return web.json_response(
+        {"campaign_id": campaign.id, "changed": {c.external_id: c.after for c in changes}}
+    )
+
+
+async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool] | web.Response:
+    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``."""
+    if not request.content_type.startswith("multipart/"):
+        return json_error(415, "multipart_required", "Envie o arquivo como multipart/form-data (campo file).")
+    reader = await request.multipart()
+    target: Path | None = None
+    dry_run = False
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "dry_run":
+            dry_run = (await part.text()).strip().lower() in ("1", "true", "sim", "yes", "on")
+        elif part.name == "file":
+            target = directory / "carteira.csv"
+            size = 0
+            with target.open("wb") as out:
+                while chunk := await part.read_chunk(1 << 16):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        return json_error(413, "too_large", f"Arquivo maior que {MAX_UPLOAD_BYTES // 2**20} MB.")
+                    out.write(chunk)
+    if target is None:
+        return invalid({"file": "campo obrigatório (o arquivo CSV da carteira)"})
+    return target, dry_run
+
+
+@requires(*MANAGERS)
+async def post_import(request: web.Request) -> web.Response:
+    async with request.app[DB]() as db:
+        campaign = await _campaign(db, request)
+        if isinstance(campaign, web.Response):
+            return campaign
+    with tempfile.TemporaryDirectory(prefix="cobra-import-") as tmp:
+        saved = await _save_upload(request, Path(tmp))
+        if isinstance(saved, web.Response):
+            return saved
+        path, dry_run = saved
+        rejects: list[dict[str, Any]] = []
+
+        def keep(row: Any) -> None:
+            if len(rejects) < 1000:  # the figures count them all; the body lists the first thousand
+                rejects.extend(
+                    {"linha": r.row_number, "coluna": r.column, "codigo": r.code, "motivo": r.reason}
+                    for r in row.rejections
+                )
+
+        try:
+            with path.open("rb") as stream:
+                result = await import_portfolio(
+                    request.app[DB], stream, campaign_id=campaign.id, dry_run=dry_run, now=_now(request),
+                    on_rejected=keep,
+                )
+        except PortfolioFormatError as exc:
+            return invalid({"file": str(exc)})
+    figures = result.to_json()
+    if not dry_run:
+        async with request.app[DB]() as db:
+            await record(db, user_id=_user_id(request), action="portfolio.import", entity="campaign",
+                         entity_id=campaign.id, before=None, after=figures, at=_now(request))
+            await db.commit()
+    return web.json_response({**figures, "rejects": rejects})
+
+
+@requires(*MANAGERS)
+async def post_hold(request: web.Request) -> web.Response:
+    body = await _body(request, HoldIn)
+    if isinstance(body, web.Response):
+        return body
+    assert isinstance(body, HoldIn)
+    if body.until is not None and body.until.tzinfo is None:
+        return invalid({"until": "informe o fuso horário (ex.: 2026-05-01T18:00:00-03:00)"})
+    customer_id = _int(request, "customer_id")
+    if customer_id is None:
+        return json_error(404, "not_found", "Cliente não existe.")
+    now = _now(request)
+    async with request.app[DB]() as db:
+        try:
+            hold = await set_hold(db, customer_id, kind=body.kind, reason=body.reason, until=body.until,
+                                  set_by_id=_user_id(request), now=now)
+        except NotFound:
+            return json_error(404, "not_found", f"Cliente {customer_id} não existe.")
+        except InvalidValue as exc:
+            return invalid({"until" if "until" in str(exc) else "reason": str(exc)})
+        await record(db, user_id=_user_id(request), action="hold.set", entity="customer", entity_id=customer_id,
+                     before=None, after=hold.as_dict(), at=now)
+        await db.commit()
+    return web.json_response(hold.as_dict(), status=201)
+
+
+@requires(*MANAGERS)
+async def delete_hold(request: web.Request) -> web.Response:
+    customer_id, hold_id = _int(request, "customer_id"), _int(request, "hold_id")
+    if customer_id is None or hold_id is None:
+        return json_error(404, "not_found", "Suspensão não existe.")
+    now = _now(request)
+    async with request.app[DB]() as db:
+        try:
+            hold = await release_hold(db, customer_id, hold_id, released_by_id=_user_id(request), now=now)
+        except NotFound as exc:
+            return json_error(404, "not_found", str(exc))
+        except InvalidValue as exc:
+            return json_error(409, "already_released", str(exc))
+        after = hold.as_dict()
+        await record(db, user_id=_user_id(request), action="hold.release", entity="customer", entity_id=customer_id,
+                     before={**after, "released_at": None}, after=after, at=now)
+        await db.commit()
+    return web.json_response(after)
+
+
+def setup_supervisor_api(app: web.Application) -> None:
+    """Mount the supervisor REST routes (segments, boosts, import, holds)."""
+    app.router.add_get("/api/v1/campaigns/{campaign_id}/segments", get_segments, name="api_segments")
+    app.router.add_put("/api/v1/campaigns/{campaign_id}/segments", put_segments, name="api_segments_put")
+    app.router.add_put("/api/v1/campaigns/{campaign_id}/boosts", put_boosts, name="api_boosts")
+    app.router.add_post("/api/v1/campaigns/{campaign_id}/import", post_import, name="api_import")
+    app.router.add_post("/api/v1/customers/{customer_id}/holds", post_hold, name="api_holds")
+    app.router.add_delete(
+        "/api/v1/customers/{customer_id}/holds/{hold_id}", delete_hold, name="api_hold_delete"
+    )
+
