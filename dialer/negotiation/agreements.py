@@ -42,9 +42,9 @@ from storage.repositories.negotiation import (
     add_promise,
     agreement_of_attempt,
     get_approval_request,
-    record_audit,
     save_script_run,
 )
+from storage.repositories import audit
 
 from dialer.negotiation.errors import NegotiationError, NotAllowed
 from dialer.negotiation.offers import NegotiationQuote, quote_for_customer
@@ -121,7 +121,7 @@ async def store_agreement(
         created_at=at,
     )
     if created:
-        await record_audit(
+        await audit.record(
             session,
             user_id=quote.agent_id,
             action="agreement_created",
@@ -216,7 +216,7 @@ async def record_promise(
         created_at=at,
     )
     if created:
-        await record_audit(
+        await audit.record(
             session,
             user_id=agent_id,
             action="promise_created",

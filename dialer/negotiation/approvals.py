@@ -52,8 +52,8 @@ from storage.repositories.negotiation import (
     decide_approval_request,
     get_approval_request,
     pending_approval_requests,
-    record_audit,
 )
+from storage.repositories import audit
 
 from dialer.negotiation.errors import AlreadyDecided, NegotiationError, NotAllowed, UnknownRequest
 from dialer.negotiation.offers import load_context, offer_view, quote_offers
@@ -280,7 +280,7 @@ class ApprovalBroker:
                 Authority.NEEDS_SUPERVISOR: "discount_requested",
                 Authority.REFUSED: "discount_refused_above_limit",
             }[authority]
-            await record_audit(
+            await audit.record(
                 db,
                 user_id=agent_id,
                 action=action,
@@ -350,7 +350,7 @@ class ApprovalBroker:
                 await db.rollback()
                 fresh = await get_approval_request(db, request_id)
                 raise AlreadyDecided(_already(fresh.status), field="request_id")
-            await record_audit(
+            await audit.record(
                 db,
                 user_id=supervisor_id,
                 action="discount_approved" if approve else "discount_refused",
@@ -407,7 +407,7 @@ class ApprovalBroker:
                 if not won:
                     await db.rollback()
                     return False
-                await record_audit(
+                await audit.record(
                     db,
                     user_id=None,
                     action="discount_expired",

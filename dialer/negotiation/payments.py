@@ -48,7 +48,6 @@ from dialer.portfolio.dates import parse_date
 from dialer.portfolio.errors import FieldError
 from scripting.money import MoneyFormatError, parse_money
 from storage.models import PromiseStatus
-from storage.repositories.negotiation import record_audit
 from storage.repositories.payments import (
     add_payment,
     credit_installment,
@@ -60,6 +59,7 @@ from storage.repositories.payments import (
     promises_past_due,
     requeue_customer_leads,
 )
+from storage.repositories import audit
 
 BROKEN_PROMISE_BOOST = 10
 BROKEN_PROMISE_REASON = "PROMESSA_QUEBRADA"
@@ -301,7 +301,7 @@ async def _apply(db: AsyncSession, line: PaymentLine, report: ImportReport, sour
             promise.resolved_at = now
             kept.append(promise.id)
             report.promises_kept += 1
-            await record_audit(
+            await audit.record(
                 db, user_id=None, action="promise_kept", entity="promise", entity_id=promise.id, at=now,
                 before={"status": PromiseStatus.PENDING.value}, after={"status": PromiseStatus.KEPT.value, "paid_on": line.paid_on.isoformat()},
             )
@@ -316,7 +316,7 @@ async def _apply(db: AsyncSession, line: PaymentLine, report: ImportReport, sour
         applied={"installments": paid_installments, "promises_kept": kept, "unapplied": str(left)},
         imported_at=now,
     )
-    await record_audit(
+    await audit.record(
         db, user_id=None, action="payment_imported", entity="payment", entity_id=payment.id, at=now,
         after={"customer_id": customer_id, "amount": str(line.amount), "paid_on": line.paid_on.isoformat(), "row": line.row,
                "source": source},
@@ -336,7 +336,7 @@ async def _break_missed_promises(
         report.leads_requeued += await requeue_customer_leads(
             db, promise.customer_id, now=now, boost=boost, reason=BROKEN_PROMISE_REASON
         )
-        await record_audit(
+        await audit.record(
             db, user_id=None, action="promise_broken", entity="promise", entity_id=promise.id, at=now,
             before={"status": PromiseStatus.PENDING.value},
             after={"status": PromiseStatus.BROKEN.value, "due_date": promise.due_date.isoformat(),

@@ -31,29 +31,35 @@ async def record(
     action: str,
     entity: str,
     entity_id: str | int | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> None:
+) -> AuditLog:
     """Add one entry (in the caller's transaction, so it commits with the change it describes)."""
-    session.add(
-        AuditLog(
-            user_id=user_id,
-            action=action[:60],
-            entity=entity[:60],
-            entity_id=None if entity_id is None else str(entity_id)[:64],
-            before=before,
-            after=after,
-            at=at or utcnow(),
-        )
+    entry = AuditLog(
+        user_id=user_id,
+        action=action[:60],
+        entity=entity[:60],
+        entity_id=None if entity_id is None else str(entity_id)[:64],
+        before=before,
+        after=after,
+        at=at or utcnow(),
     )
+    session.add(entry)
     await session.flush()
+    return entry
 
 
 async def entries_for(
-    session: AsyncSession, entity: str, entity_id: str | int | None = None, *, limit: int = 100
+    session: AsyncSession,
+    entity: str,
+    entity_id: str | int | None = None,
+    *,
+    limit: int = 100,
+    oldest_first: bool = False,
 ) -> list[AuditEntry]:
-    """The newest entries about an entity (all of its kind when ``entity_id`` is None), newest first."""
+    """The newest ``limit`` entries about an entity (all of its kind when ``entity_id`` is None),
+    newest first, or in the order they happened with ``oldest_first``."""
     query = select(
         AuditLog.id,
         AuditLog.at,
@@ -67,4 +73,5 @@ async def entries_for(
     if entity_id is not None:
         query = query.where(AuditLog.entity_id == str(entity_id))
     rows = await session.execute(query.order_by(AuditLog.id.desc()).limit(limit))
-    return [AuditEntry(*row) for row in rows]
+    found = [AuditEntry(*row) for row in rows]
+    return found[::-1] if oldest_first else found

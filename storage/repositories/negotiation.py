@@ -56,41 +56,6 @@ class DebtShare:
 # ---------------------------------------------------------------- audit
 
 
-async def record_audit(
-    session: AsyncSession,
-    *,
-    user_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: str | int | None,
-    at: datetime,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditLog:
-    entry = AuditLog(
-        user_id=user_id,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=before,
-        after=after,
-        at=at,
-    )
-    session.add(entry)
-    await session.flush()
-    return entry
-
-
-async def audit_entries(session: AsyncSession, entity: str, entity_id: str | int) -> list[AuditLog]:
-    """The audit trail of one entity, oldest first."""
-    rows = await session.execute(
-        select(AuditLog)
-        .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
-        .order_by(AuditLog.at, AuditLog.id)
-    )
-    return list(rows.scalars())
-
-
 # ---------------------------------------------------------------- agreements
 
 

@@ -17,8 +17,9 @@ from scripting.money import ZERO
 from scripting.offers import OfferKind
 from scripting.run import ScriptRun
 from scripting.script import load_default_script
+from storage.repositories import audit
 from storage.models import Debt, DebtStatus, OutcomeCode
-from storage.repositories.negotiation import audit_entries, get_agreement, script_run_of_attempt
+from storage.repositories.negotiation import get_agreement, script_run_of_attempt
 from storage.repositories.outcomes import add_outcome
 from storage.repositories.screen_pop import load_pop_data
 from tests.dialer.negotiation_support import NOW, TODAY, add_call, seed, sessions
@@ -40,7 +41,7 @@ async def test_agreement_is_stored_with_schedule_calculation_and_debts(sessions:
     async with sessions() as db:
         stored = await get_agreement(db, agreement.id)
         statuses = (await db.execute(select(Debt.status).where(Debt.customer_id == w.customer_id))).scalars().all()
-        audit = await audit_entries(db, "agreement", agreement.id)
+        trail = await audit.entries_for(db, "agreement", agreement.id, oldest_first=True)
     assert [i.number for i in stored.installments] == [0, 1, 2, 3, 4]
     assert stored.total == sum((i.amount for i in stored.installments), ZERO)
     assert sorted(d.debt_id for d in stored.debts) == sorted(w.debt_ids)
@@ -51,7 +52,7 @@ async def test_agreement_is_stored_with_schedule_calculation_and_debts(sessions:
     contracts, total = reproduce(stored.calculation)
     assert total == stored.total and len(contracts) == 2
     assert sum((c.total for c in contracts), ZERO) == stored.debt_total
-    assert [(e.action, e.user_id) for e in audit] == [("agreement_created", w.agent_id)]
+    assert [(e.action, e.user_id) for e in trail] == [("agreement_created", w.agent_id)]
 
 
 async def test_tampered_calculation_is_caught() -> None:

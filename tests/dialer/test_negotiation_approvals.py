@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.negotiation.approvals import ApprovalBroker, ApprovalResult, ApprovalView
 from dialer.negotiation.errors import AlreadyDecided, NegotiationError, NotAllowed
+from storage.repositories import audit
 from storage.models import ApprovalRequest, ApprovalStatus
-from storage.repositories.negotiation import audit_entries
 from tests.dialer.negotiation_support import NOW, TODAY, add_call, seed, sessions
 
 __all__ = ["sessions"]
@@ -64,7 +64,7 @@ def collect() -> tuple[list[ApprovalResult], Callable[[ApprovalResult], None]]:
 
 async def _actions(sessions: async_sessionmaker[AsyncSession], request_id: int) -> list[tuple[str, int | None]]:
     async with sessions() as db:
-        return [(e.action, e.user_id) for e in await audit_entries(db, "approval_request", request_id)]
+        return [(e.action, e.user_id) for e in await audit.entries_for(db, "approval_request", request_id, oldest_first=True)]
 
 
 async def test_within_the_agents_limit_is_granted_at_once(sessions: async_sessionmaker[AsyncSession], broker: ApprovalBroker) -> None:

@@ -19,13 +19,11 @@ from storage.repositories.negotiation import (
     add_agreement,
     add_approval_request,
     add_promise,
-    audit_entries,
     decide_approval_request,
     get_agreement,
     negotiation_history,
     overdue_approval_requests,
     pending_approval_requests,
-    record_audit,
     save_script_run,
     script_run_of_attempt,
 )
@@ -36,6 +34,7 @@ from storage.repositories.payments import (
     payment_by_key,
     requeue_customer_leads,
 )
+from storage.repositories import audit
 from tests.storage.factories import make_campaign, make_customer, make_user
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
@@ -119,10 +118,10 @@ async def test_approval_decision_is_stored_once(engine: AsyncEngine) -> None:
         async with sessions() as s:
             await decide_approval_request(s, request_id, status=ApprovalStatus.PENDING, decided_by_id=None, at=NOW)
     async with sessions() as s:
-        await record_audit(s, user_id=supervisor.id, action="discount_approved", entity="approval_request",
+        await audit.record(s, user_id=supervisor.id, action="discount_approved", entity="approval_request",
                            entity_id=request_id, at=NOW, after={"status": "approved"})
         await s.commit()
-        [entry] = await audit_entries(s, "approval_request", request_id)
+        [entry] = await audit.entries_for(s, "approval_request", request_id, oldest_first=True)
     assert entry.after == {"status": "approved"}
 
 
