@@ -11,9 +11,11 @@ Tasks it owns (all cancelled, with a timeout, by :meth:`DialerRuntime.stop`):
 - the **writer**: runs database work one unit at a time, each in its own short
   transaction, in the order it was queued (an attempt is created before its answer is
   stored, its end before its disposition);
-- the **campaign loop**: every ``tick_s``, while the AMI link is up, gives ready agents
-  previews (preview campaigns) and places calls (progressive: ready agents − calls in
-  progress);
+- the **campaign loop**: every ``tick_s`` (≤ 1 s), while the AMI link is up, gives ready
+  agents previews (preview campaigns) and places calls: progressive campaigns share ready
+  agents − calls in progress; each predictive campaign then launches what its pacer
+  (:mod:`dialer.pacing.live`) decides for the floor as it is after those; manual campaigns
+  place nothing. Settings changed with :meth:`DialerRuntime.set_pacing` apply on the next tick;
 - short-lived action tasks (originates, redirects, MixMonitor), each bounded by the
   gateway's action timeout.
 
@@ -21,9 +23,16 @@ Screen-pop data is read when the lead is claimed (one fixed set of indexed queri
 ``storage.repositories.screen_pop``), so when the customer answers the pop is built and
 enqueued at once and only then is the ``Redirect`` sent (SPEC §3, §10 P1).
 
+Calls placed ahead of agents are connected to whoever is free when they answer, or to the
+first agent who becomes ready while they still wait within the connect window; past the
+window the dialplan plays the abandon message and hangs up (SPEC §3). Campaigns with AMD
+originate into ``cobra-amd``: a call is routed only after a HUMAN/NOTSURE verdict, and a
+MACHINE is hung up by the dialplan and stored as ``machine`` (24 h before the lead is tried
+again), counted neither as a live answer nor as an abandon.
+
 Agents are not assigned to campaigns yet: running campaigns share the pool of ready
-agents (previews first, then progressive calls, campaigns served round-robin). Predictive
-campaigns dial progressively until the pacer is wired in.
+agents (previews first, then progressive calls, then predictive ones, campaigns served
+round-robin).
 """
 
 from __future__ import annotations
@@ -72,6 +81,7 @@ from dialer.calls.events import (
     CallEnded,
     CallFailed,
     DomainEvent,
+    FailReason,
 )
 from dialer.calls.services import (
     AttemptRef,
@@ -88,6 +98,24 @@ from dialer.calls.tracker import CALL_VARIABLE, CallTracker
 from dialer.campaigns.preview import agents_for_preview
 from dialer.campaigns.progressive import calls_to_place, share_out
 from dialer.errors import AmiError, AmiLinkLost, AmiNotConnected, AmiTimeout, DialerError
+from dialer.pacing.live import (
+    BRASILIA_OFFSET_S,
+    AgentPhase,
+    AgentView,
+    CallView,
+    CampaignPacing,
+    DayCounts,
+    PacingFigures,
+    PacingSettings,
+    ShortCalls,
+    build_snapshot,
+    day_bounds,
+    floor_of,
+    local_day,
+)
+from dialer.pacing.live import CallPhase as PacingCallPhase
+from dialer.pacing.pacer import PacingMode
+from dialer.pacing.stats import DialResult
 from storage.errors import AlreadyExists
 from storage.models import Campaign, CampaignMode, CampaignStatus, CallResult, OutcomeCode, Role, User, new_attempt_id
 from storage.repositories.agent_states import record_state_change
@@ -95,6 +123,7 @@ from storage.repositories.callbacks import add_callback
 from storage.repositories.call_attempts import update_call_attempt
 from storage.repositories.leads import ClaimedLead, claim_next_lead, release_expired_claims, release_lead
 from storage.repositories.outcomes import get_outcome_by_key
+from storage.repositories.pacing import CampaignPacingRow, abandon_days, short_calls_by_caller_id, update_campaign_pacing
 from storage.repositories.screen_pop import PopData, load_pop_data
 
 log = logging.getLogger(__name__)
@@ -102,6 +131,13 @@ T = TypeVar("T")
 
 AGENT_BRIDGE_CONTEXT = "cobra-agent-bridge"
 OUTBOUND_CONTEXT = "cobra-outbound"
+AMD_CONTEXT = "cobra-amd"
+# AMD verdicts after which a person is listening and the call goes to an agent
+AMD_PERSON = frozenset({"HUMAN", "NOTSURE"})
+# A waiting call is offered to an agent who frees up only while this share of the connect
+# window is left for the Redirect to land before the dialplan drops it
+OFFER_WINDOW_SHARE = 0.75
+ABANDON_HISTORY_DAYS = 30
 CONNECT_WINDOW_VARIABLE = "COBRA_CONNECT_WINDOW"
 BRASILIA = ZoneInfo("America/Sao_Paulo")
 
@@ -139,6 +175,11 @@ class DialerSettings:
     lead_lease_s: float = 900.0
     agent_ring_timeout_s: float = 30.0
     stop_timeout_s: float = 5.0
+    # Loop seconds per PBX second: 1 against Asterisk; the simulator's time_scale in tests,
+    # so pacing (which measures ring, talk and wrap times) works in the PBX's seconds.
+    # ring_timeout_s is in PBX seconds (it is the Originate's Timeout); connect_window_s
+    # and tick_s are in loop seconds.
+    clock_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.tick_s <= 1.0:
@@ -151,6 +192,8 @@ class DialerSettings:
             raise ValueError(f"wrapup_max_s: must be > 0 or None, got {self.wrapup_max_s!r}")
         if self.recording and self.recordings_dir is None:
             raise ValueError("recordings_dir: needed when recording is on")
+        if not self.clock_scale > 0:
+            raise ValueError(f"clock_scale: must be > 0, got {self.clock_scale!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +216,37 @@ class _CampaignInfo:
     dial_template: str
     caller_id: str | None
     running: bool
+    max_dial_level: float = 3.0
+    abandon_cap: float = 0.03
+    amd_enabled: bool = False
 
     @classmethod
     def of(cls, c: Campaign) -> "_CampaignInfo":
-        return cls(c.id, c.name, CampaignMode(c.mode), c.dial_template, c.caller_id or None, c.status is CampaignStatus.ACTIVE)
+        return cls(
+            c.id,
+            c.name,
+            CampaignMode(c.mode),
+            c.dial_template,
+            c.caller_id or None,
+            c.status is CampaignStatus.ACTIVE,
+            float(c.max_dial_level),
+            float(c.abandon_cap),
+            bool(c.amd_enabled),
+        )
+
+    def apply(self, row: CampaignPacingRow) -> None:
+        self.mode = row.mode
+        self.max_dial_level = row.max_dial_level
+        self.abandon_cap = row.abandon_cap
+        self.amd_enabled = row.amd_enabled
+
+    @property
+    def dials(self) -> bool:
+        """Whether the dialer places this campaign's calls (running, progressive or predictive)."""
+        return self.running and self.mode in (CampaignMode.PROGRESSIVE, CampaignMode.PREDICTIVE)
+
+    def pacing_settings(self) -> PacingSettings:
+        return PacingSettings(PacingMode(self.mode.value), self.max_dial_level, self.abandon_cap, self.amd_enabled)
 
 
 @dataclass(eq=False, slots=True)
@@ -193,6 +263,13 @@ class _Call:
     answered: bool = False
     connected: bool = False
     amd_machine: bool = False
+    amd: bool = False  # originated into cobra-amd: routed only after a person verdict
+    amd_pending: bool = False  # answered, AMD still listening
+    dialled_at: float = 0.0  # loop time of the originate
+    answered_at: float | None = None  # loop time of the answer
+    routable_at: float | None = None  # loop time a person was known to be on the line
+    ended_at: float | None = None
+    talk_s: float = 0.0  # PBX seconds connected (set when it ends)
 
     @property
     def id(self) -> str:
@@ -202,6 +279,15 @@ class _Call:
     def waiting(self) -> bool:
         """Counts as "in progress" for pacing: ringing or answered with no agent yet."""
         return not self.preview and self.agent_id is None and self.owner_id is None and not self.connected
+
+
+# How a failed originate feeds the pacer's statistics (LOST: nobody knows what happened)
+_FAILED_AS: dict[FailReason, DialResult] = {
+    FailReason.BUSY: DialResult.BUSY,
+    FailReason.CONGESTION: DialResult.CONGESTION,
+    FailReason.FAILED: DialResult.CONGESTION,
+    FailReason.NO_ANSWER: DialResult.NO_ANSWER,
+}
 
 
 def _utc(at: datetime | None = None) -> datetime:
@@ -238,6 +324,10 @@ class DialerRuntime:
         self._link_lost = False
         self._rr = 0
         self._started = False
+        self._pacing: dict[int, CampaignPacing] = {}
+        self._since: dict[int, float] = {}  # agent → loop time of their last state change
+        self._loop0 = 0.0  # loop time and wall time at start: the PBX clock's origin
+        self._wall0 = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -245,9 +335,13 @@ class DialerRuntime:
         """Load campaigns, free this process's stale lead claims, start the pump and the loops."""
         if self._started:
             return
+        self._loop0 = self._now()
+        self._wall0 = time.time()
         async with self._db() as s:
             for c in (await s.execute(select(Campaign))).scalars():
                 self._campaigns[c.id] = _CampaignInfo.of(c)
+            for info in self._campaigns.values():
+                await self._seed_pacing(s, info)
             freed = await release_expired_claims(s, now=_utc(), claimer=self.settings.claimer)
             await s.commit()
         if freed:
@@ -349,6 +443,11 @@ class DialerRuntime:
             s.held_for = None  # the owner of a callback in flight is no longer free for it
         self._notifier.agent_state(s.user_id, change.after, change.at)
         before, after = change.before.state.value, change.after.state.value
+        if before != after:
+            self._since[s.user_id] = self._now()
+            if change.after.state is AgentState.READY and self._started:
+                # after the caller's own bookkeeping: a call may be waiting for this agent
+                asyncio.get_running_loop().call_soon(self._offer_waiting)
         why = change.after.pause_reason.value if change.after.pause_reason is not None else None
         if before != after:
             self._write_later(
@@ -486,6 +585,7 @@ class DialerRuntime:
         if not result.created:
             return DisposeResult(d.call_id, result.outcome_id, True, s.status)
         self._wrapups.pop(d.call_id, None)
+        self._record_handle(call)
         if s.call_id == d.call_id and s.status.state is AgentState.WRAP_UP:
             if d.pause_after is not None:
                 self._change(s, Trigger.PAUSE, at, PauseReason(d.pause_after))
@@ -539,7 +639,164 @@ class DialerRuntime:
             return campaign
 
         campaign = await self._write(flip)
-        self._campaigns[campaign_id] = _CampaignInfo.of(campaign)
+        info = _CampaignInfo.of(campaign)
+        self._campaigns[campaign_id] = info
+        self._pacing_of(info).reconfigure(info.pacing_settings())
+
+    # ------------------------------------------------------------------ façade: pacing (SPEC §5, §8)
+
+    async def set_pacing(
+        self,
+        campaign_id: int,
+        mode: CampaignMode | str,
+        max_dial_level: float,
+        abandon_cap: float,
+        by_user: int | None,
+        amd_enabled: bool | None = None,
+    ) -> PacingSettings:
+        """Change a campaign's pacing live (audited: who, before, after); in force from the next tick.
+
+        ``amd_enabled`` None keeps the campaign's AMD setting. Raises
+        :class:`~dialer.pacing.live.SettingsError` naming the bad field, or DialerError
+        for an unknown campaign.
+        """
+        known = self._campaigns.get(campaign_id)
+        wanted = PacingSettings(
+            mode,  # type: ignore[arg-type]  # a CampaignMode or its value: validated there
+            max_dial_level,
+            abandon_cap,
+            known.amd_enabled if amd_enabled is None and known is not None else bool(amd_enabled),
+        )
+        keep_amd = amd_enabled is None and known is None
+
+        async def change(db: AsyncSession) -> tuple[CampaignPacingRow, CampaignPacingRow] | None:
+            return await update_campaign_pacing(
+                db,
+                campaign_id,
+                mode=CampaignMode(wanted.mode.value),
+                max_dial_level=wanted.max_dial_level,
+                abandon_cap=wanted.abandon_cap,
+                amd_enabled=None if keep_amd else wanted.amd_enabled,
+                user_id=by_user,
+            )
+
+        result = await self._write(change)
+        if result is None:
+            raise DialerError(f"campanha {campaign_id} não existe")
+        after = result[1]
+        info = self._campaigns.get(campaign_id)
+        if info is None:
+            async with self._db() as db:
+                campaign = await db.get(Campaign, campaign_id)
+                if campaign is None:
+                    raise DialerError(f"campanha {campaign_id} não existe")
+                info = _CampaignInfo.of(campaign)
+                self._campaigns[campaign_id] = info
+                await self._seed_pacing(db, info)
+        info.apply(after)
+        settings = info.pacing_settings()
+        self._pacing_of(info).reconfigure(settings)
+        log.info("campaign %s pacing set by user %s: %s", campaign_id, by_user, settings.as_dict())
+        return settings
+
+    def campaign_figures(self, campaign_id: int) -> PacingFigures | None:
+        """The campaign's live pacing figures, or None for a campaign this dialer does not know."""
+        info = self._campaigns.get(campaign_id)
+        if info is None:
+            return None
+        floor = floor_of(self._agent_views(), self._call_views(campaign_id))
+        return self._pacing_of(info).figures(campaign_id, running=info.running and self._started, floor=floor, pbx_now=self._pbx_time())
+
+    # ------------------------------------------------------------------ pacing bridge
+
+    def _pbx_time(self, at: float | None = None) -> float:
+        """Epoch seconds on the PBX's clock for loop time ``at`` (now by default)."""
+        loop_at = self._now() if at is None else at
+        return self._wall0 + (loop_at - self._loop0) / self.settings.clock_scale
+
+    def _pbx_s(self, loop_seconds: float) -> float:
+        return max(0.0, loop_seconds) / self.settings.clock_scale
+
+    def _pacing_of(self, info: _CampaignInfo) -> CampaignPacing:
+        pacing = self._pacing.get(info.id)
+        if pacing is None:
+            pacing = CampaignPacing(
+                info.pacing_settings(),
+                ring_timeout_s=self.settings.ring_timeout_s,
+                connect_window_s=self.settings.connect_window_s / self.settings.clock_scale,
+            )
+            self._pacing[info.id] = pacing
+        return pacing
+
+    async def _seed_pacing(self, db: AsyncSession, info: _CampaignInfo) -> None:
+        """Today's and the last 30 days' live answers and abandons, today's short calls."""
+        pacing = self._pacing_of(info)
+        today = local_day(time.time(), BRASILIA_OFFSET_S)
+        days = await abandon_days(
+            db,
+            info.id,
+            first_day=today - timedelta(days=ABANDON_HISTORY_DAYS - 1),
+            last_day=today,
+            utc_offset_s=BRASILIA_OFFSET_S,
+        )
+        pacing.load_days(DayCounts(d.day, d.live, d.abandons) for d in days)
+        start, end = day_bounds(today)
+        rows = await short_calls_by_caller_id(db, info.id, start=start, end=end)
+        pacing.load_short_calls(today, (ShortCalls(r.caller_id, r.completed, r.short) for r in rows))
+
+    def _agent_views(self) -> list[AgentView]:
+        views = []
+        for s in self._agents:
+            state = s.status.state
+            since = self._since.get(s.user_id, 0.0)
+            if state is AgentState.READY:
+                # an agent held for their owned callback in flight is not in the pool
+                views.append(AgentView(AgentPhase.READY if s.held_for is None else AgentPhase.AWAY, since))
+            elif state in (AgentState.RESERVED, AgentState.ON_CALL):
+                views.append(AgentView(AgentPhase.TALK, since))
+            elif state is AgentState.WRAP_UP:
+                views.append(AgentView(AgentPhase.WRAP, since))
+        return views
+
+    def _call_views(self, campaign_id: int | None = None) -> list[CallView]:
+        """Calls as the pacer counts them (previews and owned callbacks have their agent)."""
+        views = []
+        for c in self._calls.values():
+            if c.preview or c.owner_id is not None or c.amd_machine:
+                continue
+            if campaign_id is not None and c.campaign.id != campaign_id:
+                continue
+            if c.agent_id is not None or c.connected:
+                phase = PacingCallPhase.WITH_AGENT
+            elif not c.answered:
+                phase = PacingCallPhase.RINGING
+            elif c.amd_pending:
+                phase = PacingCallPhase.IN_AMD
+            else:
+                phase = PacingCallPhase.WAITING
+            views.append(CallView(phase, c.dialled_at))
+        return views
+
+    def _paced_calls(self, info: _CampaignInfo) -> int:
+        """What the campaign's pacer launches now, for the floor as it is."""
+        pacing = self._pacing_of(info)
+        snap = build_snapshot(
+            self._agent_views(),
+            self._call_views(),
+            now=self._now(),
+            clock_scale=self.settings.clock_scale,
+            pacing=pacing,
+            pbx_now=self._pbx_time(),
+        )
+        return pacing.decide(snap).calls
+
+    def _record_handle(self, call: _Call) -> None:
+        """A connected call was disposed: its talk and wrap-up times feed the pacer's statistics."""
+        if not call.connected or call.ended_at is None:
+            return
+        pacing = self._pacing.get(call.campaign.id)
+        if pacing is not None:
+            pacing.handle_done(call.talk_s, self._pbx_s(self._now() - call.ended_at))
 
     # ------------------------------------------------------------------ AMI actions
 
@@ -657,9 +914,7 @@ class DialerRuntime:
         elif isinstance(e, CallFailed):
             self._on_failed(e)
         elif isinstance(e, AmdDetected):
-            call = self._calls.get(e.attempt_id)
-            if call is not None:
-                call.amd_machine = e.is_machine
+            self._on_amd(e)
         elif isinstance(e, AgentLegUp):
             self._on_leg_up(e)
         elif isinstance(e, (AgentLegDown, AgentLegFailed)):
@@ -703,22 +958,34 @@ class DialerRuntime:
             return
         call.channel = e.channel
         call.answered = True
+        call.answered_at = e.at
         at = self._wall(e.at)
         if call.preview:
             if call.agent_id is not None:
                 self._notifier.call_state(call.agent_id, call.id, CallPhase.CONNECTING, at)
             self._store_answered(call, e, at)
             return
+        if call.amd:
+            # AMD listens first; the verdict decides (SPEC §5)
+            call.amd_pending = True
+            self._store_answered(call, e, at)
+            return
+        self._dial_result(call, DialResult.LIVE, e.at)
+        call.routable_at = e.at
+        self._route(call, at)
+        self._store_answered(call, e, at)
+
+    def _route(self, call: _Call, at: datetime) -> bool:
+        """Give an answered person to a free agent: pop, then Redirect. False when nobody is free."""
         user_id = pick_agent(self._agents.candidates(), call.id, call.owner_id)
         if call.owner_id is not None and user_id != call.owner_id:
             owner = self._agents.get(call.owner_id)
             if owner is not None and owner.held_for == call.id:
                 owner.held_for = None
         call.owner_id = None
-        if user_id is None:
-            # nobody free: the dialplan drops the call after the connect window (abandon)
-            self._store_answered(call, e, at)
-            return
+        if user_id is None or call.channel is None:
+            # nobody free: it waits; past the connect window the dialplan drops it (abandon)
+            return False
         s = self._agents.get(user_id)
         assert s is not None
         s.held_for = None
@@ -730,8 +997,63 @@ class DialerRuntime:
         # the pop goes out before the Redirect is even queued (SPEC §3)
         self._notifier.screen_pop(user_id, pop)
         self._notifier.call_state(user_id, call.id, CallPhase.CONNECTING, at)
-        self._spawn(self._redirect(e.channel, s.extension, call.id), f"redirect-{call.id}")
-        self._store_answered(call, e, at)
+        self._spawn(self._redirect(call.channel, s.extension, call.id), f"redirect-{call.id}")
+        return True
+
+    def _offer_waiting(self) -> None:
+        """Agents just became ready: connect answered people still waiting within the window, oldest first."""
+        if not self._started:
+            return
+        now = self._now()
+        limit = self.settings.connect_window_s * OFFER_WINDOW_SHARE
+        waiting = sorted(
+            (
+                c
+                for c in self._calls.values()
+                if c.routable_at is not None
+                and c.agent_id is None
+                and not c.connected
+                and not c.preview
+                and now - c.routable_at < limit
+            ),
+            key=lambda c: c.routable_at or 0.0,
+        )
+        for call in waiting:
+            if not self._route(call, _utc()):
+                return
+
+    def _on_amd(self, e: AmdDetected) -> None:
+        call = self._calls.get(e.attempt_id)
+        if call is None:
+            return
+        status, cause = e.status[:20], e.cause[:80]
+        self._write_later(lambda db: update_call_attempt(db, call.id, amd_status=status, amd_cause=cause or None))
+        call.amd_machine = e.is_machine
+        if not call.amd_pending:
+            return
+        call.amd_pending = False
+        pacing = self._pacing.get(call.campaign.id)
+        answered_at = call.answered_at if call.answered_at is not None else e.at
+        if e.is_machine:
+            # the dialplan hangs up on a machine: not a live answer, not an abandon
+            self._dial_result(call, DialResult.MACHINE, answered_at)
+            if pacing is not None:
+                pacing.amd_verdict(False)
+            return
+        if status not in AMD_PERSON:
+            return  # HANGUP: the customer left while AMD listened; CallEnded follows
+        self._dial_result(call, DialResult.LIVE, answered_at)
+        if pacing is not None:
+            pacing.amd_verdict(True)
+        call.routable_at = e.at
+        self._route(call, self._wall(e.at))
+
+    def _dial_result(self, call: _Call, result: DialResult, at: float) -> None:
+        if call.preview:
+            return  # an agent chose when to dial it: not a sample of the list's behaviour
+        pacing = self._pacing.get(call.campaign.id)
+        if pacing is not None:
+            pacing.dial_result(result, self._pbx_s(at - call.dialled_at))
 
     def _store_answered(self, call: _Call, e: CallAnswered, at: datetime) -> None:
         agent_id = call.agent_id
@@ -793,8 +1115,20 @@ class DialerRuntime:
             result = CallResult.MACHINE.value
         else:
             result = CallResult.ANSWERED.value
+        call.ended_at = e.at
+        call.talk_s = self._pbx_s(e.talk_s)
         self._finish_for_agent(call, result, e.cause, at)
         machine = call.amd_machine
+        duration_s = self._pbx_s(e.duration_s)
+        pacing = self._pacing.get(call.campaign.id)
+        if pacing is not None:
+            pacing.call_ended(
+                self._pbx_time(e.at),
+                live=e.answered and not machine,
+                abandoned=e.abandoned,
+                duration_s=duration_s,
+                caller_id=call.campaign.caller_id,
+            )
         self._write_later(
             lambda db: store_ended(
                 db,
@@ -803,7 +1137,7 @@ class DialerRuntime:
                 cause=e.cause,
                 connected=e.connected,
                 abandoned=e.abandoned,
-                duration_s=e.duration_s,
+                duration_s=duration_s,
                 amd_machine=machine,
             )
         )
@@ -814,6 +1148,9 @@ class DialerRuntime:
             return
         at = self._wall(e.at)
         result = e.reason.value
+        failed_as = _FAILED_AS.get(e.reason)
+        if failed_as is not None:
+            self._dial_result(call, failed_as, e.at)
         self._finish_for_agent(call, result, None, at)
         self._write_later(
             lambda db: store_failed(db, call.ref, result=result, originate_reason=e.originate_reason, at=at)
@@ -825,7 +1162,9 @@ class DialerRuntime:
             return
         s.wrapup_timer = None
         at = _utc()
-        self._wrapups.pop(call_id, None)
+        call = self._wrapups.pop(call_id, None)
+        if call is not None:
+            self._record_handle(call)
         self._try_change(s, Trigger.DISPOSE, at)
         self._write_later(lambda db: store_wrapup_timeout(db, call_id, at=at))
 
@@ -870,62 +1209,84 @@ class DialerRuntime:
         dialers = [c.id for c in running if c.mode in (CampaignMode.PROGRESSIVE, CampaignMode.PREDICTIVE)]
         if not dialers:
             return
-        free = len(free_agents(self._agents.candidates()))
-        waiting = sum(1 for c in self._calls.values() if c.waiting)
-        n = calls_to_place(free, waiting)
-        if n == 0:
-            return
         self._rr += 1
-        for campaign_id, count in share_out(n, dialers, self._rr).items():
-            for _ in range(count):
-                if not self._started or not await self._place_call(self._campaigns[campaign_id]):
-                    break
+        progressive = [c.id for c in running if c.mode is CampaignMode.PROGRESSIVE]
+        if progressive:
+            free = len(free_agents(self._agents.candidates()))
+            waiting = sum(1 for c in self._calls.values() if c.waiting)
+            n = calls_to_place(free, waiting)
+            # predictive campaigns take their share through their pacer, below
+            shares = share_out(n, dialers, self._rr)
+            for campaign_id in progressive:
+                await self._place_calls(self._campaigns[campaign_id], shares[campaign_id])
+        predictive = [c.id for c in running if c.mode is CampaignMode.PREDICTIVE]
+        for i in range(len(predictive)):
+            if not self._started:
+                return
+            info = self._campaigns[predictive[(self._rr + i) % len(predictive)]]
+            # each pacer sees the calls the campaigns before it just placed
+            await self._place_calls(info, self._paced_calls(info))
 
-    async def _claim(self, campaign: _CampaignInfo, owners: list[int], agent_id: int | None) -> _Call | None:
-        """Claim a lead, read its pop data and create the attempt, in one transaction."""
+
+    async def _claim(
+        self, campaign: _CampaignInfo, owners: list[int], agent_id: int | None, count: int = 1
+    ) -> list[_Call]:
+        """Claim up to ``count`` leads, read their pop data and create their attempts, in one transaction.
+
+        One writer job for the batch: a predictive tick that launches several calls does not
+        queue behind other writes once per call.
+        """
         settings = self.settings
         mode = campaign.mode
 
-        async def claim(db: AsyncSession) -> tuple[ClaimedLead, PopData, str] | None:
+        async def claim(db: AsyncSession) -> list[tuple[ClaimedLead, PopData, str]]:
             now = _utc()
-            lead = await claim_next_lead(
-                db, campaign.id, now=now, claimer=settings.claimer, lease_s=settings.lead_lease_s, ready_owner_ids=owners
-            )
-            if lead is None:
-                return None
             local = now.astimezone(BRASILIA)
             day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            data = await load_pop_data(db, lead.customer_id, now=now, day_start=day_start)
-            attempt_id = new_attempt_id()
+            out = []
+            for _ in range(count):
+                lead = await claim_next_lead(
+                    db, campaign.id, now=now, claimer=settings.claimer, lease_s=settings.lead_lease_s, ready_owner_ids=owners
+                )
+                if lead is None:
+                    break
+                data = await load_pop_data(db, lead.customer_id, now=now, day_start=day_start)
+                attempt_id = new_attempt_id()
+                ref = AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, campaign.id, lead.callback_id)
+                await store_new_attempt(
+                    db,
+                    ref,
+                    mode=mode,
+                    number=lead.e164,
+                    caller_id=campaign.caller_id,
+                    pbx_name=settings.pbx_name,
+                    agent_id=agent_id,
+                    originated_at=None if mode is CampaignMode.PREVIEW else now,
+                )
+                out.append((lead, data, attempt_id))
+            return out
+
+        calls = []
+        for lead, data, attempt_id in await self._write(claim):
             ref = AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, campaign.id, lead.callback_id)
-            await store_new_attempt(
-                db,
-                ref,
-                mode=mode,
-                number=lead.e164,
-                caller_id=campaign.caller_id,
-                pbx_name=settings.pbx_name,
-                agent_id=agent_id,
-                originated_at=None if mode is CampaignMode.PREVIEW else now,
+            calls.append(
+                _Call(ref, campaign, lead.e164, data, preview=mode is CampaignMode.PREVIEW, owner_id=lead.owner_agent_id)
             )
-            return lead, data, attempt_id
+        return calls
 
-        claimed = await self._write(claim)
-        if claimed is None:
-            return None
-        lead, data, attempt_id = claimed
-        ref = AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, campaign.id, lead.callback_id)
-        return _Call(ref, campaign, lead.e164, data, preview=mode is CampaignMode.PREVIEW, owner_id=lead.owner_agent_id)
-
-    async def _place_call(self, campaign: _CampaignInfo) -> bool:
-        """Claim the next lead and originate it; False when the campaign has nothing to dial now."""
+    async def _place_calls(self, campaign: _CampaignInfo, count: int) -> None:
+        """Claim up to ``count`` leads and originate them (fewer when the campaign runs out)."""
+        if count <= 0 or not self._started or not campaign.dials:
+            return
         owners = [a.user_id for a in free_agents(self._agents.candidates())]
-        call = await self._claim(campaign, owners, None)
-        if call is None:
-            return False
-        if not self._started or not self._gateway.connected:
+        for call in await self._claim(campaign, owners, None, count):
+            self._originate_claimed(campaign, call)
+
+    def _originate_claimed(self, campaign: _CampaignInfo, call: _Call) -> None:
+        if not self._started or not self._gateway.connected or not campaign.dials:
+            # stopped, link lost, or paused / switched to manual or preview while the lead was read
             self._cancel_claimed(call.ref)
-            return False
+            return
         if call.owner_id is not None:
             owner = self._agents.get(call.owner_id)
             if owner is not None and owner.status.state is AgentState.READY and owner.held_for is None:
@@ -934,15 +1295,17 @@ class DialerRuntime:
                 call.owner_id = None  # the owner left meanwhile: whoever is free takes it
         self._calls[call.id] = call
         call.originated = True
-        action = self._customer_originate(call, OUTBOUND_CONTEXT, "s")
+        call.dialled_at = self._now()
+        call.amd = campaign.amd_enabled
+        action = self._customer_originate(call, AMD_CONTEXT if call.amd else OUTBOUND_CONTEXT, "s")
         self._spawn(self._run_originate(action), f"originate-{call.id}")
-        return True
 
     async def _start_preview(self, user_id: int, campaign: _CampaignInfo) -> bool:
         """Reserve the agent with the next lead and show its pop; False when there is no lead."""
-        call = await self._claim(campaign, [user_id], user_id)
-        if call is None:
+        claimed = await self._claim(campaign, [user_id], user_id)
+        if not claimed:
             return False
+        call = claimed[0]
         s = self._agents.get(user_id)
         if s is None or s.status.state is not AgentState.READY or s.held_for is not None:
             self._cancel_claimed(call.ref)  # the agent changed state while the lead was read

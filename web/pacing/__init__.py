@@ -1,0 +1,1 @@
+"""Pacing on the web: the REST figures and settings per campaign, and the what-if tool."""
