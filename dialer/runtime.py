@@ -16,8 +16,18 @@ Tasks it owns (all cancelled, with a timeout, by :meth:`DialerRuntime.stop`):
   agents − calls in progress; each predictive campaign then launches what its pacer
   (:mod:`dialer.pacing.live`) decides for the floor as it is after those; manual campaigns
   place nothing. Settings changed with :meth:`DialerRuntime.set_pacing` apply on the next tick;
+- the **daily re-ranking**: aging buckets move with the calendar, so the leads of running
+  campaigns are re-ranked (``Hopper.reprioritise``) before the campaign loop's first tick
+  and again just after each local midnight (America/Sao_Paulo), each campaign bounded by
+  ``reprioritise_timeout_s``;
 - short-lived action tasks (originates, redirects, MixMonitor), each bounded by the
   gateway's action timeout.
+
+Every lead is claimed through the hopper (:class:`dialer.leads.hopper.Hopper`): calling
+windows, holidays, attempt caps across campaigns, retry gaps, do-not-call, holds,
+prescription, segments, boosts and callbacks (owned ones only for their agent) are decided
+there. A claim that never becomes a call goes back due at once; the lead of a call that
+was made goes back with the retry time of its result (``dialer.calls.retry``).
 
 Screen-pop data is read when the lead is claimed (one fixed set of indexed queries, see
 ``storage.repositories.screen_pop``), so when the customer answers the pop is built and
@@ -41,10 +51,10 @@ import asyncio
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -98,6 +108,7 @@ from dialer.calls.tracker import CALL_VARIABLE, CallTracker
 from dialer.campaigns.preview import agents_for_preview
 from dialer.campaigns.progressive import calls_to_place, share_out
 from dialer.errors import AmiError, AmiLinkLost, AmiNotConnected, AmiTimeout, DialerError
+from dialer.leads.hopper import ClaimedLead, Hopper
 from dialer.pacing.live import (
     BRASILIA_OFFSET_S,
     AgentPhase,
@@ -117,11 +128,11 @@ from dialer.pacing.live import CallPhase as PacingCallPhase
 from dialer.pacing.pacer import PacingMode
 from dialer.pacing.stats import DialResult
 from storage.errors import AlreadyExists
-from storage.models import Campaign, CampaignMode, CampaignStatus, CallResult, OutcomeCode, Role, User, new_attempt_id
+from storage.models import Callback, Campaign, CampaignMode, CampaignStatus, CallResult, OutcomeCode, Role, User, new_attempt_id
 from storage.repositories.agent_states import record_state_change
-from storage.repositories.callbacks import add_callback
+from storage.repositories.callbacks import add_callback, reopen_callback
 from storage.repositories.call_attempts import update_call_attempt
-from storage.repositories.leads import ClaimedLead, claim_next_lead, release_expired_claims, release_lead
+from storage.repositories.leads import release_expired_claims, release_lead
 from storage.repositories.outcomes import get_outcome_by_key
 from storage.repositories.pacing import CampaignPacingRow, abandon_days, short_calls_by_caller_id, update_campaign_pacing
 from storage.repositories.screen_pop import PopData, load_pop_data
@@ -175,6 +186,7 @@ class DialerSettings:
     lead_lease_s: float = 900.0
     agent_ring_timeout_s: float = 30.0
     stop_timeout_s: float = 5.0
+    reprioritise_timeout_s: float = 120.0  # one campaign's re-ranking (start-up and after each midnight)
     # Loop seconds per PBX second: 1 against Asterisk; the simulator's time_scale in tests,
     # so pacing (which measures ring, talk and wrap times) works in the PBX's seconds.
     # ring_timeout_s is in PBX seconds (it is the Originate's Timeout); connect_window_s
@@ -192,6 +204,8 @@ class DialerSettings:
             raise ValueError(f"wrapup_max_s: must be > 0 or None, got {self.wrapup_max_s!r}")
         if self.recording and self.recordings_dir is None:
             raise ValueError("recordings_dir: needed when recording is on")
+        if not self.reprioritise_timeout_s > 0:
+            raise ValueError(f"reprioritise_timeout_s: must be > 0, got {self.reprioritise_timeout_s!r}")
         if not self.clock_scale > 0:
             raise ValueError(f"clock_scale: must be > 0, got {self.clock_scale!r}")
 
@@ -290,8 +304,8 @@ _FAILED_AS: dict[FailReason, DialResult] = {
 }
 
 
-def _utc(at: datetime | None = None) -> datetime:
-    return at if at is not None else datetime.now(timezone.utc)
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class DialerRuntime:
@@ -304,8 +318,13 @@ class DialerRuntime:
         gateway: AmiGateway,
         notifier: AgentNotifier,
         settings: DialerSettings,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock``: the dialer's "now" (UTC, aware) for every decision and stored time; tests move it."""
         self._db = sessions
+        self._clock = clock or _system_clock
+        # one implementation of "who is called next" (SPEC §4), leased under this process's name
+        self._hopper = Hopper(sessions, claimer=settings.claimer, lease=timedelta(seconds=settings.lead_lease_s))
         self._gateway = gateway
         self._notifier = notifier
         self.settings = settings
@@ -336,13 +355,13 @@ class DialerRuntime:
         if self._started:
             return
         self._loop0 = self._now()
-        self._wall0 = time.time()
+        self._wall0 = self._utc().timestamp()
         async with self._db() as s:
             for c in (await s.execute(select(Campaign))).scalars():
                 self._campaigns[c.id] = _CampaignInfo.of(c)
             for info in self._campaigns.values():
                 await self._seed_pacing(s, info)
-            freed = await release_expired_claims(s, now=_utc(), claimer=self.settings.claimer)
+            freed = await release_expired_claims(s, now=self._utc(), claimer=self.settings.claimer)
             await s.commit()
         if freed:
             log.warning("dialer: %d lead(s) left in progress by an earlier run were put back", freed)
@@ -351,6 +370,7 @@ class DialerRuntime:
         self._main_tasks = [
             asyncio.create_task(self._pump(), name="dialer-event-pump"),
             asyncio.create_task(self._campaign_loop(), name="dialer-campaign-loop"),
+            asyncio.create_task(self._daily_reprioritise(), name="dialer-daily-reprioritise"),
         ]
 
     async def stop(self) -> None:
@@ -364,6 +384,10 @@ class DialerRuntime:
         pending = [t for t in self._main_tasks + list(self._tasks) if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=limit)
+        for call in [c for c in self._calls.values() if not c.originated]:
+            # previews on screen never dialled: their leads are due again at once for whoever runs next
+            self._calls.pop(call.id, None)
+            self._cancel_claimed(call.ref)
         for s in self._agents:
             if s.wrapup_timer is not None:
                 s.wrapup_timer.cancel()
@@ -428,15 +452,19 @@ class DialerRuntime:
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
+    def _utc(self) -> datetime:
+        """Now on the dialer's clock (UTC)."""
+        return self._clock()
+
     def _wall(self, at: float) -> datetime:
-        """The wall-clock instant of a loop time ``at`` (when an AMI event was read)."""
-        return datetime.fromtimestamp(time.time() - (self._now() - at), timezone.utc)
+        """The instant on the dialer's clock of a loop time ``at`` (when an AMI event was read)."""
+        return self._clock() - timedelta(seconds=self._now() - at)
 
     def _change(
         self, s: AgentSession, trigger: Trigger, at: datetime | None = None, reason: PauseReason | None = None
     ) -> StateChange | None:
         """Apply ``trigger`` (raises InvalidTransition); store and notify a real change."""
-        change = self._agents.transition(s, trigger, _utc(at), self._now(), reason)
+        change = self._agents.transition(s, trigger, at if at is not None else self._utc(), self._now(), reason)
         if change is None:
             return None
         if change.after.state is not AgentState.READY and s.held_for is not None:
@@ -557,7 +585,7 @@ class DialerRuntime:
             raise DialerUnavailable("Sem conexão com a central telefônica; tente novamente em instantes.")
         call.originated = True
         action = self._customer_originate(call, AGENT_BRIDGE_CONTEXT, s.extension)
-        at = _utc()
+        at = self._utc()
         self._write_later(lambda db: update_call_attempt(db, call_id, originated_at=at))
         self._notifier.call_state(user_id, call_id, CallPhase.DIALING, at)
         self._spawn(self._run_originate(action), f"originate-{call_id}")
@@ -567,7 +595,7 @@ class DialerRuntime:
         done = self._disposed.get(d.client_key)
         if done is not None:
             return DisposeResult(done.call_id, done.outcome_id, True, self.status(user_id))
-        _validate_disposition(d)
+        _validate_disposition(d, self._utc())
         s = self._agents.require(user_id)
         call = self._wrapups.get(d.call_id)
         if s.call_id != d.call_id or call is None or s.status.state is not AgentState.WRAP_UP:
@@ -577,7 +605,7 @@ class DialerRuntime:
             if s.call_id != d.call_id:
                 raise WrongCall("Esta não é a sua chamada atual.")
             raise NotAllowedNow("O resultado só pode ser registrado depois que a chamada terminar.")
-        at = _utc()
+        at = self._utc()
         try:
             result = await self._write(lambda db: store_disposition(db, call.ref, d, agent_id=user_id, at=at))
         except AlreadyExists:
@@ -600,7 +628,7 @@ class DialerRuntime:
         """A callback for the customer of the agent's current call (SPEC §11: nobody else's)."""
         if due_at.tzinfo is None or due_at.utcoffset() is None:
             raise InvalidDisposition("due_at", "informe a data e a hora com fuso horário")
-        if due_at <= _utc():
+        if due_at <= self._utc():
             raise InvalidDisposition("due_at", "a data do retorno precisa estar no futuro")
         s = self._agents.require(user_id)
         call = self._calls.get(s.call_id or "") or self._wrapups.get(s.call_id or "")
@@ -642,6 +670,9 @@ class DialerRuntime:
         info = _CampaignInfo.of(campaign)
         self._campaigns[campaign_id] = info
         self._pacing_of(info).reconfigure(info.pacing_settings())
+        if running:
+            # a campaign paused since an earlier day has stale aging buckets
+            await asyncio.wait_for(self._hopper.reprioritise(campaign_id, self._utc()), self.settings.reprioritise_timeout_s)
 
     # ------------------------------------------------------------------ façade: pacing (SPEC §5, §8)
 
@@ -731,7 +762,7 @@ class DialerRuntime:
     async def _seed_pacing(self, db: AsyncSession, info: _CampaignInfo) -> None:
         """Today's and the last 30 days' live answers and abandons, today's short calls."""
         pacing = self._pacing_of(info)
-        today = local_day(time.time(), BRASILIA_OFFSET_S)
+        today = local_day(self._utc().timestamp(), BRASILIA_OFFSET_S)
         days = await abandon_days(
             db,
             info.id,
@@ -1019,7 +1050,7 @@ class DialerRuntime:
             key=lambda c: c.routable_at or 0.0,
         )
         for call in waiting:
-            if not self._route(call, _utc()):
+            if not self._route(call, self._utc()):
                 return
 
     def _on_amd(self, e: AmdDetected) -> None:
@@ -1161,7 +1192,7 @@ class DialerRuntime:
         if s is None or s.call_id != call_id or s.status.state is not AgentState.WRAP_UP:
             return
         s.wrapup_timer = None
-        at = _utc()
+        at = self._utc()
         call = self._wrapups.pop(call_id, None)
         if call is not None:
             self._record_handle(call)
@@ -1177,18 +1208,23 @@ class DialerRuntime:
         self._cancel_claimed(call.ref)
 
     def _cancel_claimed(self, ref: AttemptRef) -> None:
-        at = _utc()
+        at = self._utc()
 
         async def cancel(db: AsyncSession) -> None:
             await update_call_attempt(db, ref.attempt_id, result=CallResult.CANCELLED, ended_at=at)
             if ref.lead_id is not None:
-                await release_lead(db, ref.lead_id, now=at, last_result="cancelled", next_attempt_at=None)
+                # never dialled: due again at once, and the hopper does not count it
+                await release_lead(db, ref.lead_id, now=at, last_result="cancelled", next_attempt_at=at)
+            if ref.callback_id is not None:
+                await reopen_callback(db, ref.callback_id, due_at=at)
 
         self._write_later(cancel)
 
     # ------------------------------------------------------------------ campaigns
 
     async def _campaign_loop(self) -> None:
+        # the day's ranking first: aging buckets moved while the dialer was down
+        await self._reprioritise_running()
         while True:
             await asyncio.sleep(self.settings.tick_s)
             if not self._gateway.connected:
@@ -1231,56 +1267,148 @@ class DialerRuntime:
     async def _claim(
         self, campaign: _CampaignInfo, owners: list[int], agent_id: int | None, count: int = 1
     ) -> list[_Call]:
-        """Claim up to ``count`` leads, read their pop data and create their attempts, in one transaction.
+        """Claim up to ``count`` leads through the hopper, then read their pop data and create their attempts.
 
-        One writer job for the batch: a predictive tick that launches several calls does not
-        queue behind other writes once per call.
+        ``owners``: ready agents whose owned callbacks may be taken (one per claim, in turn);
+        ``agent_id``: the agent a preview is for. The attempts are one writer job for the
+        batch: a predictive tick that launches several calls does not queue behind other
+        writes once per call. Leads claimed but not turned into attempts go back at once.
         """
         settings = self.settings
         mode = campaign.mode
-
-        async def claim(db: AsyncSession) -> list[tuple[ClaimedLead, PopData, str]]:
-            now = _utc()
-            local = now.astimezone(BRASILIA)
-            day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            out = []
-            for _ in range(count):
-                lead = await claim_next_lead(
-                    db, campaign.id, now=now, claimer=settings.claimer, lease_s=settings.lead_lease_s, ready_owner_ids=owners
+        preview = mode is CampaignMode.PREVIEW
+        leads: list[ClaimedLead] = []
+        try:
+            for i in range(count):
+                owner = owners[i % len(owners)] if owners else None
+                lead = await self._hopper.claim_next(
+                    campaign.id, self._utc(), agent_id=agent_id if agent_id is not None else owner, preview=preview
                 )
                 if lead is None:
                     break
+                leads.append(lead)
+        except BaseException:
+            await self._give_back(leads)
+            raise
+        if not leads:
+            return []
+
+        async def attempts(db: AsyncSession) -> list[tuple[ClaimedLead, PopData, str]]:
+            now = self._utc()
+            local = now.astimezone(BRASILIA)
+            day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            out = []
+            for lead in leads:
                 data = await load_pop_data(db, lead.customer_id, now=now, day_start=day_start)
                 attempt_id = new_attempt_id()
-                ref = AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, campaign.id, lead.callback_id)
                 await store_new_attempt(
                     db,
-                    ref,
+                    self._ref(attempt_id, lead, preview),
                     mode=mode,
                     number=lead.e164,
                     caller_id=campaign.caller_id,
                     pbx_name=settings.pbx_name,
                     agent_id=agent_id,
-                    originated_at=None if mode is CampaignMode.PREVIEW else now,
+                    originated_at=None if preview else now,
+                    created_at=now,
                 )
                 out.append((lead, data, attempt_id))
             return out
 
-        calls = []
-        for lead, data, attempt_id in await self._write(claim):
-            ref = AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, campaign.id, lead.callback_id)
-            calls.append(
-                _Call(ref, campaign, lead.e164, data, preview=mode is CampaignMode.PREVIEW, owner_id=lead.owner_agent_id)
-            )
-        return calls
+        try:
+            stored = await self._write(attempts)
+        except BaseException:
+            await self._give_back(leads)
+            raise
+        return [
+            _Call(self._ref(attempt_id, lead, preview), campaign, lead.e164, data, preview=preview, owner_id=lead.owner_agent_id)
+            for lead, data, attempt_id in stored
+        ]
+
+    @staticmethod
+    def _ref(attempt_id: str, lead: ClaimedLead, preview: bool) -> AttemptRef:
+        return AttemptRef(
+            attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, lead.campaign_id, lead.callback_id, preview
+        )
+
+    async def _give_back(self, leads: list[ClaimedLead]) -> None:
+        """Release claimed leads that never became attempts (due again at once), bounded in time."""
+        if not leads:
+            return
+        now = self._utc()
+
+        async def release_all() -> None:
+            for lead in leads:
+                await self._hopper.release(lead.lead_id, now)
+            taken = [lead.callback_id for lead in leads if lead.callback_id is not None]
+            if taken:
+                async with self._db() as db:
+                    for callback_id in taken:
+                        await reopen_callback(db, callback_id, due_at=now)
+                    await db.commit()
+
+        try:
+            # shielded: this runs when the claim itself was cancelled (stop, tick timeout)
+            await asyncio.shield(asyncio.wait_for(release_all(), self.settings.stop_timeout_s))
+        except (TimeoutError, asyncio.CancelledError):
+            log.error("dialer: %d claimed lead(s) not released; their lease frees them", len(leads))
+        except Exception:
+            log.exception("dialer: releasing %d claimed lead(s) failed; their lease frees them", len(leads))
 
     async def _place_calls(self, campaign: _CampaignInfo, count: int) -> None:
         """Claim up to ``count`` leads and originate them (fewer when the campaign runs out)."""
         if count <= 0 or not self._started or not campaign.dials:
             return
-        owners = [a.user_id for a in free_agents(self._agents.candidates())]
+        owners = await self._owners_first(campaign, [a.user_id for a in free_agents(self._agents.candidates())])
         for call in await self._claim(campaign, owners, None, count):
             self._originate_claimed(campaign, call)
+
+    async def _owners_first(self, campaign: _CampaignInfo, owners: list[int]) -> list[int]:
+        """Ready agents with an owned callback due come first: their claims take those callbacks.
+
+        The hopper hands an owned callback only to a claim made for its agent, and any other
+        claim that meets the lead first sets it aside for a while (the owner's grace).
+        """
+        if not owners:
+            return owners
+        async with self._db() as db:
+            due = set(
+                (
+                    await db.execute(
+                        select(Callback.owner_agent_id).where(
+                            Callback.owner_agent_id.in_(owners),
+                            Callback.campaign_id == campaign.id,
+                            Callback.done_at.is_(None),
+                            Callback.due_at <= self._utc(),
+                        )
+                    )
+                ).scalars()
+            )
+        return sorted(owners, key=lambda a: a not in due)
+
+    async def _reprioritise_running(self) -> None:
+        """Re-rank the leads of every running campaign (aging buckets move with the calendar)."""
+        for info in sorted(self._campaigns.values(), key=lambda c: c.id):
+            if not info.running:
+                continue
+            try:
+                count = await asyncio.wait_for(
+                    self._hopper.reprioritise(info.id, self._utc()), self.settings.reprioritise_timeout_s
+                )
+                log.info("dialer: campaign %s re-ranked (%d leads)", info.id, count)
+            except TimeoutError:
+                log.error("dialer: re-ranking campaign %s took over %g s; cut short", info.id, self.settings.reprioritise_timeout_s)
+            except Exception:
+                log.exception("dialer: re-ranking campaign %s failed", info.id)
+
+    async def _daily_reprioritise(self) -> None:
+        """After each local midnight (Brasília), re-rank the running campaigns' leads."""
+        while True:
+            now = self._utc()
+            midnight = datetime.combine(now.astimezone(BRASILIA).date() + timedelta(days=1), dt_time(0), tzinfo=BRASILIA)
+            # a little past midnight, so the new day's buckets are the ones computed
+            await asyncio.sleep((midnight - now).total_seconds() + 1.0)
+            await self._reprioritise_running()
 
     def _originate_claimed(self, campaign: _CampaignInfo, call: _Call) -> None:
         if not self._started or not self._gateway.connected or not campaign.dials:
@@ -1310,7 +1438,7 @@ class DialerRuntime:
         if s is None or s.status.state is not AgentState.READY or s.held_for is not None:
             self._cancel_claimed(call.ref)  # the agent changed state while the lead was read
             return True
-        at = _utc()
+        at = self._utc()
         call.agent_id = user_id
         call.owner_id = None
         self._calls[call.id] = call
@@ -1335,7 +1463,7 @@ class DialerRuntime:
         )
 
 
-def _validate_disposition(d: Disposition) -> None:
+def _validate_disposition(d: Disposition, now: datetime) -> None:
     """Refuse a disposition the form must fix, naming the field (pt-BR messages)."""
     if not d.client_key or len(d.client_key) > 64:
         raise InvalidDisposition("client_key", "chave de idempotência ausente ou longa demais (máx. 64)")
@@ -1344,7 +1472,7 @@ def _validate_disposition(d: Disposition) -> None:
     except ValueError:
         allowed = ", ".join(c.value for c in OutcomeCode)
         raise InvalidDisposition("code", f"resultado desconhecido {d.code!r}; use um de: {allowed}") from None
-    today = datetime.now(BRASILIA).date()
+    today = now.astimezone(BRASILIA).date()
     if code is OutcomeCode.PROMESSA:
         if d.promise_amount is None or d.promise_amount <= 0:
             raise InvalidDisposition("promise_amount", "informe o valor prometido (maior que zero)")
@@ -1357,7 +1485,7 @@ def _validate_disposition(d: Disposition) -> None:
             raise InvalidDisposition("callback_at", "informe a data e a hora do retorno")
         if d.callback_at.tzinfo is None or d.callback_at.utcoffset() is None:
             raise InvalidDisposition("callback_at", "informe a data e a hora com fuso horário")
-        if d.callback_at <= datetime.now(timezone.utc) - timedelta(minutes=1):
+        if d.callback_at <= now - timedelta(minutes=1):
             raise InvalidDisposition("callback_at", "a data do retorno precisa estar no futuro")
     if d.notes is not None and len(d.notes) > 4000:
         raise InvalidDisposition("notes", "observação longa demais (máx. 4000 caracteres)")

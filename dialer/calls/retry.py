@@ -9,7 +9,8 @@ silent: congestion 15 min (a network problem, like busy, usually clears fast), f
 (a dial string or trunk problem: retrying at once would only repeat it), a lost attempt
 (AMI link dropped before the outcome) 15 min, RECADO (third party answered) 4 h,
 SEM_CONDICOES 72 h, an answered call nobody disposed (short hang-up) 2 h, TELEFONE_ERRADO
-at once (the phone is marked wrong, the next one is tried). ACORDO, JA_PAGO and CONTESTA
+at once (the phone is marked wrong, the next one is tried). The abandon gap is waived
+when the next call is a preview with an agent (the lead is due again at once). ACORDO, JA_PAGO and CONTESTA
 stop the lead; FALECIDO stops every lead of the customer. RETORNAR redials at the
 callback time.
 """
@@ -65,11 +66,16 @@ STOP_LEAD_OUTCOMES = frozenset({"ACORDO", "JA_PAGO", "CONTESTA"})
 STOP_CUSTOMER_OUTCOMES = frozenset({"FALECIDO"})
 
 
-def after_result(result: str, at: datetime) -> NextAttempt:
-    """The next attempt after a call that ended with system ``result`` (no agent outcome)."""
+def after_result(result: str, at: datetime, *, preview: bool = False) -> NextAttempt:
+    """The next attempt after a call that ended with system ``result`` (no agent outcome).
+
+    ``preview``: the lead's next call is a preview with an agent, which waives the abandon gap.
+    """
     gap = RESULT_GAPS.get(result)
     if gap is None:
         raise ValueError(f"result: unknown call result {result!r}; known: {', '.join(sorted(RESULT_GAPS))}")
+    if preview and result == "abandoned":
+        gap = timedelta(0)
     return NextAttempt(Verdict.RETRY, at + gap)
 
 

@@ -5,7 +5,9 @@ runtime's writer commits after each): creating the attempt, its answer, connect,
 failure, and the agent's disposition with its effects (SPEC §7): TELEFONE_ERRADO marks
 the phone wrong, FALECIDO marks the customer deceased and stops every lead, CONTESTA
 marks the dispute, RETORNAR creates a callback, PROMESSA/RETORNAR set the redial time,
-ACORDO/JA_PAGO stop the lead. Next attempt times come from :mod:`dialer.calls.retry`.
+ACORDO/JA_PAGO/CONTESTA finish the lead. Next attempt times come from
+:mod:`dialer.calls.retry`: a lead that may be called again always gets one (the hopper
+never picks a lead without it); a finished lead has none.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from storage.repositories.contact_flags import (
     mark_phone_wrong,
     note_phone_attempt,
 )
-from storage.repositories.leads import release_lead, stop_customer_leads
+from storage.repositories.leads import finish_lead, release_lead, stop_customer_leads
 from storage.repositories.outcomes import add_outcome
 from storage.repositories.screen_pop import PopData
 
@@ -45,6 +47,8 @@ class AttemptRef:
     phone_id: int | None
     campaign_id: int
     callback_id: int | None = None
+    preview: bool = False
+    """Dialled from a preview campaign: its next call is a preview with an agent too."""
 
 
 async def store_new_attempt(
@@ -57,8 +61,10 @@ async def store_new_attempt(
     pbx_name: str | None,
     agent_id: int | None,
     originated_at: datetime | None,
+    created_at: datetime | None = None,
 ) -> None:
-    await create_call_attempt(
+    """Store the attempt before it is dialled; ``created_at`` is the dialer's clock (default: now)."""
+    attempt = await create_call_attempt(
         session,
         attempt_id=ref.attempt_id,
         campaign_id=ref.campaign_id,
@@ -71,18 +77,23 @@ async def store_new_attempt(
         caller_id=caller_id,
         pbx_name=pbx_name,
     )
+    if created_at is not None:
+        # the caps and pacing count attempts by created_at: keep it on the clock that decided the call
+        attempt.created_at = created_at
+        await session.flush()
     if originated_at is not None:
         await update_call_attempt(session, ref.attempt_id, originated_at=originated_at)
 
 
 async def _close_lead(session: AsyncSession, ref: AttemptRef, result: str, at: datetime) -> datetime | None:
     """Put the lead back with the retry gap of ``result``; reopen its callback if it reached nobody."""
-    nxt = after_result(result, at)
+    nxt = after_result(result, at, preview=ref.preview)
+    assert nxt.at is not None  # a system result always retries
     if ref.lead_id is not None:
-        await release_lead(session, ref.lead_id, now=at, last_result=result, next_attempt_at=nxt.at)
+        await release_lead(session, ref.lead_id, now=at, last_result=result, next_attempt_at=nxt.at, count_attempt=True)
     if ref.phone_id is not None:
         await note_phone_attempt(session, ref.phone_id, at=at, result=result)
-    if ref.callback_id is not None and result != CallResult.CONNECTED.value and nxt.at is not None:
+    if ref.callback_id is not None and result != CallResult.CONNECTED.value:
         await reopen_callback(session, ref.callback_id, due_at=nxt.at)
     return nxt.at
 
@@ -205,9 +216,12 @@ async def store_disposition(
     if nxt.verdict is Verdict.STOP_CUSTOMER and ref.customer_id is not None:
         await mark_customer_deceased(session, ref.customer_id, now=at)
         await stop_customer_leads(session, ref.customer_id, now=at)
+    elif ref.lead_id is not None and nxt.verdict is Verdict.STOP_LEAD:
+        await finish_lead(session, ref.lead_id, now=at, last_result=code.value, state=LeadState.DONE)
     elif ref.lead_id is not None:
-        state = LeadState.DONE if nxt.verdict is Verdict.STOP_LEAD else LeadState.DIALABLE
-        await release_lead(session, ref.lead_id, now=at, last_result=code.value, next_attempt_at=nxt.at, state=state)
+        assert nxt.at is not None  # RETRY always carries its time
+        # the attempt was counted when the call ended; this only sets the outcome's gap
+        await release_lead(session, ref.lead_id, now=at, last_result=code.value, next_attempt_at=nxt.at)
     return StoredDisposition(outcome.id, True, nxt.at, callback_id)
 
 

@@ -7,13 +7,14 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentStatus
+from dialer.leads.windows import holiday_on
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Debt, Lead, Phone, Role, User
@@ -22,6 +23,24 @@ from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Deb
 GUARD_S = 10.0
 
 _template: list[Path] = []
+BRASILIA = timezone(timedelta(hours=-3))
+# Leads seeded as due since long ago (the hopper picks only leads with a due next_attempt_at)
+DUE_SINCE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def business_clock(ufs: tuple[str, ...] = ("SP",)) -> Callable[[], datetime]:
+    """The dialer's clock in tests: real time moved to 11:00 (Brasília) of a business day.
+
+    The hopper calls nobody outside the calling windows (SPEC §4), so a test that dials
+    must not depend on the hour it runs at: this clock starts at 11:00 of today, or of the
+    next day that is Monday–Friday and no holiday of ``ufs``, and runs at real speed.
+    """
+    real = datetime.now(timezone.utc)
+    day = real.astimezone(BRASILIA).date()
+    while day.weekday() >= 5 or holiday_on(day, ufs) is not None:
+        day += timedelta(days=1)
+    offset = datetime.combine(day, time(11), tzinfo=BRASILIA) - real
+    return lambda: datetime.now(timezone.utc) + offset
 
 
 def migrated_copy(dest: Path, scratch: Path) -> str:
@@ -110,9 +129,11 @@ async def add_agent(db: Any, login: str, extension: str) -> User:
     return user
 
 
-async def add_campaign(db: Any, mode: CampaignMode = CampaignMode.PROGRESSIVE, running: bool = True) -> Campaign:
+async def add_campaign(
+    db: Any, mode: CampaignMode = CampaignMode.PROGRESSIVE, running: bool = True, *, name: str | None = None
+) -> Campaign:
     campaign = Campaign(
-        name=f"Carteira {mode.value}",
+        name=name or f"Carteira {mode.value}",
         mode=mode,
         status=CampaignStatus.ACTIVE if running else CampaignStatus.PAUSED,
         dial_template="Local/{number}@cust-sim",
@@ -124,9 +145,19 @@ async def add_campaign(db: Any, mode: CampaignMode = CampaignMode.PROGRESSIVE, r
     return campaign
 
 
-async def add_lead(db: Any, campaign: Campaign, number: str, *, name: str = "Maria da Silva", priority: int = 0) -> Lead:
-    """A customer with one phone (``number``: E.164 digits), one debt and a lead in ``campaign``."""
-    customer = Customer(external_id=f"ext-{number}", name=name, cpf="12345678909", uf="SP")
+async def add_lead(
+    db: Any,
+    campaign: Campaign,
+    number: str,
+    *,
+    name: str = "Maria da Silva",
+    priority: int = 0,
+    boost: int = 0,
+    cpf: str = "12345678909",
+    uf: str = "SP",
+) -> Lead:
+    """A customer with one phone (``number``: E.164 digits), one debt and a lead in ``campaign``, due now."""
+    customer = Customer(external_id=f"ext-{number}", name=name, cpf=cpf, uf=uf)
     db.add(customer)
     await db.flush()
     db.add(Phone(customer_id=customer.id, e164=f"+{number}", ddd=number[2:4]))
@@ -141,7 +172,7 @@ async def add_lead(db: Any, campaign: Campaign, number: str, *, name: str = "Mar
             due_date=date(2025, 3, 10),
         )
     )
-    lead = Lead(campaign_id=campaign.id, customer_id=customer.id, priority=priority)
+    lead = Lead(campaign_id=campaign.id, customer_id=customer.id, priority=priority, boost=boost, next_attempt_at=DUE_SINCE)
     db.add(lead)
     await db.flush()
     return lead

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -38,6 +38,7 @@ from tests.dialer.runtime_support import (
     add_agent,
     add_campaign,
     add_lead,
+    business_clock,
     eventually,
     migrated_copy,
 )
@@ -55,6 +56,7 @@ class Rig:
     notifier: RecordingNotifier
     runtime: DialerRuntime
     recordings: Path
+    clock: Callable[[], datetime]
 
 
 @pytest.fixture
@@ -86,8 +88,9 @@ async def rig(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Async
         recordings_dir=recordings,
     )
     db = session_factory(engine)
-    runtime = DialerRuntime(sessions=db, gateway=gw, notifier=notifier, settings=settings)
-    yield Rig(sim, gw, db, notifier, runtime, recordings)
+    clock = business_clock()
+    runtime = DialerRuntime(sessions=db, gateway=gw, notifier=notifier, settings=settings, clock=clock)
+    yield Rig(sim, gw, db, notifier, runtime, recordings, clock)
     await runtime.stop()
     await gw.stop()
     await sim.stop()
@@ -190,7 +193,7 @@ async def test_progressive_call_pops_before_redirect_connects_and_is_disposed_on
     with pytest.raises(InvalidDisposition) as bad:
         await rig.runtime.dispose(agent.id, Disposition(pop.call_id, "PROMESSA", "k1", promise_amount=Decimal("300")))
     assert bad.value.field == "promise_date"
-    promised = date.today() + timedelta(days=5)
+    promised = rig.clock().date() + timedelta(days=5)
     d = Disposition(pop.call_id, "PROMESSA", "k-promise", promise_amount=Decimal("300.00"), promise_date=promised)
     first = await rig.runtime.dispose(agent.id, d)
     again = await rig.runtime.dispose(agent.id, d)
@@ -370,7 +373,7 @@ async def test_retornar_owned_callback_goes_back_to_its_agent(rig: Rig) -> None:
     await _ready(rig, b.id)  # b is now the longest idle agent
     first = rig.runtime.current_pop(a.id)
     assert first is not None
-    due = datetime.now(timezone.utc) + timedelta(seconds=1)
+    due = rig.clock() + timedelta(seconds=1)
     result = await rig.runtime.dispose(
         a.id, Disposition(first.call_id, "RETORNAR", "k-cb", callback_at=due, callback_own=True)
     )

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from storage.models import (
     LeadState,
     Phone,
 )
-from tests.dialer.runtime_support import actions, add_agent, eventually, migrated_copy
+from tests.dialer.runtime_support import DUE_SINCE, actions, add_agent, business_clock, eventually, migrated_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO: dict[str, Any] = json.loads((ROOT / "bench" / "scenarios" / "mid-floor.json").read_text(encoding="utf-8"))
@@ -113,6 +113,7 @@ class Floor:
     bots: BotAgents
     campaign_id: int
     agent_ids: list[int]
+    clock: Callable[[], datetime]
 
 
 async def _seed_leads(db: async_sessionmaker[AsyncSession], campaign_id: int, n: int, first: int) -> None:
@@ -124,12 +125,14 @@ async def _seed_leads(db: async_sessionmaker[AsyncSession], campaign_id: int, n:
             s.add(Phone(customer_id=c.id, e164=f"+55119{first + i:08d}", ddd="11"))
             s.add(Debt(customer_id=c.id, contract=f"CT-{i}", creditor="Banco Exemplo", product="Cartão",
                        original_amount=Decimal("1000.00"), balance=Decimal("1234.56"), due_date=date(2025, 3, 10)))
-            s.add(Lead(campaign_id=campaign_id, customer_id=c.id))
+            s.add(Lead(campaign_id=campaign_id, customer_id=c.id, next_attempt_at=DUE_SINCE))
 
 
-async def _seed_history(db: async_sessionmaker[AsyncSession], campaign_id: int, live: int, abandons: int) -> None:
+async def _seed_history(
+    db: async_sessionmaker[AsyncSession], campaign_id: int, live: int, abandons: int, now: datetime
+) -> None:
     """Earlier days of the campaign: ``live`` live answers, ``abandons`` of them abandoned, spread over 10 days."""
-    today = datetime.now(timezone.utc).replace(hour=15, minute=0, second=0, microsecond=0)
+    today = now.replace(hour=15, minute=0, second=0, microsecond=0)
     async with db.begin() as s:
         for i in range(live):
             at = today - timedelta(days=1 + i % 10, seconds=i)
@@ -161,7 +164,8 @@ async def _open_floor(
         agent_ids = [(await add_agent(s, f"bot{i}", f"{7001 + i}")).id for i in range(agents)]
         campaign_id = campaign.id
     await _seed_leads(db, campaign_id, leads, 10_000)
-    await _seed_history(db, campaign_id, *history)
+    clock = business_clock()
+    await _seed_history(db, campaign_id, *history, now=clock())
     bots = BotAgents(wrap_mean=SCENARIO["wrap_s"]["mean"], wrap_sd=SCENARIO["wrap_s"]["sd"])
     settings = DialerSettings(
         connect_window_s=float(SCENARIO["connect_window_s"]) * TIME_SCALE,
@@ -171,9 +175,9 @@ async def _open_floor(
         clock_scale=TIME_SCALE,
         stop_timeout_s=5.0,
     )
-    runtime = DialerRuntime(sessions=db, gateway=gw, notifier=bots, settings=settings)
+    runtime = DialerRuntime(sessions=db, gateway=gw, notifier=bots, settings=settings, clock=clock)
     bots.runtime = runtime
-    floor = Floor(sim, gw, db, runtime, bots, campaign_id, agent_ids)
+    floor = Floor(sim, gw, db, runtime, bots, campaign_id, agent_ids, clock)
     floor.engine = engine  # type: ignore[attr-defined]
     return floor
 
@@ -252,7 +256,7 @@ async def test_predictive_stays_under_the_cap_and_places_more_calls_per_agent_th
             assert figures is not None
             states.add(figures.state)
             if warmed_up is None and figures.state == "predictive":
-                warmed_up = datetime.now(timezone.utc)
+                warmed_up = predictive.clock()
         await asyncio.gather(predictive.runtime.stop(), progressive.runtime.stop())
         assert warmed_up is not None, f"the pacer never left its warm-up: {states}"
         p, q = await asyncio.gather(_tally(predictive, warmed_up), _tally(progressive, warmed_up))
@@ -330,12 +334,12 @@ async def test_mode_switch_takes_effect_on_the_next_tick_and_is_audited(small_fl
 
 async def test_abandon_ledger_is_seeded_from_storage_at_start(small_floor: Floor) -> None:
     f = small_floor
-    now = datetime.now().astimezone()
+    now = f.clock()
     async with f.db.begin() as s:
         lead_ids = (await s.execute(select(Lead.id).where(Lead.campaign_id == f.campaign_id).limit(3))).scalars().all()
         for i, abandoned in enumerate((True, False, False)):
             s.add(CallAttempt(campaign_id=f.campaign_id, lead_id=lead_ids[i], mode=CampaignMode.PREDICTIVE,
-                              number="+5511900000000", caller_id="0303", originated_at=now, answered_at=now,
+                              number="+5511900000000", caller_id="0303", created_at=now, originated_at=now, answered_at=now,
                               ended_at=now, result=CallResult.ABANDONED if abandoned else CallResult.CONNECTED,
                               abandoned=abandoned, short_call=abandoned))
         await s.execute(
