@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from storage.engine import create_engine, session_factory
+from web.agent.http import setup_agent
 from web.auth.access import check_routes
 from web.auth.handlers import add_auth_routes
 from web.auth.landing import add_landing_routes
@@ -21,6 +22,9 @@ from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
 from web.config import Config
 from web.keys import AUTH, CONFIG, DB, ENGINE
+from web.supervisor import setup_supervisor_api
+from web.supervisor_console.http import setup_supervisor_console
+from web.pacing.http import setup_pacing
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -61,6 +65,10 @@ def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)
+    setup_agent(app)
+    setup_supervisor_console(app)
+    setup_pacing(app)
+    setup_supervisor_api(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)
     return app

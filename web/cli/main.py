@@ -32,6 +32,24 @@ cli.add_command(_user.user_group)
 from web.cli import serve as _serve  # noqa: E402
 
 cli.add_command(_serve.serve)
+from web.cli import campaign as _campaign  # noqa: E402
+
+cli.add_command(_campaign.campaign_group)
+from web.cli import portfolio as _portfolio  # noqa: E402
+
+cli.add_command(_portfolio.import_command)
+from web.cli import dnc as _dnc  # noqa: E402
+
+cli.add_command(_dnc.dnc_group)
+from web.cli import payments as _payments  # noqa: E402
+
+cli.add_command(_payments.payments_group)
+from web.cli import demo as _demo  # noqa: E402
+
+cli.add_command(_demo.demo)
+from web.cli import simulate as _simulate  # noqa: E402
+
+cli.add_command(_simulate.simulate_command)
 
 
 def main() -> None:

@@ -1,0 +1,293 @@
+"""The agent websocket's messages (SPEC §6), as pydantic models.
+
+Client → server: :data:`ClientMessage` (discriminated by ``type``), parsed by
+:func:`parse_client_message`, which turns any malformed input into a :class:`BadMessage`
+naming the field. Server → client: the ``*Frame`` bodies; the hub numbers them (``seq``).
+
+A client may put a ``ref`` (its own request id) on any message; the ``ack``/``error`` frame
+answering it carries the same ``ref``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+
+from dialer.agents.state import PauseReason
+from storage.models import OutcomeCode
+
+MAX_MESSAGE_BYTES = 16 * 1024
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ref: str | None = Field(default=None, max_length=64)
+
+
+class Hello(_Msg):
+    """First message after (re)connecting: the last ``seq`` seen and the ``epoch`` it belongs to."""
+
+    type: Literal["hello"]
+    last_seq: int | None = Field(default=None, ge=0)
+    epoch: str | None = Field(default=None, max_length=64)
+
+
+class SetState(_Msg):
+    """"Disponível" (ready) or "Pausa" with a reason."""
+
+    type: Literal["set_state"]
+    state: Literal["ready", "pause"]
+    reason: PauseReason | None = None
+
+    @model_validator(mode="after")
+    def _reason_for_pause(self) -> "SetState":
+        if self.state == "pause" and self.reason is None:
+            raise ValueError("reason: informe o motivo da pausa")
+        return self
+
+
+class ConfirmIdentity(_Msg):
+    """The agent confirmed they are talking to the debtor: the full pop may be shown."""
+
+    type: Literal["confirm_identity"]
+    call_id: str = Field(min_length=1, max_length=32)
+
+
+class Dispose(_Msg):
+    type: Literal["dispose"]
+    call_id: str = Field(min_length=1, max_length=32)
+    code: OutcomeCode
+    client_key: str = Field(min_length=8, max_length=64)
+    promise_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    promise_date: date | None = None
+    callback_at: datetime | None = None
+    callback_own: bool = True
+    notes: str | None = Field(default=None, max_length=4000)
+    pause_after: PauseReason | None = None
+
+    @field_validator("callback_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise ValueError("informe a data e a hora com fuso horário")
+        return v
+
+
+class Hangup(_Msg):
+    """"Desligar": hang up the customer of the current call."""
+
+    type: Literal["hangup"]
+    call_id: str = Field(min_length=1, max_length=32)
+
+
+class Dial(_Msg):
+    """"Ligar" on a preview."""
+
+    type: Literal["dial"]
+    call_id: str = Field(min_length=1, max_length=32)
+
+
+class ScheduleCallback(_Msg):
+    type: Literal["schedule_callback"]
+    customer_id: int = Field(gt=0)
+    due_at: datetime
+    own: bool = True
+    notes: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("due_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("informe a data e a hora com fuso horário")
+        return v
+
+
+class Logout(_Msg):
+    """Leave the dialer (hangs the agent's phone leg up); the web session stays."""
+
+    type: Literal["logout"]
+
+
+ClientMessage = Annotated[
+    Hello | SetState | ConfirmIdentity | Dispose | Hangup | Dial | ScheduleCallback | Logout,
+    Field(discriminator="type"),
+]
+_CLIENT = TypeAdapter(ClientMessage)
+CLIENT_TYPES = ("hello", "set_state", "confirm_identity", "dispose", "hangup", "dial", "schedule_callback", "logout")
+
+
+class BadMessage(ValueError):
+    """A client message we cannot act on; ``field`` names what is wrong (``None``: the whole message)."""
+
+    def __init__(self, field: str | None, message: str, ref: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+        self.ref = ref
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str | None:
+    # the first element of a discriminated union's location is the tag ("dispose"); drop it
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in CLIENT_TYPES else [str(p) for p in loc]
+    return ".".join(parts) or None
+
+
+def parse_client_message(raw: str | bytes) -> ClientMessage:
+    """The typed message in ``raw`` (JSON text); raises :class:`BadMessage` naming the field."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise BadMessage(None, f"mensagem grande demais (máx. {MAX_MESSAGE_BYTES} bytes)")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadMessage(None, "a mensagem não é um JSON válido") from None
+    if not isinstance(data, dict):
+        raise BadMessage(None, "a mensagem deve ser um objeto JSON")
+    ref = data.get("ref") if isinstance(data.get("ref"), str) else None
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
+        raise BadMessage("type", f"tipo de mensagem desconhecido {kind!r}; use um de: {', '.join(CLIENT_TYPES)}", ref)
+    try:
+        return _CLIENT.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _field_of(err["loc"])
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+            # model-level checks name their field themselves ("reason: ...")
+            head, sep, rest = msg.partition(": ")
+            if sep and field is None:
+                field, msg = head, rest
+        raise BadMessage(field or None, msg, ref) from None
+
+
+# --------------------------------------------------------------------- server → client bodies
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"type"})
+
+
+class HelloFrame(_Body):
+    type: Literal["hello"] = "hello"
+    epoch: str
+    user_id: int
+    name: str
+    extension: str | None
+    resumed: bool  # True: what follows is a replay of what was missed; False: a fresh snapshot
+    server_time: datetime
+
+
+class AgentStateFrame(_Body):
+    type: Literal["agent_state"] = "agent_state"
+    state: str
+    label: str
+    pause_reason: str | None
+    pause_requested: str | None
+    since: datetime
+
+
+class PopSummary(_Body):
+    """What the agent may see before the identity is confirmed (SPEC §6)."""
+
+    greeting_name: str  # first name and last-name initial: "Maria S."
+    phone_masked: str
+    local_time: str | None  # "14:32" at the callee
+    window_open: bool | None
+    window_message: str | None
+    attempts_today: int
+    attempts_7d: int
+    flags: list[str]
+
+
+class PopDebtView(_Body):
+    contract: str
+    creditor: str
+    product: str | None
+    original_amount: str  # "R$ 1.234,56"
+    balance: str
+    due_date: str  # "dd/mm/aaaa"
+    days_past_due: int
+
+
+class PopAttemptView(_Body):
+    at: str  # "dd/mm/aaaa HH:MM" Brasília
+    result: str | None
+    agent_name: str | None
+    outcome: str | None
+    notes: str | None
+
+
+class PopPromiseView(_Body):
+    created_at: str
+    amount: str | None
+    due: str | None
+    kept: str  # "cumprida", "quebrada", "em aberto"
+
+
+class PopDetails(_Body):
+    """Shown only once the identity is confirmed."""
+
+    customer_id: int
+    full_name: str
+    masked_cpf: str
+    uf: str | None
+    total_balance: str
+    debts: list[PopDebtView]
+    attempts: list[PopAttemptView]
+    promises: list[PopPromiseView]
+    tags: list[str]
+
+
+class ScreenPopFrame(_Body):
+    type: Literal["screen_pop"] = "screen_pop"
+    call_id: str
+    campaign_id: int
+    campaign_name: str
+    mode: str
+    created_at: datetime
+    summary: PopSummary
+    identity_confirmed_at: datetime | None = None
+    details: PopDetails | None = None
+
+
+class CallStateFrame(_Body):
+    type: Literal["call_state"] = "call_state"
+    call_id: str
+    phase: str
+    label: str
+    at: datetime
+
+
+class CallEndedFrame(_Body):
+    type: Literal["call_ended"] = "call_ended"
+    call_id: str
+    result: str
+    label: str
+    cause: int | None
+    at: datetime
+
+
+class ErrorFrame(_Body):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    field: str | None = None
+    ref: str | None = None
+
+
+class AckFrame(_Body):
+    """A client request was carried out; ``detail`` says what it produced (ids, duplicate...)."""
+
+    type: Literal["ack"] = "ack"
+    ref: str | None
+    of: str
+    detail: dict[str, Any] = {}

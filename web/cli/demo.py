@@ -1,0 +1,65 @@
+"""``cobra demo``: the whole product on one machine, in one command (SPEC §12)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from web.cli.common import CONTEXT_SETTINGS, run_async
+from web.demo.check import run_check
+from web.demo.seed import DEMO_PASSWORD, DEMO_USERS, bot_user
+from web.demo.service import DemoOptions, running_demo
+from web.auth.access import ROLE_LABEL
+
+
+@click.command("demo", context_settings=CONTEXT_SETTINGS)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the demo keeps its database and recordings (default ./cobra-demo; "
+                   "with --check a temporary directory, removed afterwards).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Web port on 127.0.0.1 (0 = any free port).")
+@click.option("--bots", type=click.IntRange(0, 200), default=0, show_default=True,
+              help="Bot agents that log in and work calls alongside you.")
+@click.option("--check", is_flag=True,
+              help="Run the loop headless (agent ready → pop → PROMESSA stored) and exit 0 only if it worked.")
+def demo(directory: Path | None, port: int, bots: int, check: bool) -> None:
+    """The embedded demo: SQLite + seeded portfolio + PBX simulator + web + dialer."""
+    if check:
+        result = run_async(run_check(directory))
+        click.echo(result.summary)
+        if not result.ok:
+            raise SystemExit(1)
+        return
+    run_async(_run(DemoOptions(directory=directory or Path("cobra-demo"), port=port, bots=bots)))
+
+
+async def _run(options: DemoOptions) -> None:
+    click.echo(f"cobra demo: preparing {options.directory}/ (database, portfolio, users)…")
+    try:
+        async with running_demo(options) as running:
+            seed = running.seed
+            if seed.customers_created:
+                click.echo(f"cobra demo: seeded {seed.customers_created} customers in a progressive campaign")
+            else:
+                click.echo("cobra demo: reusing the existing demo database")
+            click.echo(f"cobra demo: PBX simulator (AMI) on 127.0.0.1:{running.sim.port}")
+            click.echo(f"\n  Open {running.url}/login\n")
+            click.echo(f"  Every demo user's password: {DEMO_PASSWORD}")
+            for u in DEMO_USERS:
+                where = f"  ramal {u.extension}" if u.extension else ""
+                click.echo(f"    {u.login:<12} {ROLE_LABEL[u.role]}{where}")
+            if options.bots:
+                click.echo(f"    {bot_user(1).login}…{bot_user(options.bots).login}: {options.bots} bot agent(s) working calls")
+            click.echo("\n  As an agent: click Disponível, wait for a call, confirm the identity, register the result.")
+            click.echo("  Ctrl-C stops the demo; run it again to continue with the same data.")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+    except OSError as exc:
+        raise click.ClickException(f"cannot start the demo: {exc.strerror or exc}") from None
+    click.echo("cobra demo: stopped")

@@ -1,0 +1,132 @@
+"""The embedded demo: SQLite (by the migrations) + seeded portfolio + PBX simulator + web + dialer.
+
+:func:`running_demo` is an async context manager that brings the whole thing up in this
+process and takes it down again; ``cobra demo`` and its ``--check`` are built on it. The
+dialer reaches the simulator through the real ``AmiGateway`` over TCP, as it would reach
+Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from argon2 import PasswordHasher
+
+from dialer.ami.gateway import AmiSettings
+from dialer.simulator.server import SimulatorServer
+from storage import migrate
+from storage.engine import create_engine, session_factory
+from web.agent.dialer import attach_dialer, dialer_settings_from
+from web.app import create_app
+from web.auth.settings import Auth, AuthSettings
+from web.config import Config, DatabaseConfig, DialerConfig, PbxConfig, WebConfig
+from web.demo.bots import Bot, BotCrew, BotTiming
+from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
+
+SCENARIO = Path(__file__).with_name("scenario.json")
+DEFAULT_CUSTOMERS = 1200
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    directory: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    bots: int = 0
+    customers: int = DEFAULT_CUSTOMERS
+    time_scale: float = 1.0  # the simulator's clock (0.1 = ten times faster)
+    tick_s: float = 1.0
+    bot_timing: BotTiming | None = None
+    hasher: PasswordHasher | None = None  # default: the production argon2 parameters
+
+
+@dataclass(frozen=True, slots=True)
+class RunningDemo:
+    url: str
+    config: Config
+    seed: SeedReport
+    sim: SimulatorServer
+    app: web.Application
+    crew: BotCrew
+
+
+async def prepare_database(options: DemoOptions) -> tuple[str, SeedReport]:
+    """Create (or reuse) ``<dir>/cobra.db``: migrations, then the idempotent seed."""
+    options.directory.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite+aiosqlite:///{(options.directory / 'cobra.db').resolve()}"
+    # migrate.upgrade runs its own event loop: keep it off ours
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as db:
+            report = await seed_demo(
+                db,
+                options.hasher or PasswordHasher(),
+                customers=options.customers,
+                today=datetime.now(BRASILIA).date(),
+                bots=options.bots,
+            )
+    finally:
+        await engine.dispose()
+    return url, report
+
+
+@asynccontextmanager
+async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
+    """Everything up (see the module doc); torn down in reverse order on exit."""
+    url, report = await prepare_database(options)
+    sim = SimulatorServer(host="127.0.0.1", port=0, scenario=SCENARIO, time_scale=options.time_scale)
+    await sim.start()
+    try:
+        config = Config(
+            database=DatabaseConfig(url=url),
+            web=WebConfig(host=options.host, port=options.port),
+            pbx=[PbxConfig(name="sim", host="127.0.0.1", port=sim.port, simulator=True)],
+            dialer=DialerConfig(connect_window_s=2.0 * options.time_scale),
+        )
+        # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
+        auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
+        app = create_app(config, auth=auth)
+        recordings = options.directory / "gravacoes"
+        ami = AmiSettings.from_pbx(config.pbx[0], reconnect_initial_s=0.2, reconnect_max_s=5.0)
+        attach_dialer(
+            app,
+            ami,
+            dialer_settings_from(
+                config,
+                tick_s=options.tick_s,
+                recording=True,
+                recordings_dir=recordings,
+                ring_timeout_s=25.0,
+            ),
+        )
+        runner = web.AppRunner(app, shutdown_timeout=5.0)
+        crew = BotCrew([])
+        try:
+            # inside the try: a start-up that fails half-way still gets its clean-up (engine, gateway)
+            await runner.setup()
+            site = web.TCPSite(runner, options.host, options.port)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            base = f"http://{host}:{port}"
+            crew = BotCrew(
+                [
+                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing)
+                    for n in range(1, options.bots + 1)
+                ]
+            )
+            crew.start()
+            yield RunningDemo(base, config, report, sim, app, crew)
+        finally:
+            await crew.stop()
+            await runner.cleanup()
+    finally:
+        await sim.stop()

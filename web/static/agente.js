@@ -1,0 +1,382 @@
+// The agent desktop (/agente): one websocket, frames numbered by the server, resume on reconnect.
+// Plain script, no build step. Everything the agent reads is formatted by the server (pt-BR).
+(function () {
+  "use strict";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var BUSY = { reserved: 1, on_call: 1, wrap_up: 1 };
+
+  var st = {
+    ws: null, epoch: null, lastSeq: null, retry: 0, timer: null,
+    state: "offline", since: null, skewMs: 0,
+    pop: null, phase: null, ended: false,
+    outcome: null, keys: {}, refs: 0, pending: {}
+  };
+
+  // ------------------------------------------------------------------ connection
+
+  function setConn(kind, text) {
+    $("conn").setAttribute("data-conn", kind);
+    $("conn-text").textContent = text;
+  }
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(proto + location.host + "/ws/agente");
+    st.ws = ws;
+    setConn("connecting", "Conectando…");
+    ws.onopen = function () {
+      // the server replays what we missed since lastSeq, or sends a fresh snapshot
+      ws.send(JSON.stringify({ type: "hello", last_seq: st.lastSeq, epoch: st.epoch }));
+    };
+    ws.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f.seq > 0) {
+        if (st.lastSeq !== null && f.seq <= st.lastSeq) return; // already seen (another replay)
+        st.lastSeq = f.seq;
+      }
+      handle(f);
+    };
+    ws.onclose = function (ev) {
+      if (st.ws !== ws) return;
+      st.ws = null;
+      render();
+      if (ev.code === 4001 || ev.code === 1008) { setConn("down", "Sessão encerrada: entre de novo"); return; }
+      var delay = Math.min(10000, 500 * Math.pow(2, st.retry)) * (0.75 + Math.random() * 0.5);
+      st.retry += 1;
+      var secs = Math.max(1, Math.round(delay / 1000));
+      setConn("down", "Sem conexão: tentando de novo em " + secs + " s");
+      setTimeout(connect, delay);
+    };
+  }
+
+  function send(msg) {
+    if (!st.ws || st.ws.readyState !== WebSocket.OPEN) {
+      notice("Sem conexão com o servidor: aguarde a reconexão e tente de novo.");
+      return null;
+    }
+    st.refs += 1;
+    msg.ref = "r" + st.refs;
+    st.pending[msg.ref] = msg.type;
+    st.ws.send(JSON.stringify(msg));
+    return msg.ref;
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  function handle(f) {
+    switch (f.type) {
+      case "hello":
+        st.retry = 0;
+        if (!f.resumed || f.epoch !== st.epoch) { st.lastSeq = null; }
+        st.epoch = f.epoch;
+        st.skewMs = Date.parse(f.server_time) - Date.now();
+        setConn("up", f.resumed ? "Conectado (retomado)" : "Conectado");
+        break;
+      case "agent_state":
+        var prev = st.state;
+        st.state = f.state;
+        st.since = Date.parse(f.since);
+        $("agent-state").textContent = f.label;
+        $("agent-state").setAttribute("data-state", f.state);
+        if (!BUSY[f.state] && f.state !== prev) { clearPop(); }
+        if (f.state !== prev) logEvent(f.label);
+        break;
+      case "screen_pop":
+        var fresh = !st.pop || st.pop.call_id !== f.call_id;
+        st.pop = f;
+        if (fresh) { st.ended = false; st.phase = null; resetForm(); logEvent("Chamada: " + f.summary.greeting_name); }
+        renderPop();
+        break;
+      case "call_state":
+        if (st.pop && st.pop.call_id === f.call_id) {
+          st.phase = f.phase;
+          $("call-phase").textContent = f.label;
+          $("call-phase").setAttribute("data-phase", f.phase);
+        }
+        break;
+      case "call_ended":
+        if (st.pop && st.pop.call_id === f.call_id) {
+          st.ended = true;
+          st.phase = "ended";
+          $("call-phase").textContent = "Encerrada: " + f.label;
+          $("call-phase").setAttribute("data-phase", "ended");
+        }
+        logEvent("Chamada encerrada (" + f.label + ")");
+        break;
+      case "ack":
+        var what = st.pending[f.ref];
+        delete st.pending[f.ref];
+        if (what === "dispose" || f.of === "dispose") {
+          logEvent(f.detail.duplicate ? "Resultado já estava registrado" : "Resultado registrado");
+          notice(f.detail.duplicate ? "Este resultado já estava registrado." : "Resultado registrado.", "info");
+        }
+        break;
+      case "error":
+        if (f.ref) delete st.pending[f.ref];
+        showError(f);
+        break;
+    }
+    render();
+  }
+
+  function showError(f) {
+    var msg = f.message;
+    if (f.field) {
+      var input = fieldInput(f.field);
+      if (input) { input.classList.add("invalid"); input.focus(); }
+      $("dispose-error").textContent = msg;
+      $("dispose-error").hidden = false;
+    }
+    notice(msg);
+    logEvent(msg, true);
+  }
+
+  function fieldInput(field) {
+    return {
+      promise_amount: $("promise-amount"), promise_date: $("promise-date"),
+      callback_at: $("callback-date"), notes: $("notes"), code: document.querySelector(".outcome")
+    }[field] || null;
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : value; }
+
+  function cell(row, value, cls) {
+    var td = document.createElement("td");
+    td.textContent = value == null || value === "" ? "—" : value;
+    if (cls) td.className = cls;
+    row.appendChild(td);
+  }
+
+  function fillTable(id, rows, cols, emptyText) {
+    var body = $(id);
+    body.textContent = "";
+    if (!rows.length) {
+      var tr = document.createElement("tr");
+      var td = document.createElement("td");
+      td.colSpan = cols;
+      td.className = "empty";
+      td.textContent = emptyText;
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      r.forEach(function (c) { cell(tr, c[0], c[1]); });
+      body.appendChild(tr);
+    });
+  }
+
+  function renderPop() {
+    var p = st.pop;
+    $("pop-empty").hidden = !!p;
+    $("pop-body").hidden = !p;
+    if (!p) return;
+    var s = p.summary;
+    text("pop-campaign", p.campaign_name);
+    text("pop-greeting", p.details ? p.details.full_name : s.greeting_name);
+    text("pop-phone", s.phone_masked);
+    text("pop-local", s.local_time);
+    text("pop-attempts", s.attempts_today + " / " + s.attempts_7d);
+    var win = $("pop-window");
+    win.textContent = s.window_open == null ? "—" : (s.window_open ? "Dentro do horário" : "Fora do horário");
+    win.className = s.window_open ? "window-open" : "window-closed";
+    win.title = s.window_message || "";
+    $("pop-flags").hidden = !s.flags.length;
+    $("pop-flags").textContent = s.flags.length ? "Atenção: " + s.flags.join(", ") : "";
+    var d = p.details;
+    $("gate").hidden = !!d;
+    $("details").hidden = !d;
+    if (!d) return;
+    text("pop-cpf", d.masked_cpf);
+    text("pop-uf", d.uf);
+    text("pop-total", d.total_balance);
+    fillTable("debts", d.debts.map(function (x) {
+      return [[x.contract, "nowrap"], [x.creditor], [x.product], [x.due_date],
+        [x.days_past_due + (x.days_past_due === 1 ? " dia" : " dias"), "num" + (x.days_past_due > 0 ? " late" : "")], [x.original_amount, "num"], [x.balance, "num"]];
+    }), 7, "Nenhuma dívida em aberto.");
+    fillTable("promises", d.promises.map(function (x) {
+      return [[x.created_at], [x.due], [x.amount, "num"], [x.kept]];
+    }), 4, "Nenhuma promessa registrada.");
+    fillTable("history", d.attempts.map(function (x) {
+      return [[x.at], [x.result], [x.agent_name], [x.outcome], [x.notes]];
+    }), 5, "Primeiro contato com este cliente.");
+  }
+
+  function clearPop() {
+    st.pop = null; st.phase = null; st.ended = false;
+    resetForm();
+    renderPop();
+  }
+
+  function render() {
+    var up = !!st.ws && st.ws.readyState === WebSocket.OPEN;
+    var s = st.state;
+    $("btn-ready").disabled = !up || !(s === "offline" || s === "paused");
+    $("btn-pause").disabled = !up || !(s === "ready" || s === "wrap_up" || s === "connecting");
+    $("pause-reason").disabled = $("btn-pause").disabled;
+    var callId = st.pop && st.pop.call_id;
+    $("btn-dial").disabled = !up || !callId || st.phase !== "preview";
+    $("btn-hangup").disabled = !up || !callId || st.ended || !(st.phase === "connected" || st.phase === "connecting" || st.phase === "dialing");
+    $("btn-identity").disabled = !up || !callId || (st.pop && !!st.pop.details);
+    var canDispose = up && !!callId && s === "wrap_up";
+    document.querySelectorAll(".outcome").forEach(function (b) { b.disabled = !callId; });
+    $("btn-dispose").disabled = !canDispose || !st.outcome;
+    $("pop-empty-hint").innerHTML = s === "ready" ? "Você está <strong>Disponível</strong>: aguarde a próxima chamada."
+      : s === "paused" ? "Você está em pausa. Clique em <strong>Disponível</strong> para voltar."
+      : s === "connecting" ? "Atenda o seu telefone para entrar na fila de chamadas."
+      : "Clique em <strong>Disponível</strong> para receber chamadas. A ficha do cliente aparece aqui assim que ele atender.";
+  }
+
+  function tick() {
+    if (st.since == null) { $("state-timer").textContent = "00:00"; return; }
+    var secs = Math.max(0, Math.floor((Date.now() + st.skewMs - st.since) / 1000));
+    var h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), sec = secs % 60;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    $("state-timer").textContent = (h ? h + ":" : "") + pad(m) + ":" + pad(sec);
+  }
+
+  var noticeTimer = null;
+  function notice(msg, kind) {
+    var n = $("notice");
+    n.textContent = msg;
+    n.className = "notice-bar" + (kind === "info" ? " info" : "");
+    n.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { n.hidden = true; }, kind === "info" ? 4000 : 8000);
+  }
+
+  function logEvent(msg, isErr) {
+    var li = document.createElement("li");
+    if (isErr) li.className = "err";
+    var t = document.createElement("time");
+    var now = new Date();
+    t.textContent = now.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    var span = document.createElement("span");
+    span.textContent = msg;
+    li.appendChild(t); li.appendChild(span);
+    var list = $("events");
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > 50) list.removeChild(list.lastChild);
+  }
+
+  // ------------------------------------------------------------------ disposition form
+
+  function chooseOutcome(code) {
+    st.outcome = code;
+    document.querySelectorAll(".outcome").forEach(function (b) {
+      b.setAttribute("aria-checked", b.getAttribute("data-code") === code ? "true" : "false");
+    });
+    document.querySelectorAll(".fields").forEach(function (f) { f.hidden = f.getAttribute("data-for") !== code; });
+    $("dispose-error").hidden = true;
+    render();
+  }
+
+  function resetForm() {
+    st.outcome = null;
+    $("dispose-form").reset();
+    document.querySelectorAll(".invalid").forEach(function (e) { e.classList.remove("invalid"); });
+    chooseOutcome(null);
+  }
+
+  // "1.234,56" or "150" → "1234.56"; null when it is not an amount
+  function parseAmount(textValue) {
+    var t = (textValue || "").replace(/\s|R\$/g, "");
+    if (!/^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+(,\d{1,2})?$/.test(t)) return null;
+    return t.replace(/\./g, "").replace(",", ".");
+  }
+
+  function formError(input, msg) {
+    input.classList.add("invalid");
+    input.focus();
+    $("dispose-error").textContent = msg;
+    $("dispose-error").hidden = false;
+  }
+
+  function submitDisposition(ev) {
+    if (ev) ev.preventDefault();
+    if ($("btn-dispose").disabled) return;
+    document.querySelectorAll(".invalid").forEach(function (e) { e.classList.remove("invalid"); });
+    $("dispose-error").hidden = true;
+    var callId = st.pop.call_id;
+    // one idempotency key per call: a retry after a lost connection cannot store twice
+    var key = st.keys[callId] || (st.keys[callId] = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : callId + "-" + Date.now());
+    var msg = { type: "dispose", call_id: callId, code: st.outcome, client_key: key };
+    if (st.outcome === "PROMESSA") {
+      var amount = parseAmount($("promise-amount").value);
+      if (amount === null) return formError($("promise-amount"), "Informe o valor prometido, por exemplo 1.234,56.");
+      if (!$("promise-date").value) return formError($("promise-date"), "Informe a data do pagamento.");
+      msg.promise_amount = amount;
+      msg.promise_date = $("promise-date").value;
+    }
+    if (st.outcome === "RETORNAR") {
+      if (!$("callback-date").value || !$("callback-time").value) return formError($("callback-date"), "Informe a data e a hora do retorno.");
+      msg.callback_at = new Date($("callback-date").value + "T" + $("callback-time").value).toISOString();
+      msg.callback_own = document.querySelector('input[name="callback-own"]:checked').value === "own";
+    }
+    var notes = $("notes").value.trim();
+    if (notes) msg.notes = notes;
+    if ($("pause-after").value) msg.pause_after = $("pause-after").value;
+    send(msg);
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  function typing(el) {
+    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT");
+  }
+
+  function click(id) { var b = $(id); if (b && !b.disabled) b.click(); }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("btn-ready").addEventListener("click", function () { send({ type: "set_state", state: "ready" }); });
+    $("btn-pause").addEventListener("click", function () {
+      send({ type: "set_state", state: "pause", reason: $("pause-reason").value });
+    });
+    $("btn-identity").addEventListener("click", function () {
+      if (st.pop) send({ type: "confirm_identity", call_id: st.pop.call_id });
+    });
+    $("btn-dial").addEventListener("click", function () { if (st.pop) send({ type: "dial", call_id: st.pop.call_id }); });
+    $("btn-hangup").addEventListener("click", function () { if (st.pop) send({ type: "hangup", call_id: st.pop.call_id }); });
+    document.querySelectorAll(".outcome").forEach(function (b) {
+      b.addEventListener("click", function () { chooseOutcome(b.getAttribute("data-code")); });
+    });
+    $("dispose-form").addEventListener("submit", submitDisposition);
+
+    // Leaving Cobra also leaves the dialer (the phone leg is hung up), unless a call is open
+    var logout = document.querySelector('form[action="/logout"]');
+    if (logout) {
+      logout.addEventListener("submit", function (ev) {
+        if (BUSY[st.state]) {
+          ev.preventDefault();
+          notice("Termine a chamada e registre o resultado antes de sair.");
+          return;
+        }
+        if (st.state !== "offline" && st.ws && st.ws.readyState === WebSocket.OPEN) {
+          ev.preventDefault();
+          send({ type: "logout" });
+          setTimeout(function () { logout.submit(); }, 300);
+        }
+      });
+    }
+
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); submitDisposition(); return; }
+      var fkeys = { F2: "btn-ready", F3: "btn-pause", F4: "btn-identity", F8: "btn-dial", F9: "btn-hangup" };
+      if (fkeys[ev.key]) { ev.preventDefault(); click(fkeys[ev.key]); return; }
+      if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      var b = document.querySelector('.outcome[data-key="' + ev.key + '"]');
+      if (b && !b.disabled) { ev.preventDefault(); b.click(); }
+    });
+
+    setInterval(tick, 1000);
+    render();
+    connect();
+  });
+
+  window.cobraDesk = { state: function () { return st; } };
+})();
