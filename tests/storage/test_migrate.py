@@ -103,3 +103,22 @@ def test_revisions_form_one_chain_and_never_import_the_models() -> None:
     assert sources, "no revision shipped"
     assert all("storage" not in line for src in sources for line in src.splitlines() if "import" in line)
     assert migrate.head_revision()  # raises if the chain forks into several heads
+
+
+def test_upgrade_rebuilds_referenced_tables_that_hold_data(empty_db_url: str) -> None:
+    """A batch migration (SQLite table rebuild) must not trip over rows that reference the table."""
+    migrate.upgrade(empty_db_url, "0003")
+    _execute(
+        empty_db_url,
+        "INSERT INTO campaigns (name, mode, status, dial_template, caller_id, pbx_name, ring_timeout_s,"
+        " max_dial_level, abandon_cap, created_at)"
+        " VALUES ('Cartões', 'progressive', 'active', 'Local/{number}@cust-sim', '551130000000', 'sim', 25, 3, 0.03,"
+        " '2026-11-23 12:00:00')",
+        "INSERT INTO customers (external_id, name, cpf, deceased, dispute_pending, created_at, updated_at)"
+        " VALUES ('C1', 'José', '12345678909', FALSE, FALSE, '2026-11-23 12:00:00', '2026-11-23 12:00:00')",
+        "INSERT INTO leads (campaign_id, customer_id, priority, boost, state, attempts, created_at, updated_at)"
+        " VALUES (1, 1, 0, 0, 'new', 0, '2026-11-23 12:00:00', '2026-11-23 12:00:00')",
+    )
+    migrate.upgrade(empty_db_url, "head")
+    assert migrate.current_revision(empty_db_url) == migrate.head_revision()
+    migrate.check(empty_db_url)
