@@ -49,6 +49,7 @@ from dialer.simulator.server import SimulatorServer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import create_engine, session_factory  # noqa: E402
 from storage.models import Role  # noqa: E402
+from dialer.clocks import business_clock  # noqa: E402
 from web.agent.dialer import attach_dialer  # noqa: E402
 from web.agent.http import AGENT_DESK  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -190,7 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         ami = AmiSettings(host="127.0.0.1", port=sim.port, ping_interval_s=30.0, action_timeout_s=10.0)
         settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S, tick_s=0.1, recording=False)
-        attach_dialer(app, ami, settings, gateway_factory=factory)
+        attach_dialer(app, ami, settings, gateway_factory=factory, clock=business_clock())
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         stats = Stats()
         stop = asyncio.Event()

@@ -81,6 +81,7 @@ from dialer.agents.state import AgentState, AgentStatus, InvalidTransition, Paus
 from dialer.ami import events as ami
 from dialer.ami.actions import Hangup, MixMonitor, Originate, Redirect, new_action_id
 from dialer.ami.gateway import AmiGateway, EventsLost, LinkChanged, LinkState, Received
+from dialer.clocks import system_clock
 from dialer.calls.events import (
     AgentLegDown,
     AgentLegFailed,
@@ -304,10 +305,6 @@ _FAILED_AS: dict[FailReason, DialResult] = {
 }
 
 
-def _system_clock() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class DialerRuntime:
     """The dialer's façade for the web layer (see the module doc)."""
 
@@ -322,7 +319,7 @@ class DialerRuntime:
     ) -> None:
         """``clock``: the dialer's "now" (UTC, aware) for every decision and stored time; tests move it."""
         self._db = sessions
-        self._clock = clock or _system_clock
+        self._clock = clock or system_clock
         # one implementation of "who is called next" (SPEC §4), leased under this process's name
         self._hopper = Hopper(sessions, claimer=settings.claimer, lease=timedelta(seconds=settings.lead_lease_s))
         self._gateway = gateway

@@ -75,6 +75,8 @@ class PbxConfig(_Section):
 class DialerConfig(_Section):
     ring_timeout_s: float = Field(25.0, gt=0)
     connect_window_s: float = Field(2.0, gt=0)
+    # Where MixMonitor writes <attempt id>.wav (a path on the Asterisk host); unset: no recording
+    recordings_dir: str | None = None
 
 
 class Config(_Section):

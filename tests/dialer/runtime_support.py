@@ -14,7 +14,7 @@ from typing import Any
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentStatus
-from dialer.leads.windows import holiday_on
+from dialer.clocks import business_clock
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Debt, Lead, Phone, Role, User
@@ -26,21 +26,6 @@ _template: list[Path] = []
 BRASILIA = timezone(timedelta(hours=-3))
 # Leads seeded as due since long ago (the hopper picks only leads with a due next_attempt_at)
 DUE_SINCE = datetime(2025, 1, 1, tzinfo=timezone.utc)
-
-
-def business_clock(ufs: tuple[str, ...] = ("SP",)) -> Callable[[], datetime]:
-    """The dialer's clock in tests: real time moved to 11:00 (Brasília) of a business day.
-
-    The hopper calls nobody outside the calling windows (SPEC §4), so a test that dials
-    must not depend on the hour it runs at: this clock starts at 11:00 of today, or of the
-    next day that is Monday–Friday and no holiday of ``ufs``, and runs at real speed.
-    """
-    real = datetime.now(timezone.utc)
-    day = real.astimezone(BRASILIA).date()
-    while day.weekday() >= 5 or holiday_on(day, ufs) is not None:
-        day += timedelta(days=1)
-    offset = datetime.combine(day, time(11), tzinfo=BRASILIA) - real
-    return lambda: datetime.now(timezone.utc) + offset
 
 
 def migrated_copy(dest: Path, scratch: Path) -> str:

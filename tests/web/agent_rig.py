@@ -25,6 +25,7 @@ from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
 from storage.models import Role, User
 from tests.web.conftest import FAST_HASHER, PASSWORD, UserSpec, add_users
+from dialer.clocks import business_clock
 from web.agent.dialer import attach_dialer
 from web.agent.http import AGENT_DESK
 from web.app import create_app
@@ -84,7 +85,7 @@ async def desk_rig(
         )
         # a little under the simulator's window: the tracker times it from when it reads the answer
         settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S * time_scale, tick_s=0.02, recording=False)
-        attach_dialer(app, ami, settings)
+        attach_dialer(app, ami, settings, clock=business_clock())
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         try:
             await runner.setup()

@@ -1,4 +1,4 @@
-"""``cobra serve`` as a real process: it listens, serves the login page, says what it does not run, stops on SIGTERM."""
+"""``cobra serve`` as a real process: web + dialer on the built-in simulator (or a real PBX), stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ REPO = Path(__file__).resolve().parents[2]
 STARTUP_GUARD_S = 60
 
 
-def _config(tmp_path: Path, db_url: str) -> Path:
+def _config(tmp_path: Path, db_url: str, pbx: str = "port = 0") -> Path:
     path = tmp_path / "cobra.toml"
-    path.write_text(f'[database]\nurl = "{db_url}"\n\n[web]\nhost = "127.0.0.1"\nport = 0\n', encoding="utf-8")
+    path.write_text(
+        f'[database]\nurl = "{db_url}"\n\n[web]\nhost = "127.0.0.1"\nport = 0\n\n[[pbx]]\nhost = "127.0.0.1"\n{pbx}\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -45,7 +48,11 @@ async def test_serve_runs_the_web_app_and_stops_cleanly(tmp_path: Path, db_url: 
         assert first.startswith("cobra serve: web on http://127.0.0.1:"), first
         base = first.split()[4]
         second = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), STARTUP_GUARD_S)
-        assert "not started in this version: AMI connection, dialer" in second
+        assert second.startswith("cobra serve: dialer on built-in PBX simulator sim at 127.0.0.1:"), second
+        ami_port = int(second.split()[9].rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", ami_port)
+        assert (await reader.readline()).startswith(b"Asterisk Call Manager/")
+        writer.close()
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with http.get(f"{base}/login") as page:
                 assert page.status == 200
@@ -65,3 +72,16 @@ async def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "is at revision none (empty)" in out and "run `cobra db upgrade` first" in out
     assert "stopped" not in out
+
+
+async def test_serve_says_which_pbx_it_cannot_reach(tmp_path: Path, db_url: str) -> None:
+    # a port nothing listens on (the simulator is off: a "real" Asterisk is expected there)
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    proc = _start(_config(tmp_path, db_url, f"port = {free}\nsimulator = false\nname = \"sp1\""))
+    out, _ = await asyncio.to_thread(proc.communicate, timeout=STARTUP_GUARD_S)
+    assert proc.returncode == 1, out
+    assert f"cannot reach the PBX sp1 at 127.0.0.1:{free} over AMI" in out

@@ -12,10 +12,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
 from dialer.ami.gateway import AmiGateway, AmiSettings
+from dialer.clocks import Clock
 from dialer.runtime import DialerRuntime, DialerSettings
 from web.agent.http import AGENT_DESK
 from web.config import Config
@@ -29,10 +31,12 @@ STOP_TIMEOUT_S = 10.0
 
 def dialer_settings_from(config: Config, **overrides: object) -> DialerSettings:
     """``DialerSettings`` from the ``[dialer]`` section (recording is off until a recordings dir is set)."""
+    recordings = config.dialer.recordings_dir
     base = DialerSettings(
         connect_window_s=config.dialer.connect_window_s,
         ring_timeout_s=config.dialer.ring_timeout_s,
-        recording=False,
+        recording=recordings is not None,
+        recordings_dir=Path(recordings) if recordings is not None else None,
         pbx_name=config.pbx[0].name if config.pbx else "default",
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
@@ -44,8 +48,10 @@ def attach_dialer(
     settings: DialerSettings,
     *,
     gateway_factory: Callable[[AmiSettings], AmiGateway] = AmiGateway,
+    clock: Clock | None = None,
 ) -> None:
-    """Run the dialer for as long as ``app`` runs (call before the app starts)."""
+    """Run the dialer for as long as ``app`` runs (call before the app starts); ``clock`` is the
+    dialer's "now" (the real clock unless a demo or a test moves it, see :mod:`dialer.clocks`)."""
 
     async def dialer_context(app: web.Application) -> AsyncIterator[None]:
         desk = app[AGENT_DESK]
@@ -55,7 +61,7 @@ def attach_dialer(
         except Exception:
             await gateway.stop()
             raise
-        runtime = DialerRuntime(sessions=app[DB], gateway=gateway, notifier=desk.hub, settings=settings)
+        runtime = DialerRuntime(sessions=app[DB], gateway=gateway, notifier=desk.hub, settings=settings, clock=clock)
         try:
             await runtime.start()
         except Exception:

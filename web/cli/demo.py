@@ -11,6 +11,7 @@ import click
 from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.demo.check import run_check
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS, bot_user
+from dialer.clocks import BRASILIA
 from web.demo.service import DemoOptions, running_demo
 from web.auth.access import ROLE_LABEL
 
@@ -46,6 +47,12 @@ async def _run(options: DemoOptions) -> None:
             else:
                 click.echo("cobra demo: reusing the existing demo database")
             click.echo(f"cobra demo: PBX simulator (AMI) on 127.0.0.1:{running.sim.port}")
+            if running.clock_moved:
+                shown = running.clock().astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M")
+                click.echo(
+                    f"cobra demo: outside calling hours now, so the demo's clock starts at {shown} (Brasília):"
+                    " Brazilian rules forbid collection calls at night, on Sundays and on holidays"
+                )
             click.echo(f"\n  Open {running.url}/login\n")
             click.echo(f"  Every demo user's password: {DEMO_PASSWORD}")
             for u in DEMO_USERS:

@@ -1,8 +1,9 @@
 """``cobra serve``: run the service in the foreground until Ctrl-C or SIGTERM.
 
-This version serves the web application only (login, sessions, each role's home page).
-The AMI connection, the dialer and the PBX simulator are not started yet: the start-up
-line says so, so nobody waits for calls that will not come.
+One process (SPEC §2): the web application, the AMI connection to the first ``[[pbx]]``
+and the dialer on it. With ``simulator = true`` for that PBX (the embedded default) the
+built-in PBX simulator is started on its host/port first, so a fresh install dials
+simulated customers; with a real Asterisk set ``simulator = false``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import click
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from dialer.ami.gateway import AmiSettings
+from dialer.errors import AmiError
+from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.engine import display_url
 from storage.errors import StorageError
+from web.agent.dialer import attach_dialer, dialer_settings_from
 from web.app import create_app
 from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
 from web.config import Config
@@ -53,11 +58,25 @@ async def _serve(config: Config) -> None:
         app = create_app(config)
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
+    # before the dialer starts: it must not run on a database behind the code
+    await _schema_is_current(app, config)
+    pbx = config.pbx[0]
+    sim: SimulatorServer | None = None
+    if pbx.simulator:
+        sim = SimulatorServer(host=pbx.host, port=pbx.port, username=pbx.username, secret=pbx.secret)
+        try:
+            await sim.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot start the PBX simulator on {pbx.host}:{pbx.port}: {exc.strerror or exc}") from None
+        pbx = pbx.model_copy(update={"port": sim.port})
+    attach_dialer(app, AmiSettings.from_pbx(pbx), dialer_settings_from(config))
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-    await runner.setup()
     started = False
     try:
-        await _schema_is_current(app, config)
+        try:
+            await runner.setup()
+        except (AmiError, OSError, TimeoutError) as exc:
+            raise click.ClickException(f"cannot reach the PBX {pbx.name} at {pbx.host}:{pbx.port} over AMI: {exc}") from None
         site = web.TCPSite(runner, config.web.host, config.web.port)
         try:
             await site.start()
@@ -72,9 +91,14 @@ async def _serve(config: Config) -> None:
         started = True
         host, port = runner.addresses[0][:2]
         click.echo(f"cobra serve: web on http://{host}:{port} (database {display_url(config.database.url)})")
-        click.echo("cobra serve: not started in this version: AMI connection, dialer, PBX simulator; Ctrl-C stops")
+        kind = "built-in PBX simulator" if sim is not None else "Asterisk"
+        click.echo(f"cobra serve: dialer on {kind} {pbx.name} at {pbx.host}:{pbx.port} (AMI); Ctrl-C stops")
+        if len(config.pbx) > 1:
+            click.echo(f"cobra serve: only the first [[pbx]] ({pbx.name}) is used by this version")
         await stop.wait()
     finally:
         await runner.cleanup()
+        if sim is not None:
+            await sim.stop()
         if started:
             click.echo("cobra serve: stopped")

@@ -12,14 +12,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from argon2 import PasswordHasher
 
 from dialer.ami.gateway import AmiSettings
+from dialer.clocks import BRASILIA, Clock, demo_clock, system_clock
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.engine import create_engine, session_factory
@@ -32,7 +31,6 @@ from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
 
 SCENARIO = Path(__file__).with_name("scenario.json")
 DEFAULT_CUSTOMERS = 1200
-BRASILIA = ZoneInfo("America/Sao_Paulo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +54,11 @@ class RunningDemo:
     sim: SimulatorServer
     app: web.Application
     crew: BotCrew
+    clock: Clock
+    clock_moved: bool  # the demo runs on a clock moved into business hours (see dialer.clocks)
 
 
-async def prepare_database(options: DemoOptions) -> tuple[str, SeedReport]:
+async def prepare_database(options: DemoOptions, clock: Clock = system_clock) -> tuple[str, SeedReport]:
     """Create (or reuse) ``<dir>/cobra.db``: migrations, then the idempotent seed."""
     options.directory.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{(options.directory / 'cobra.db').resolve()}"
@@ -71,7 +71,7 @@ async def prepare_database(options: DemoOptions) -> tuple[str, SeedReport]:
                 db,
                 options.hasher or PasswordHasher(),
                 customers=options.customers,
-                today=datetime.now(BRASILIA).date(),
+                today=clock().astimezone(BRASILIA).date(),
                 bots=options.bots,
             )
     finally:
@@ -82,7 +82,9 @@ async def prepare_database(options: DemoOptions) -> tuple[str, SeedReport]:
 @asynccontextmanager
 async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
     """Everything up (see the module doc); torn down in reverse order on exit."""
-    url, report = await prepare_database(options)
+    # the hopper calls nobody outside business hours: at night the demo runs on a moved clock
+    clock, moved = demo_clock()
+    url, report = await prepare_database(options, clock)
     sim = SimulatorServer(host="127.0.0.1", port=0, scenario=SCENARIO, time_scale=options.time_scale)
     await sim.start()
     try:
@@ -107,6 +109,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
                 recordings_dir=recordings,
                 ring_timeout_s=25.0,
             ),
+            clock=clock,
         )
         runner = web.AppRunner(app, shutdown_timeout=5.0)
         crew = BotCrew([])
@@ -124,7 +127,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
                 ]
             )
             crew.start()
-            yield RunningDemo(base, config, report, sim, app, crew)
+            yield RunningDemo(base, config, report, sim, app, crew, clock, moved)
         finally:
             await crew.stop()
             await runner.cleanup()
