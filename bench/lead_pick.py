@@ -12,7 +12,8 @@ callback step, SQL claim, facts, ``check_eligibility``, commit) ``--picks`` time
 prints p50/p99, and times a segment change over a 100,000-lead campaign
 (``reprioritise_campaign``). Results: ``bench/results/lead_pick.json``.
 
-Usage: ``python bench/lead_pick.py [--leads 1000000] [--picks 2000] [--pg-url URL]``.
+Usage: ``python bench/lead_pick.py [--leads 1000000] [--picks 2000] [--pg-url URL] [--reuse DIR]``
+(``--reuse`` keeps the built databases so the next run skips the build).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncio
 import json
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -238,65 +240,163 @@ async def measure(url: str, picks: int) -> dict[str, Any]:
         await engine.dispose()
 
 
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of a built SQLite bench database (its WAL checkpointed into the file first)."""
+    db = sqlite3.connect(source)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    shutil.copyfile(source, target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--picks", type=int, default=2000)
     parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL (postgresql+asyncpg://...)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite measurement")
+    parser.add_argument(
+        "--reuse", type=Path, default=None, metavar="DIR",
+        help="keep the built databases (a SQLite file in DIR, a PostgreSQL template database) and reuse them "
+        "on the next run with the same --leads: each run measures a fresh copy, migrated to head",
+    )
+    parser.add_argument("--drop-cache", action="store_true", help="with --reuse: drop the kept databases and exit")
     args = parser.parse_args()
     campaigns = {1: args.leads, 2: min(100_000, args.leads)}
     results: dict[str, Any] = {"leads": args.leads, "python": platform.python_version(),
                                "date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "targets": {"sqlite_p99_ms": 2, "postgresql_p99_ms": 5, "reprioritise_100k_s": 1}}
-    t0 = time.perf_counter()
-    data = synthetic(args.leads)
-    results["generate_s"] = round(time.perf_counter() - t0, 1)
-    print(f"generated {args.leads:,} customers in {results['generate_s']} s")
+    cache_file = args.reuse / f"lead_pick_{args.leads}.db" if args.reuse else None
+    pg_cache = f"cobra_bench_cache_{args.leads}"
+    data: dict[str, list[tuple[Any, ...]]] | None = None
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        migrate.upgrade(url)
-        t0 = time.perf_counter()
-        build_sqlite(path, data, campaigns)
-        build = round(time.perf_counter() - t0, 1)
-        print(f"sqlite: built {sum(campaigns.values()):,} leads in {build} s")
-        results["sqlite"] = {"build_s": build, **asyncio.run(measure(url, args.picks))}
-        print("sqlite:", json.dumps(results["sqlite"]))
+    def dataset() -> dict[str, list[tuple[Any, ...]]]:
+        nonlocal data
+        if data is None:
+            t0 = time.perf_counter()
+            data = synthetic(args.leads)
+            results["generate_s"] = round(time.perf_counter() - t0, 1)
+            print(f"generated {args.leads:,} customers in {results['generate_s']} s")
+        return data
+
+    if args.drop_cache:
+        if cache_file is not None and cache_file.exists():
+            cache_file.unlink()
+        if args.pg_url:
+            asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{pg_cache}" WITH (FORCE)'))
+        print("dropped the kept bench databases")
+        return
+
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.db"
+            url = f"sqlite+aiosqlite:///{path}"
+            build: float | None = None
+            if cache_file is not None and cache_file.exists():
+                _sqlite_copy(cache_file, path)
+                print(f"sqlite: reusing {cache_file}")
+            else:
+                migrate.upgrade(url)
+                t0 = time.perf_counter()
+                build_sqlite(path, dataset(), campaigns)
+                build = round(time.perf_counter() - t0, 1)
+                print(f"sqlite: built {sum(campaigns.values()):,} leads in {build} s")
+                if cache_file is not None:
+                    cache_file.parent.mkdir(parents=True, exist_ok=True)
+                    _sqlite_copy(path, cache_file)
+            migrate.upgrade(url)  # a kept database gets the newer migrations (indexes) too
+            _analyze_sqlite(path)
+            results["sqlite"] = {"build_s": build, **asyncio.run(measure(url, args.picks))}
+            print("sqlite:", json.dumps(results["sqlite"]))
 
     if args.pg_url:
         import uuid
 
-        import asyncpg
         from sqlalchemy.engine import make_url
 
-        admin = make_url(args.pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
         name = f"cobra_bench_{uuid.uuid4().hex[:8]}"
-
-        async def admin_sql(sql: str) -> None:
-            conn = await asyncpg.connect(admin)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+        build = None
+        if args.reuse is not None:
+            if not asyncio.run(_pg_database_exists(args.pg_url, pg_cache)):
+                asyncio.run(_admin_sql(args.pg_url, f'CREATE DATABASE "{pg_cache}"'))
+                try:
+                    cache_url = make_url(args.pg_url).set(database=pg_cache).render_as_string(hide_password=False)
+                    migrate.upgrade(cache_url)
+                    t0 = time.perf_counter()
+                    asyncio.run(build_pg(cache_url, dataset(), campaigns))
+                    build = round(time.perf_counter() - t0, 1)
+                    print(f"postgresql: built {sum(campaigns.values()):,} leads in {build} s (kept as {pg_cache})")
+                except BaseException:
+                    asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{pg_cache}" WITH (FORCE)'))
+                    raise
+            else:
+                print(f"postgresql: reusing {pg_cache}")
+            asyncio.run(_admin_sql(args.pg_url, f'CREATE DATABASE "{name}" TEMPLATE "{pg_cache}"'))
+        else:
+            asyncio.run(_admin_sql(args.pg_url, f'CREATE DATABASE "{name}"'))
         try:
             url = make_url(args.pg_url).set(database=name).render_as_string(hide_password=False)
             migrate.upgrade(url)
-            t0 = time.perf_counter()
-            asyncio.run(build_pg(url, data, campaigns))
-            build = round(time.perf_counter() - t0, 1)
-            print(f"postgresql: built {sum(campaigns.values()):,} leads in {build} s")
+            if args.reuse is None:
+                t0 = time.perf_counter()
+                asyncio.run(build_pg(url, dataset(), campaigns))
+                build = round(time.perf_counter() - t0, 1)
+                print(f"postgresql: built {sum(campaigns.values()):,} leads in {build} s")
+            asyncio.run(_analyze_pg(url))
             results["postgresql"] = {"build_s": build, **asyncio.run(measure(url, args.picks))}
             print("postgresql:", json.dumps(results["postgresql"]))
         finally:
-            asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written {args.output}")
+
+
+def _admin_dsn(pg_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin_sql(pg_url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(pg_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _pg_database_exists(pg_url: str, name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(pg_url))
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def _analyze_pg(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(url))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+def _analyze_sqlite(path: Path) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute("ANALYZE")
+    finally:
+        db.close()
 
 
 if __name__ == "__main__":

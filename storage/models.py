@@ -416,8 +416,9 @@ class Lead(Base):
         UniqueConstraint("campaign_id", "customer_id"),
         Index("ix_leads_campaign_state_next", "campaign_id", "state", "next_attempt_at"),
         Index("ix_leads_pick", "campaign_id", "state", "priority", "next_attempt_at"),
-        # The hopper's index: one seek per priority level; done/stopped leads have no next_attempt_at
-        Index("ix_leads_hopper", "campaign_id", "priority", "next_attempt_at"),
+        # The hopper's index: one seek per priority level; done/stopped leads have no next_attempt_at.
+        # It ends with id to match the pick's ORDER BY next_attempt_at, id (PostgreSQL orders ties by heap position)
+        Index("ix_leads_hopper", "campaign_id", "priority", "next_attempt_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialer.leads.eligibility import (
     AttemptFacts,
@@ -277,17 +277,31 @@ class Hopper:
         if now_utc.tzinfo is None:
             raise ValueError(f"now_utc must be timezone-aware, got {now_utc.isoformat()}")
         now = now_utc.astimezone(timezone.utc)
-        async with self._sessions() as session:
-            # the callback step writes first (see take_due_callback), so it runs before any read
-            claimed, rules = await self._callback(session, campaign_id, now, agent_id, preview)
-            if claimed is None:
-                rules = rules or await self._rules(session, campaign_id)
-                claimed = await self._by_priority(session, campaign_id, rules, now, agent_id, preview)
-            await session.commit()
-            return claimed
+        # The whole pick (statements and pure rules) is one transaction on one connection; on
+        # SQLite it runs in the driver's thread in one hop (see storage.repositories.hopper.run_pick)
+        return await sql.run_pick(
+            self._engine, lambda conn: self._pick(sql.PickQueries(conn), campaign_id, now, agent_id, preview)
+        )
 
-    async def _rules(self, session: AsyncSession, campaign_id: int) -> sql.CampaignRules:
-        rules = await sql.campaign_rules(session, campaign_id)
+    @property
+    def _engine(self) -> AsyncEngine:
+        bind = self._sessions.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("Hopper needs an async_sessionmaker bound to an AsyncEngine")
+        return bind
+
+    def _pick(
+        self, q: sql.PickQueries, campaign_id: int, now: datetime, agent_id: int | None, preview: bool
+    ) -> ClaimedLead | None:
+        # the callback step writes first (see take_due_callback), so it runs before any read
+        claimed, rules = self._callback(q, campaign_id, now, agent_id, preview)
+        if claimed is None:
+            rules = rules or self._rules(q, campaign_id)
+            claimed = self._by_priority(q, campaign_id, rules, now, agent_id, preview)
+        return claimed
+
+    def _rules(self, q: sql.PickQueries, campaign_id: int) -> sql.CampaignRules:
+        rules = q.campaign_rules(campaign_id)
         if rules is None:
             raise LookupError(f"no campaign with id {campaign_id}")
         return rules
@@ -302,31 +316,29 @@ class Hopper:
             policy = self._policies[key] = policy_for(rules)
         return policy
 
-    async def _callback(
-        self, session: AsyncSession, campaign_id: int, now: datetime, agent_id: int | None, preview: bool
+    def _callback(
+        self, q: sql.PickQueries, campaign_id: int, now: datetime, agent_id: int | None, preview: bool
     ) -> tuple[ClaimedLead | None, sql.CampaignRules | None]:
         rules = None
         for _ in range(self._max_examined):
-            callback = await sql.take_due_callback(session, campaign_id, now=now, agent_id=agent_id)
+            callback = q.take_due_callback(campaign_id, now=now, agent_id=agent_id)
             if callback is None:
                 break
-            rules = rules or await self._rules(session, campaign_id)
+            rules = rules or self._rules(q, campaign_id)
             policy = self._policy(rules)
-            claim = await sql.claim_lead(
-                session, campaign_id, callback.customer_id, now=now, claimer=self._claimer, lease=self._lease
-            )
+            claim = q.claim_lead(campaign_id, callback.customer_id, now=now, claimer=self._claimer, lease=self._lease)
             if claim is None:  # the lead is in a call or finished: the callback waits
-                await sql.reopen_callback(session, callback.id, due_at=now + timedelta(minutes=5))
+                q.reopen_callback(callback.id, due_at=now + timedelta(minutes=5))
                 continue
-            rows = await sql.load_facts(session, callback.customer_id, campaign_id=campaign_id, now=now)
+            rows = q.load_facts(callback.customer_id, campaign_id=campaign_id, now=now)
             decision = (
                 decide(rows, policy, now, preferred_phone_id=callback.phone_id, preview=preview)
                 if rows is not None
                 else Decision(None, now + RECHECK_AFTER, ())
             )
             if decision.phone is None or rows is None:
-                await sql.reopen_callback(session, callback.id, due_at=decision.retry_at)
-                await sql.put_back(session, claim.lead_id, now=now, next_attempt_at=decision.retry_at)
+                q.reopen_callback(callback.id, due_at=decision.retry_at)
+                q.put_back(claim.lead_id, now=now, next_attempt_at=decision.retry_at)
                 continue
             _, segment = _reason(claim)
             return ClaimedLead(
@@ -336,9 +348,9 @@ class Hopper:
             ), rules
         return None, rules
 
-    async def _by_priority(
+    def _by_priority(
         self,
-        session: AsyncSession,
+        q: sql.PickQueries,
         campaign_id: int,
         rules: sql.CampaignRules,
         now: datetime,
@@ -349,15 +361,13 @@ class Hopper:
         examined = 0
         level = rules.first_level
         while level is not None and examined < self._max_examined:
-            claim = await sql.claim_in_level(
-                session, campaign_id, level, now=now, claimer=self._claimer, lease=self._lease
-            )
+            claim = q.claim_in_level(campaign_id, level, now=now, claimer=self._claimer, lease=self._lease)
             if claim is None:
-                level = await sql.next_priority_level(session, campaign_id, level)
+                level = q.next_priority_level(campaign_id, level)
                 continue
             examined += 1
             # the pre-filter just ruled out holds in this transaction: no need to load them
-            rows = await sql.load_facts(session, claim.customer_id, campaign_id=campaign_id, now=now, with_holds=False)
+            rows = q.load_facts(claim.customer_id, campaign_id=campaign_id, now=now, with_holds=False)
             if rows is None:
                 continue
             if rows.open_callback is not None:
@@ -366,11 +376,11 @@ class Hopper:
                 retry = due_at if due_at > now else now + OWNER_GRACE
                 if due_at <= now and owner in (None, agent_id):
                     retry = now  # taken by the callback step of the next pick
-                await sql.put_back(session, claim.lead_id, now=now, next_attempt_at=retry)
+                q.put_back(claim.lead_id, now=now, next_attempt_at=retry)
                 continue
             decision = decide(rows, policy, now, preview=preview)
             if decision.phone is None:
-                await sql.put_back(session, claim.lead_id, now=now, next_attempt_at=decision.retry_at)
+                q.put_back(claim.lead_id, now=now, next_attempt_at=decision.retry_at)
                 continue
             reason, segment = _reason(claim)
             return ClaimedLead(

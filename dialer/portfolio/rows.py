@@ -26,6 +26,9 @@ from dialer.portfolio.phones import NormalizedPhone, normalize_phone, split_phon
 from scripting.money import MoneyFormatError, parse_money
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# How nearly every Brazilian file writes money: "1.234,56" or "1234,56". Taken apart here,
+# anything else (R$, signs, dots as decimals, errors) goes to scripting.money.parse_money
+_BR_AMOUNT = re.compile(r"([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+),([0-9]{2})")
 MAX_TEXT = 200
 T = TypeVar("T")
 
@@ -105,6 +108,14 @@ def _parsed(
         return None
 
 
+def _money(text: str) -> Decimal:
+    """parse_money, with the common Brazilian shape read directly (same Decimal, two places)."""
+    match = _BR_AMOUNT.fullmatch(text)
+    if match is None:
+        return parse_money(text)
+    return Decimal(f"{match[1].replace('.', '')}.{match[2]}")
+
+
 def _phones(raw: RawRow, issues: _Collector) -> tuple[NormalizedPhone, ...]:
     found: dict[str, NormalizedPhone] = {}
     problems: list[FieldError] = []
@@ -157,11 +168,11 @@ def validate_row(raw: RawRow) -> PortfolioRow | RejectedRow:
     if uf is not None and uf not in UFS:
         issues.reject("uf", "uf_invalida", f"UF desconhecida: {uf!r} (use a sigla, ex.: SP).")
 
-    original_amount = _parsed(raw, "valor_original", parse_money, issues, optional=True)
+    original_amount = _parsed(raw, "valor_original", _money, issues, optional=True)
     if original_amount is not None and original_amount < 0:
         issues.reject("valor_original", "valor_original_negativo", "Valor original negativo.")
 
-    balance = _parsed(raw, "saldo", parse_money, issues)
+    balance = _parsed(raw, "saldo", _money, issues)
     if balance is not None and balance <= 0:
         issues.reject("saldo", "saldo_nao_positivo", f"Saldo deve ser maior que zero: {raw.values['saldo']!r}.")
     due_date = _parsed(raw, "vencimento", parse_date, issues)

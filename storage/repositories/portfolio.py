@@ -88,6 +88,10 @@ def _aggregates(debts: Sequence[tuple[Decimal, date, str]]) -> tuple[Decimal, da
     return total.quantize(Decimal("0.01")), oldest
 
 
+def _new_aggregates(record: CustomerRecord) -> tuple[Decimal, date | None]:
+    return _aggregates([(d.balance, d.due_date, DebtStatus.OPEN.value) for d in record.debts.values()])
+
+
 async def store_customers(
     session: AsyncSession, campaign_id: int, records: Sequence[CustomerRecord], *, now: datetime
 ) -> StoreResult:
@@ -120,7 +124,9 @@ async def store_customers(
                     **{f: getattr(r, f) for f in _CUSTOMER_FIELDS},
                     "deceased": False,
                     "dispute_pending": False,
-                    "balance_total": Decimal("0.00"),
+                    # every debt of a new customer is new and open: its aggregates are known now
+                    # (rather than a second write of the row below)
+                    **dict(zip(("balance_total", "oldest_due_date"), _new_aggregates(r), strict=True)),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -197,15 +203,17 @@ async def store_customers(
         for tag in had_tags - record.tags:
             drop_tags.append({"b_customer_id": cid, "b_tag": tag})
             changed = True
+        if old is None:
+            result.changed_customer_ids.append(cid)  # inserted with its aggregates above
+            continue
         total, oldest = _aggregates(list(debt_state.values()))
-        if old is None or changed or (old.balance_total, old.oldest_due_date) != (total, oldest):
+        if changed or (old.balance_total, old.oldest_due_date) != (total, oldest):
             changed_customers.append(
                 {"b_id": cid, **{f: getattr(record, f) for f in _CUSTOMER_FIELDS},
                  "balance_total": total, "oldest_due_date": oldest, "updated_at": now}
             )
             result.changed_customer_ids.append(cid)
-            if old is not None:
-                result.updated_customers += 1
+            result.updated_customers += 1
 
     if new_phones:
         await session.execute(insert(_PHONES), new_phones)
@@ -252,7 +260,8 @@ async def store_customers(
             ],
         )
         result.leads_created = len(missing)
-        result.changed_customer_ids.extend(cid for cid in missing if cid not in result.changed_customer_ids)
+        changed_ids = set(result.changed_customer_ids)
+        result.changed_customer_ids.extend(cid for cid in missing if cid not in changed_ids)
     return result
 
 

@@ -108,3 +108,13 @@ def test_fast_path_agrees_with_phonenumbers_parse(prefix: str, ddd: int, subscri
     text = f"{prefix}({ddd}) {subscriber}" if parenthesised else f"{prefix}{ddd}{subscriber}"
 
     assert _parse(text) == _parse_full(text)
+
+
+def test_fast_path_types_agree_with_phonenumbers_for_every_ddd_and_leading_digits() -> None:
+    # The fast path judges DDD and number type by rules; phonenumbers' metadata is the reference
+    for ddd in range(10, 100):
+        for lead in range(100):
+            for tail in ("0000000", "1234567", "9999999"):
+                for subscriber in (f"{lead:02d}{tail[:6]}", f"{lead:02d}{tail}"):  # 8 and 9 digits
+                    text = f"{ddd}{subscriber}"
+                    assert _parse(text) == _parse_full(text), text

@@ -6,9 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dialer.portfolio.csv_reader import RawRow
-from dialer.portfolio.rows import PortfolioReader, PortfolioRow, RejectedRow, read_portfolio, validate_row
+from dialer.portfolio.rows import PortfolioReader, PortfolioRow, RejectedRow, _money, read_portfolio, validate_row
+from scripting.money import parse_money
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "portfolios"
 
@@ -157,3 +160,12 @@ def test_the_same_file_in_utf8_with_commas_reads_the_same() -> None:
     with (FIXTURES / "messy_latin1_semicolon.csv").open("rb") as stream:
         original = list(read_portfolio(stream))
     assert as_utf8_commas == original
+
+
+@given(st.integers(0, 10**12), st.booleans())
+def test_money_fast_path_agrees_with_parse_money(cents: int, thousands: bool) -> None:
+    reais, rest = divmod(cents, 100)
+    whole = f"{reais:,}".replace(",", ".") if thousands else str(reais)
+    text = f"{whole},{rest:02d}"
+    assert _money(text) == parse_money(text)
+    assert _money(text).as_tuple() == parse_money(text).as_tuple()
