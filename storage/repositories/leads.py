@@ -86,13 +86,3 @@ async def release_expired_claims(session: AsyncSession, *, now: datetime, claime
         .values(state=LeadState.DIALABLE, next_attempt_at=now, claimed_by=None, claim_expires_at=None, updated_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def latest_campaign_of_customer(session: AsyncSession, customer_id: int) -> int | None:
-    """The campaign where the customer's most recently touched lead is (for agent-made callbacks)."""
-    row = (
-        await session.execute(
-            select(Lead.campaign_id).where(Lead.customer_id == customer_id).order_by(Lead.updated_at.desc()).limit(1)
-        )
-    ).first()
-    return None if row is None else int(row[0])
