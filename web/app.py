@@ -14,7 +14,9 @@ import jinja2
 from aiohttp import web
 
 from storage.engine import create_engine, session_factory
-from web.agent.http import setup_agent
+from scripting.render import Empresa
+from web.agent.http import AgentDesk, setup_agent
+from web.agent.negotiation import Negotiations, PixReceiver
 from web.auth.access import check_routes
 from web.auth.handlers import add_auth_routes
 from web.auth.landing import add_landing_routes
@@ -45,6 +47,14 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
+def _agent_desk(config: Config) -> AgentDesk:
+    """The agent desk with the company the scripts name and the Pix receiver, from the configuration."""
+    company = Empresa(nome=config.company.name, telefone=config.company.phone)
+    pix = config.pix
+    receiver = PixReceiver(pix.key, pix.name, pix.city) if pix.key else None
+    return AgentDesk(negotiations=Negotiations(company=company), pix=receiver)
+
+
 def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
     """The web application for ``config``; ``auth`` replaces the auth state built from it (tests pass a clock)."""
     app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
@@ -65,7 +75,7 @@ def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)
-    setup_agent(app)
+    setup_agent(app, _agent_desk(config))
     setup_supervisor_console(app)
     setup_pacing(app)
     setup_supervisor_api(app)

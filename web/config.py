@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from scripting.pix import PixError, normalise_key
+
 ENV_PREFIX = "COBRA_"
 DEFAULT_FILE = "cobra.toml"
 
@@ -79,8 +81,36 @@ class DialerConfig(_Section):
     recordings_dir: str | None = None
 
 
+class CompanyConfig(_Section):
+    """The collection company as scripts name it to debtors (not the creditor)."""
+
+    name: str = "Cobra Assessoria de Cobrança"
+    # read to debtors by the scripts and the abandon message: set your real number
+    phone: str = "0800 000 0000"
+
+
+class PixConfig(_Section):
+    """The Pix receiver for "copia e cola" codes on the agent page; no key: no Pix offered."""
+
+    key: str | None = None
+    name: str = "COBRA ASSESSORIA"
+    city: str = "SAO PAULO"
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        try:
+            return normalise_key(v)
+        except PixError as exc:
+            raise ValueError(str(exc)) from None
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
+    company: CompanyConfig = CompanyConfig()
+    pix: PixConfig = PixConfig()
     web: WebConfig = WebConfig()
     pbx: list[PbxConfig] = [PbxConfig()]
     dialer: DialerConfig = DialerConfig()

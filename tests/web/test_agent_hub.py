@@ -196,3 +196,20 @@ async def test_a_closed_socket_ends_its_sender() -> None:
     link = connect(hub, Gone())
     await asyncio.wait_for(link.run(), 1)
     assert link.dead == "conexão fechada"
+
+
+def test_on_pop_runs_for_each_pop_and_snapshot_and_its_failure_is_contained() -> None:
+    hub = AgentHub(clock=lambda: AT)
+    seen: list[tuple[int, str, str]] = []
+    hub.on_pop = lambda user_id, name, p: seen.append((user_id, name, p.call_id))
+    connect(hub, Socket())
+    hub.screen_pop(1, pop("c1"))
+    hub.snapshot(1, None, lambda _: pop("c1"))
+    assert seen == [(1, "Ana", "c1"), (1, "Ana", "c1")]
+
+    def boom(user_id: int, name: str, p: ScreenPop) -> None:
+        raise RuntimeError("script broken")
+
+    hub.on_pop = boom
+    hub.screen_pop(1, pop("c2"))  # the pop still goes out
+    assert hub.channel(1).pop is not None and hub.channel(1).pop.call_id == "c2"

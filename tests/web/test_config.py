@@ -81,3 +81,20 @@ def test_missing_and_broken_files_are_reported(tmp_path: Path) -> None:
     broken.write_text("[web\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="broken.toml"):
         load_config(broken, environ={})
+
+
+def test_company_and_pix_sections(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[company]\nname = "Recupera Bem"\nphone = "0800 123 4567"\n\n[pix]\nkey = "financeiro@recuperabem.com.br"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path, environ={})
+    assert config.company.name == "Recupera Bem" and config.pix.key == "financeiro@recuperabem.com.br"
+
+
+def test_a_bad_pix_key_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[pix]\nkey = "123"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape("config key 'pix.key'")):
+        load_config(path, environ={})

@@ -11,19 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from dialer.agents.desktop import Disposition
-from dialer.agents.state import InvalidTransition
+from dialer.agents.desktop import Disposition, ScreenPop
+from dialer.agents.state import AgentState, InvalidTransition
 from dialer.errors import DialerError
-from storage.models import Role
+from dialer.negotiation.agreements import close_agreement, record_promise, record_script_run
+from dialer.negotiation.approvals import ApprovalResult
+from dialer.negotiation.errors import NegotiationError, NotAllowed
+from dialer.negotiation.offers import quote_for_customer
+from scripting.offers import OfferKind
+from scripting.pix import PixError
+from scripting.run import RunError
+from storage.models import OutcomeCode, Role
 from storage.repositories import audit
 from web.agent.hub import AgentHub
 from web.agent.messages import (
     MAX_MESSAGE_BYTES,
+    PixView,
+    ApprovalResultFrame,
     BadMessage,
     ClientMessage,
     ConfirmIdentity,
@@ -32,11 +42,18 @@ from web.agent.messages import (
     Hangup,
     Hello,
     Logout,
+    OffersFrame,
+    PixCode,
+    PixFrame,
+    RequestApproval,
     ScheduleCallback,
+    ScriptStep,
     SetState,
+    SimulateOffer,
     parse_client_message,
 )
-from web.agent.views import OUTCOMES, PAUSE_LABEL, warm_calendars
+from web.agent.negotiation import CallNegotiation, Negotiations, PixReceiver
+from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
@@ -60,6 +77,13 @@ class AgentDesk:
     hub: AgentHub = field(default_factory=AgentHub)
     runtime: DialerRuntime | None = None
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    negotiations: Negotiations = field(default_factory=Negotiations)
+    pix: PixReceiver | None = None  # None: no Pix receiver configured, the page offers no Pix code
+
+    def start_script(self, user_id: int, agent_name: str, pop: ScreenPop) -> None:
+        """The hub's ``on_pop``: start (or resume) the call's script run and send its current step."""
+        neg = self.negotiations.start(user_id, pop, agent_name, _now())
+        self.hub.push(user_id, neg.script_frame())
 
 
 AGENT_DESK: web.AppKey[AgentDesk] = web.AppKey("cobra.agent_desk", AgentDesk)
@@ -192,13 +216,36 @@ async def _carry_out(
             await runtime.pause(user_id, m.reason)
         return {}
     if isinstance(m, ConfirmIdentity):
-        pop = runtime.current_pop(user_id)
-        if pop is None or pop.call_id != m.call_id:
-            raise _WrongCall("Esta não é a chamada que está na sua tela.")
-        at = desk.hub.confirm_identity(user_id, pop, _now())
-        await _store_confirmation(request, user_id, m.call_id, pop.customer.id, at)
+        at = await _confirm_identity(request, desk, runtime, user_id, m.call_id)
         return {"call_id": m.call_id, "confirmed_at": at.isoformat()}
+    if isinstance(m, ScriptStep):
+        neg = _negotiation(desk, user_id, m.call_id)
+        try:
+            choice = neg.run.choose(m.choice, _now(), m.capture)
+        except RunError as exc:
+            raise NegotiationError(str(exc), field="choice", code="script_error") from None
+        if choice.confirms_identity and desk.hub.confirmed_at(user_id, m.call_id) is None:
+            await _confirm_identity(request, desk, runtime, user_id, m.call_id)  # sends the script frame too
+        else:
+            desk.hub.push(user_id, neg.script_frame())
+        return {"call_id": m.call_id, "choice": choice.id, "step_id": None if neg.run.finished else neg.run.current_step.id,
+                "outcome": neg.run.outcome}
+    if isinstance(m, SimulateOffer):
+        neg = _negotiation(desk, user_id, m.call_id, identity=True)
+        await _quote(request, desk, user_id, neg, m)
+        desk.hub.push(user_id, neg.script_frame())
+        assert neg.quote is not None
+        return {"call_id": m.call_id, "authority": neg.quote.authority.value}
+    if isinstance(m, RequestApproval):
+        neg = _negotiation(desk, user_id, m.call_id, identity=True)
+        return await _request_approval(request, desk, user_id, neg, m)
+    if isinstance(m, PixCode):
+        _negotiation(desk, user_id, m.call_id, identity=True)
+        pix = _pix(desk, m.amount, m.call_id)
+        desk.hub.push(user_id, PixFrame(call_id=m.call_id, pix=pix))
+        return {"call_id": m.call_id}
     if isinstance(m, Dispose):
+        stored = await _store_negotiation(request, desk, runtime, user_id, m)
         d = Disposition(
             call_id=m.call_id,
             code=m.code.value,
@@ -211,11 +258,13 @@ async def _carry_out(
             pause_after=m.pause_after,
         )
         result = await runtime.dispose(user_id, d)
+        desk.negotiations.end(user_id, m.call_id)
         return {
             "call_id": result.call_id,
             "outcome_id": result.outcome_id,
             "duplicate": result.duplicate,
             "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None,
+            **stored,
         }
     if isinstance(m, Hangup):
         await runtime.hangup(user_id, m.call_id)
@@ -234,6 +283,180 @@ async def _carry_out(
 
 class _WrongCall(DialerError):
     code = "wrong_call"
+
+
+async def _confirm_identity(
+    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, call_id: str
+) -> datetime:
+    """The identity gate: full pop, audit entry, the run's identity step, then the offers and the script."""
+    pop = runtime.current_pop(user_id)
+    if pop is None or pop.call_id != call_id:
+        raise _WrongCall("Esta não é a chamada que está na sua tela.")
+    at = desk.hub.confirm_identity(user_id, pop, _now())
+    await _store_confirmation(request, user_id, call_id, pop.customer.id, at)
+    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, at)
+    neg.confirm_identity(at)
+    try:
+        await _quote(request, desk, user_id, neg, SimulateOffer(type="simulate_offer", call_id=call_id))
+    except NegotiationError as exc:  # e.g. nothing open to negotiate: the script goes on without offers
+        log.info("agent %s: no offers for call %s: %s", user_id, call_id, exc)
+    desk.hub.push(user_id, neg.script_frame())
+    return at
+
+
+def _today() -> date:
+    return _now().astimezone(BRASILIA).date()
+
+
+def _negotiation(desk: AgentDesk, user_id: int, call_id: str, *, identity: bool = False) -> CallNegotiation:
+    """The negotiation of the agent's call ``call_id``; with ``identity``, only once the identity is confirmed."""
+    neg = desk.negotiations.get(user_id, call_id)
+    if neg is None:
+        raise _WrongCall("Esta não é a chamada que está na sua tela.")
+    if identity and not neg.run.identity_confirmed:
+        raise NotAllowed("confirme a identidade do cliente antes de tratar da dívida", field="call_id")
+    return neg
+
+
+def _pix(desk: AgentDesk, amount: Decimal, call_id: str) -> PixView:
+    if desk.pix is None:
+        raise NegotiationError("nenhuma chave Pix configurada para recebimento", code="pix_unavailable")
+    try:
+        return desk.pix.code(amount, call_id)
+    except PixError as exc:
+        raise NegotiationError(f"não foi possível gerar o Pix: {exc}", field="amount", code="pix_error") from None
+
+
+async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallNegotiation, m: SimulateOffer) -> None:
+    """Price the offers as ``m`` asks, keep the quote and send it (with a Pix for the first payment when possible).
+
+    ``m.installments`` selects a plan among all the policy allows; it does not narrow the list.
+    """
+    async with request.app[DB]() as db:
+        quote = await quote_for_customer(
+            db,
+            customer_id=neg.customer_id,
+            campaign_id=neg.campaign_id,
+            agent_id=user_id,
+            today=_today(),
+            discount_pct=m.discount_pct,
+            first_due=m.first_due,
+            down_payment=m.down_payment,
+        )
+    neg.quote = quote
+    neg.selected = quote.find(OfferKind.INSTALLMENTS, m.installments) if m.installments else quote.cash
+    pix = None
+    if desk.pix is not None:
+        try:
+            pix = desk.pix.code(neg.selected.installments[0].amount, neg.call_id)
+        except PixError as exc:
+            log.warning("agent %s: no Pix for call %s: %s", user_id, neg.call_id, exc)
+    desk.hub.push(user_id, OffersFrame(call_id=neg.call_id, quote=quote.view(), pix=pix))
+
+
+async def _request_approval(
+    request: web.Request, desk: AgentDesk, user_id: int, neg: CallNegotiation, m: RequestApproval
+) -> dict[str, Any]:
+    """Hand the request to the approval broker; the decision reaches the page as ``approval_result``."""
+    from web.supervisor_console.http import APPROVALS  # the console owns the broker
+
+    hub = desk.hub
+
+    def tell(result: ApprovalResult) -> None:
+        if result.allowed:
+            neg.approvals[result.request_id] = result.discount_pct
+        hub.push(user_id, _approval_frame(result))
+
+    result = await request.app[APPROVALS].request_discount(
+        agent_id=user_id,
+        customer_id=neg.customer_id,
+        campaign_id=neg.campaign_id,
+        call_id=neg.call_id,
+        discount_pct=m.discount_pct,
+        today=_today(),
+        on_result=tell,
+        kind=OfferKind(m.kind),
+        installments=m.installments,
+    )
+    if result.status == "pending":  # the final answer comes later, through ``tell``
+        hub.push(user_id, _approval_frame(result))
+    return result.as_dict()
+
+
+def _approval_frame(result: ApprovalResult) -> ApprovalResultFrame:
+    return ApprovalResultFrame(
+        call_id=result.call_id,
+        request_id=result.request_id,
+        status=result.status,
+        allowed=result.allowed,
+        discount_pct=str(result.discount_pct),
+        message=result.message,
+        decided_by_name=result.decided_by_name,
+    )
+
+
+async def _store_negotiation(
+    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, m: Dispose
+) -> dict[str, Any]:
+    """Before the outcome: the agreement (ACORDO) or promise (PROMESSA) and the script run, in one commit.
+
+    Only while the agent is in wrap-up on this call; a retry after the outcome is stored
+    goes straight to ``dispose`` (which answers "duplicate"). Both stores are idempotent per call.
+    """
+    status = runtime.status(user_id)
+    pop = runtime.current_pop(user_id)
+    if status.state is not AgentState.WRAP_UP or pop is None or pop.call_id != m.call_id:
+        return {}
+    # none after a server restart mid-call: a fresh run, so ACORDO needs the identity confirmed again
+    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, _now())
+    now = _now()
+    out: dict[str, Any] = {}
+    async with request.app[DB]() as db:
+        if m.code is OutcomeCode.ACORDO:
+            terms = m.agreement
+            assert terms is not None  # the message model insists
+            if not neg.run.identity_confirmed:
+                raise NotAllowed("confirme a identidade do cliente antes de fechar o acordo", field="code")
+            approval_id = terms.approval_id
+            if approval_id is None and terms.discount_pct is not None:
+                approval_id = neg.approval_for(terms.discount_pct)
+            agreement = await close_agreement(
+                db,
+                call_id=m.call_id,
+                customer_id=neg.customer_id,
+                campaign_id=neg.campaign_id,
+                agent_id=user_id,
+                today=_today(),
+                at=now,
+                kind=OfferKind(terms.kind),
+                installments=terms.installments,
+                discount_pct=terms.discount_pct,
+                first_due=terms.first_due,
+                down_payment=terms.down_payment,
+                approval_id=approval_id,
+            )
+            out["agreement_id"] = agreement.id
+        elif m.code is OutcomeCode.PROMESSA:
+            if m.promise_amount is None:
+                raise NegotiationError("informe o valor prometido", field="promise_amount")
+            if m.promise_date is None:
+                raise NegotiationError("informe a data prometida", field="promise_date")
+            promise = await record_promise(
+                db,
+                call_id=m.call_id,
+                customer_id=neg.customer_id,
+                campaign_id=neg.campaign_id,
+                agent_id=user_id,
+                amount=m.promise_amount,
+                due_date=m.promise_date,
+                today=_today(),
+                at=now,
+            )
+            out["promise_id"] = promise.id
+        record = await record_script_run(db, call_id=m.call_id, agent_id=user_id, run=neg.run)
+        out["script_run_id"] = record.id
+        await db.commit()
+    return out
 
 
 async def _store_confirmation(request: web.Request, user_id: int, call_id: str, customer_id: int, at: datetime) -> None:
@@ -265,6 +488,7 @@ def setup_agent(app: web.Application, desk: AgentDesk | None = None) -> AgentDes
     """Mount the agent desktop on ``app``; the returned desk takes the dialer runtime when it starts."""
     desk = desk if desk is not None else AgentDesk()
     app[AGENT_DESK] = desk
+    desk.hub.on_pop = desk.start_script
     app.router.add_get("/agente", agent_page, name="agent_home")
     app.router.add_get("/ws/agente", agent_socket, name="agent_socket")
     app.on_startup.append(_warm_up)

@@ -132,6 +132,7 @@ class AgentChannel:
     pop: ScreenPop | None = None
     confirmed: dict[str, datetime] = field(default_factory=dict)  # call id → identity confirmed at
     phase: tuple[str, CallPhase, datetime] | None = None
+    name: str = ""
 
 
 # Where a snapshot gets the dialer's view of an agent (the runtime, or nothing when it is down)
@@ -148,6 +149,8 @@ class AgentHub:
         self.dropped_links = 0
         # Called with (user_id, frame) after a frame is numbered; the benchmark hooks in here
         self.on_frame: Callable[[int, Frame], None] | None = None
+        # Called with (user_id, agent name, pop) after a pop is sent (the desk starts the call's script)
+        self.on_pop: Callable[[int, str, ScreenPop], None] | None = None
 
     def channel(self, user_id: int) -> AgentChannel:
         ch = self._channels.get(user_id)
@@ -193,6 +196,14 @@ class AgentHub:
         # a new call: confirmations of earlier calls no longer open anything
         ch.confirmed = {k: v for k, v in ch.confirmed.items() if k == pop.call_id}
         self.push(user_id, screen_pop_frame(pop, self._clock(), ch.confirmed.get(pop.call_id)))
+        self._popped(ch, pop)
+
+    def _popped(self, ch: AgentChannel, pop: ScreenPop) -> None:
+        if self.on_pop is not None:
+            try:
+                self.on_pop(ch.user_id, ch.name, pop)
+            except Exception:  # the pop itself is out; a script problem must not stop the dialer
+                log.exception("agent %s: starting the script of call %s failed", ch.user_id, pop.call_id)
 
     def call_state(self, user_id: int, call_id: str, phase: CallPhase, at: datetime) -> None:
         self.channel(user_id).phase = (call_id, phase, at)
@@ -244,6 +255,7 @@ class AgentHub:
         Runs without awaiting, so no frame can slip between the replay and the live stream.
         """
         ch = self.channel(user_id)
+        ch.name = name
         link = SocketLink(user_id, socket)
         missed = ch.outbox.since(last_seq) if last_seq is not None and epoch == ch.epoch else None
         hello = HelloFrame(
@@ -274,6 +286,7 @@ class AgentHub:
             return
         ch.pop = pop
         self.push(user_id, screen_pop_frame(pop, self._clock(), ch.confirmed.get(pop.call_id)))
+        self._popped(ch, pop)
         if ch.phase is not None and ch.phase[0] == pop.call_id:
             call_id, phase, at = ch.phase
             self.push(user_id, CallStateFrame(call_id=call_id, phase=phase.value, label=PHASE_LABEL[phase], at=at))

@@ -58,6 +58,25 @@ class ConfirmIdentity(_Msg):
     call_id: str = Field(min_length=1, max_length=32)
 
 
+class AgreementTerms(BaseModel):
+    """The offer an ``ACORDO`` closes: the server prices it again from these inputs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["a_vista", "parcelado"]
+    installments: int | None = Field(default=None, ge=1, le=120)
+    discount_pct: Decimal | None = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)
+    down_payment: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    first_due: date | None = None
+    approval_id: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _plan_has_count(self) -> "AgreementTerms":
+        if self.kind == "parcelado" and self.installments is None:
+            raise ValueError("installments: informe o número de parcelas")
+        return self
+
+
 class Dispose(_Msg):
     type: Literal["dispose"]
     call_id: str = Field(min_length=1, max_length=32)
@@ -69,6 +88,13 @@ class Dispose(_Msg):
     callback_own: bool = True
     notes: str | None = Field(default=None, max_length=4000)
     pause_after: PauseReason | None = None
+    agreement: AgreementTerms | None = None
+
+    @model_validator(mode="after")
+    def _agreement_for_acordo(self) -> "Dispose":
+        if self.code is OutcomeCode.ACORDO and self.agreement is None:
+            raise ValueError("agreement: escolha a oferta do acordo na calculadora")
+        return self
 
     @field_validator("callback_at")
     @classmethod
@@ -107,6 +133,44 @@ class ScheduleCallback(_Msg):
         return v
 
 
+class ScriptStep(_Msg):
+    """A choice on the current step of the call's script (with its capture, when the choice asks one)."""
+
+    type: Literal["script_step"]
+    call_id: str = Field(min_length=1, max_length=32)
+    choice: str = Field(min_length=1, max_length=64)
+    capture: str | None = Field(default=None, max_length=500)
+
+
+class SimulateOffer(_Msg):
+    """Price the offers for the customer on the line (after the identity is confirmed)."""
+
+    type: Literal["simulate_offer"]
+    call_id: str = Field(min_length=1, max_length=32)
+    discount_pct: Decimal | None = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)  # None: own limit
+    installments: int | None = Field(default=None, ge=1, le=120)  # the plan chosen (None: cash); all are priced
+    down_payment: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    first_due: date | None = None
+
+
+class RequestApproval(_Msg):
+    """Ask a supervisor for a discount above the agent's own limit (alçada)."""
+
+    type: Literal["request_approval"]
+    call_id: str = Field(min_length=1, max_length=32)
+    discount_pct: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2)
+    kind: Literal["a_vista", "parcelado"] = "a_vista"
+    installments: int | None = Field(default=None, ge=1, le=120)
+
+
+class PixCode(_Msg):
+    """A Pix "copia e cola" for ``amount`` (a promise's amount; an offer's down payment comes with ``offers``)."""
+
+    type: Literal["pix_code"]
+    call_id: str = Field(min_length=1, max_length=32)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
 class Logout(_Msg):
     """Leave the dialer (hangs the agent's phone leg up); the web session stays."""
 
@@ -114,11 +178,35 @@ class Logout(_Msg):
 
 
 ClientMessage = Annotated[
-    Hello | SetState | ConfirmIdentity | Dispose | Hangup | Dial | ScheduleCallback | Logout,
+    Hello
+    | SetState
+    | ConfirmIdentity
+    | Dispose
+    | Hangup
+    | Dial
+    | ScheduleCallback
+    | Logout
+    | ScriptStep
+    | SimulateOffer
+    | RequestApproval
+    | PixCode,
     Field(discriminator="type"),
 ]
 _CLIENT = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("hello", "set_state", "confirm_identity", "dispose", "hangup", "dial", "schedule_callback", "logout")
+CLIENT_TYPES = (
+    "hello",
+    "set_state",
+    "confirm_identity",
+    "dispose",
+    "hangup",
+    "dial",
+    "schedule_callback",
+    "logout",
+    "script_step",
+    "simulate_offer",
+    "request_approval",
+    "pix_code",
+)
 
 
 class BadMessage(ValueError):
@@ -161,8 +249,8 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
             msg = msg[len("Value error, ") :]
             # model-level checks name their field themselves ("reason: ...")
             head, sep, rest = msg.partition(": ")
-            if sep and field is None:
-                field, msg = head, rest
+            if sep and head.isidentifier():
+                field, msg = (head if field is None else f"{field}.{head}"), rest
         raise BadMessage(field or None, msg, ref) from None
 
 
@@ -291,3 +379,65 @@ class AckFrame(_Body):
     ref: str | None
     of: str
     detail: dict[str, Any] = {}
+
+
+
+class ScriptChoiceView(_Body):
+    id: str
+    label: str
+    capture_key: str | None  # the choice records a value (from ``options`` when there are any)
+    options: list[list[str]]  # [code, label]
+    dispose: str | None  # the outcome this choice ends the script with
+
+
+class ScriptFrame(_Body):
+    """The call's script: the current step rendered for this call (``step_id`` None once finished)."""
+
+    type: Literal["script"] = "script"
+    call_id: str
+    step_id: str | None
+    title: str
+    text: str  # already escaped by the sandboxed renderer
+    choices: list[ScriptChoiceView]
+    actions: list[str]  # e.g. "open_offer_calculator"
+    identity_confirmed: bool
+    outcome: str | None
+
+
+class OffersFrame(_Body):
+    """The offer calculator: ``quote`` is ``NegotiationQuote.view()`` (updated balance itemised, options)."""
+
+    type: Literal["offers"] = "offers"
+    call_id: str
+    quote: dict[str, Any]
+    pix: "PixView | None" = None
+
+
+class PixView(_Body):
+    """A Pix "copia e cola" and its QR code (SVG) for an amount."""
+
+    amount: str  # "R$ 1.234,56"
+    payload: str
+    svg: str
+
+
+class PixFrame(_Body):
+    type: Literal["pix"] = "pix"
+    call_id: str
+    pix: PixView
+
+
+class ApprovalResultFrame(_Body):
+    """What became of a discount request: granted, pending, approved, refused or expired."""
+
+    type: Literal["approval_result"] = "approval_result"
+    call_id: str | None
+    request_id: int
+    status: str
+    allowed: bool
+    discount_pct: str
+    message: str
+    decided_by_name: str | None = None
+
+
+OffersFrame.model_rebuild()

@@ -25,7 +25,7 @@ from storage.engine import create_engine, session_factory
 from web.agent.dialer import attach_dialer, dialer_settings_from
 from web.app import create_app
 from web.auth.settings import Auth, AuthSettings
-from web.config import Config, DatabaseConfig, DialerConfig, PbxConfig, WebConfig
+from web.config import CompanyConfig, Config, DatabaseConfig, DialerConfig, PbxConfig, PixConfig, WebConfig
 from web.demo.bots import Bot, BotCrew, BotTiming
 from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
 
@@ -93,6 +93,9 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             web=WebConfig(host=options.host, port=options.port),
             pbx=[PbxConfig(name="sim", host="127.0.0.1", port=sim.port, simulator=True)],
             dialer=DialerConfig(connect_window_s=2.0 * options.time_scale),
+            company=CompanyConfig(name="Cobra Demonstração", phone="0800 000 0000"),
+            # the random key of the Central Bank's BR Code manual example: codes are well-formed, pay nobody
+            pix=PixConfig(key="123e4567-e12b-12d1-a456-426655440000", name="COBRA DEMONSTRACAO", city="SAO PAULO"),
         )
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None

@@ -10,7 +10,8 @@
     ws: null, epoch: null, lastSeq: null, retry: 0, timer: null,
     state: "offline", since: null, skewMs: 0,
     pop: null, phase: null, ended: false,
-    outcome: null, keys: {}, refs: 0, pending: {}
+    outcome: null, keys: {}, refs: 0, pending: {},
+    script: null, captureFor: null, quote: null, selected: null, approval: null, pix: null
   };
 
   // ------------------------------------------------------------------ connection
@@ -86,8 +87,13 @@
       case "screen_pop":
         var fresh = !st.pop || st.pop.call_id !== f.call_id;
         st.pop = f;
-        if (fresh) { st.ended = false; st.phase = null; resetForm(); logEvent("Chamada: " + f.summary.greeting_name); }
+        if (fresh) {
+          st.ended = false; st.phase = null;
+          st.script = null; st.captureFor = null; st.quote = null; st.selected = null; st.approval = null; st.pix = null;
+          resetForm(); logEvent("Chamada: " + f.summary.greeting_name);
+        }
         renderPop();
+        renderScript(); renderOffers(); renderApproval(); renderPix();
         break;
       case "call_state":
         if (st.pop && st.pop.call_id === f.call_id) {
@@ -95,6 +101,32 @@
           $("call-phase").textContent = f.label;
           $("call-phase").setAttribute("data-phase", f.phase);
         }
+        break;
+      case "script":
+        if (st.pop && st.pop.call_id === f.call_id) {
+          st.script = f;
+          st.captureFor = null;
+          if (f.outcome) chooseOutcome(f.outcome);
+          renderScript();
+        }
+        break;
+      case "offers":
+        if (st.pop && st.pop.call_id === f.call_id) {
+          st.quote = f.quote;
+          st.pix = f.pix;
+          keepSelection();
+          renderOffers();
+        }
+        break;
+      case "pix":
+        if (st.pop && st.pop.call_id === f.call_id) { st.pix = f.pix; renderPix(); }
+        break;
+      case "approval_result":
+        if (!st.pop || st.pop.call_id !== f.call_id) break;  // a late answer about an earlier call
+        st.approval = f;
+        renderApproval();
+        logEvent(f.message);
+        if (f.status !== "pending") notice(f.message, f.allowed ? "info" : null);
         break;
       case "call_ended":
         if (st.pop && st.pop.call_id === f.call_id) {
@@ -207,8 +239,158 @@
     }), 5, "Primeiro contato com este cliente.");
   }
 
+  // ------------------------------------------------------------------ script and offers
+
+  function renderScript() {
+    var sc = st.script;
+    $("script").hidden = !sc || !st.pop;
+    if (!sc) return;
+    $("script-title").textContent = sc.title;
+    // the server renders the step in a sandbox with autoescape: the text is already safe HTML
+    $("script-text").innerHTML = sc.text || (sc.outcome ? "Roteiro concluído: registre o resultado ao lado." : "");
+    var box = $("script-choices");
+    box.textContent = "";
+    sc.choices.forEach(function (c) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "button";
+      b.textContent = c.label;
+      b.setAttribute("data-choice", c.id);
+      b.setAttribute("data-testid", "choice-" + c.id);
+      b.addEventListener("click", function () { takeChoice(c); });
+      box.appendChild(b);
+    });
+    var cap = sc.choices.filter(function (c) { return c.id === st.captureFor; })[0];
+    $("script-capture").hidden = !cap;
+    if (cap) {
+      $("script-capture-label").textContent = "Registre: " + cap.label;
+      var sel = $("script-capture-select");
+      sel.hidden = !cap.options.length;
+      $("script-capture-value").hidden = !!cap.options.length;
+      sel.textContent = "";
+      cap.options.forEach(function (o) {
+        var opt = document.createElement("option");
+        opt.value = o[0]; opt.textContent = o[1];
+        sel.appendChild(opt);
+      });
+    }
+  }
+
+  function takeChoice(c) {
+    if (!st.pop) return;
+    var msg = { type: "script_step", call_id: st.pop.call_id, choice: c.id };
+    if (c.capture_key) {
+      if (st.captureFor !== c.id) { st.captureFor = c.id; renderScript(); return; } // first click: ask for the value
+      var value = c.options.length ? $("script-capture-select").value : $("script-capture-value").value.trim();
+      if (!value) { $("script-capture-value").classList.add("invalid"); $("script-capture-value").focus(); return; }
+      msg.capture = value;
+    }
+    send(msg);
+  }
+
+  function pct(value) { return String(value).replace(".", ",") + "%"; }
+
+  function keepSelection() {
+    var q = st.quote;
+    var sel = st.selected;
+    var found = sel && q.offers.filter(function (o) {
+      return o.kind === sel.kind && (o.kind === "a_vista" || o.installments_count === sel.installments);
+    })[0];
+    if (!found) found = q.offers[0];
+    st.selected = found ? { kind: found.kind, installments: found.kind === "a_vista" ? null : found.installments_count,
+      discount_pct: q.discount_pct, text: found.text } : null;
+  }
+
+  function renderOffers() {
+    var q = st.quote;
+    $("offers").hidden = !q || !st.pop || !st.pop.details;
+    if (!q) return;
+    $("offers-bucket").textContent = "(faixa " + q.bucket + ", " + q.days_overdue + " dias de atraso)";
+    fillTable("offers-breakdown", q.debt.lines.map(function (l) { return [[l[0]], [l[2], "num money"]]; }), 2, "—");
+    text("offers-total", q.debt.total_text);
+    var list = $("offer-list");
+    list.textContent = "";
+    q.offers.forEach(function (o) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "offer";
+      b.setAttribute("role", "radio");
+      var id = o.kind === "a_vista" ? "a_vista" : "parcelado-" + o.installments_count;
+      b.setAttribute("data-testid", "offer-" + id);
+      var chosen = st.selected && st.selected.kind === o.kind && (o.kind === "a_vista" || st.selected.installments === o.installments_count);
+      b.setAttribute("aria-checked", chosen ? "true" : "false");
+      b.textContent = o.text;
+      b.addEventListener("click", function () {
+        st.selected = { kind: o.kind, installments: o.kind === "a_vista" ? null : o.installments_count, discount_pct: q.discount_pct, text: o.text };
+        var msg = { type: "simulate_offer", call_id: st.pop.call_id, discount_pct: q.discount_pct };
+        if (st.selected.installments) msg.installments = st.selected.installments;
+        send(msg);  // the server keeps the choice for the script and answers with the Pix of its first payment
+        renderOffers();
+      });
+      list.appendChild(b);
+    });
+    var lim = q.limits;
+    $("offers-limits").textContent = "Desconto aplicado: " + pct(q.discount_pct) + ". Sua alçada: até " + pct(lim.agent_pct) +
+      "; com aprovação do supervisor: até " + pct(lim.supervisor_pct) + ".";
+    if (document.activeElement !== $("discount-pct")) $("discount-pct").value = String(q.discount_pct).replace(".", ",");
+    $("chosen-offer").textContent = st.selected ? st.selected.text + " (desconto " + pct(st.selected.discount_pct) + ")" : "Escolha uma oferta na calculadora.";
+    renderApprovalButton();
+    renderPix();
+  }
+
+  function discountValue() {
+    var t = ($("discount-pct").value || "").replace(/\s|%/g, "").replace(",", ".");
+    return /^\d{1,3}(\.\d{1,2})?$/.test(t) ? t : null;
+  }
+
+  function renderApprovalButton() {
+    var q = st.quote, v = discountValue();
+    var need = !!q && v !== null && Number(v) > Number(q.limits.agent_pct) && Number(v) <= Number(q.limits.supervisor_pct);
+    $("btn-approval").hidden = !need;
+  }
+
+  function renderApproval() {
+    var a = st.approval, el = $("approval-status");
+    el.hidden = !a;
+    if (!a) return;
+    el.textContent = a.message + (a.decided_by_name ? " (" + a.decided_by_name + ")" : "");
+    el.setAttribute("data-status", a.status);
+  }
+
+  function renderPix() {
+    var p = st.pix;
+    $("pix").hidden = !p;
+    if (!p) return;
+    text("pix-amount", p.amount);
+    $("pix-qr").innerHTML = p.svg;  // generated by the server (segno) from the payload below
+    $("pix-payload").value = p.payload;
+  }
+
+  function simulate() {
+    if (!st.pop || !st.quote) return;
+    var v = discountValue();
+    if (v === null) { $("discount-pct").classList.add("invalid"); notice("Informe o desconto em %, por exemplo 12,5."); return; }
+    $("discount-pct").classList.remove("invalid");
+    var msg = { type: "simulate_offer", call_id: st.pop.call_id, discount_pct: v };
+    if (st.selected && st.selected.installments) msg.installments = st.selected.installments;
+    send(msg);
+  }
+
+  function requestApproval() {
+    if (!st.pop) return;
+    var v = discountValue();
+    if (v === null) return;
+    var msg = { type: "request_approval", call_id: st.pop.call_id, discount_pct: v };
+    if (st.selected && st.selected.installments) { msg.kind = "parcelado"; msg.installments = st.selected.installments; }
+    st.approval = { status: "pending", message: "Enviando o pedido ao supervisor…" };
+    renderApproval();
+    send(msg);
+  }
+
   function clearPop() {
     st.pop = null; st.phase = null; st.ended = false;
+    st.script = null; st.captureFor = null; st.quote = null; st.selected = null; st.approval = null; st.pix = null;
+    renderScript(); renderOffers(); renderApproval(); renderPix();
     resetForm();
     renderPop();
   }
@@ -313,6 +495,11 @@
       msg.promise_amount = amount;
       msg.promise_date = $("promise-date").value;
     }
+    if (st.outcome === "ACORDO") {
+      if (!st.selected) return formError($("discount-pct"), "Escolha a oferta do acordo na calculadora.");
+      msg.agreement = { kind: st.selected.kind, discount_pct: st.selected.discount_pct };
+      if (st.selected.installments) msg.agreement.installments = st.selected.installments;
+    }
     if (st.outcome === "RETORNAR") {
       if (!$("callback-date").value || !$("callback-time").value) return formError($("callback-date"), "Informe a data e a hora do retorno.");
       msg.callback_at = new Date($("callback-date").value + "T" + $("callback-time").value).toISOString();
@@ -346,6 +533,14 @@
       b.addEventListener("click", function () { chooseOutcome(b.getAttribute("data-code")); });
     });
     $("dispose-form").addEventListener("submit", submitDisposition);
+    $("btn-simulate").addEventListener("click", simulate);
+    $("btn-approval").addEventListener("click", requestApproval);
+    $("discount-pct").addEventListener("input", renderApprovalButton);
+    $("btn-promise-pix").addEventListener("click", function () {
+      var amount = parseAmount($("promise-amount").value);
+      if (amount === null) return formError($("promise-amount"), "Informe o valor prometido, por exemplo 1.234,56.");
+      if (st.pop) send({ type: "pix_code", call_id: st.pop.call_id, amount: amount });
+    });
 
     // Leaving Cobra also leaves the dialer (the phone leg is hung up), unless a call is open
     var logout = document.querySelector('form[action="/logout"]');
