@@ -26,7 +26,6 @@ from storage.models import (
     AgreementKind,
     ApprovalRequest,
     ApprovalStatus,
-    AuditLog,
     Debt,
     DebtStatus,
     InstallmentStatus,

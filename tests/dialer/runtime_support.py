@@ -7,14 +7,14 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentStatus
-from dialer.clocks import business_clock
+from dialer.clocks import business_clock  # noqa: F401  (re-exported for the runtime tests)
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Debt, Lead, Phone, Role, User

@@ -43,7 +43,8 @@ def test_busy_agents_free_up_more_surely_late_in_their_call_and_in_wrap_up() -> 
         ol = m.outlook(agents_ready=0, ringing_elapsed_s=(), in_amd=0, answered_waiting=0, **{"talk_elapsed_s": (), "wrap_elapsed_s": (), **kw})
         return -ol.mean[-1]
 
-    assert 0.0 < supply(talk_elapsed_s=(5.0,)) < supply(talk_elapsed_s=(200.0,)) < supply(wrap_elapsed_s=(15.0,)) <= 1.0
+    just_started, long_call, wrapping = supply(talk_elapsed_s=(5.0,)), supply(talk_elapsed_s=(200.0,)), supply(wrap_elapsed_s=(15.0,))
+    assert 0.0 < just_started < long_call < wrapping <= 1.0
 
 
 def test_ready_agents_and_waiting_calls_shift_the_whole_outlook() -> None:

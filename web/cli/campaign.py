@@ -3,62 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import click
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import migrate
-from storage.engine import create_engine, display_url, session_factory
-from storage.errors import StorageError
 from storage.models import Campaign, CampaignMode, CampaignStatus, Lead, LeadState
 from storage.repositories.audit import record
 from storage.repositories.campaigns import add_campaign, get_campaign_by_name, list_campaigns
 from storage.repositories.segments import boosted_leads, list_segments
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
-from web.config import Config
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
 
 T = TypeVar("T")
-
-
-@asynccontextmanager
-async def database(config: Config) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the configured database, which must be migrated to head; errors become ClickExceptions."""
-    url = config.database.url
-    try:
-        engine = create_engine(url, echo=config.database.echo)
-    except StorageError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        try:
-            revision = await migrate.current_revision_engine(engine)
-        except (SQLAlchemyError, OSError) as exc:
-            reason = getattr(exc, "orig", None) or exc
-            raise click.ClickException(f"cannot open the database at {display_url(url)}: {reason}") from None
-        head = migrate.head_revision()
-        if revision != head:
-            raise click.ClickException(
-                f"database at {display_url(url)} is at revision {revision or 'none (empty)'}, not {head}: "
-                "run `cobra db upgrade` first"
-            )
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-async def in_database(config: Config, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``action`` in one transaction on the configured database and commit."""
-    async with database(config) as sessions, sessions() as db:
-        try:
-            result = await action(db)
-        except StorageError as exc:
-            raise click.ClickException(str(exc)) from None
-        await db.commit()
-        return result
 
 
 async def campaign_named(db: AsyncSession, name: str) -> Campaign:

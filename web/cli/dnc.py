@@ -27,8 +27,7 @@ from dialer.portfolio.phones import format_phone, normalize_phone
 from storage.models import DncKind
 from storage.repositories.audit import record
 from storage.repositories.dnc import DncItem, DncSaved, add_entries, list_entries, remove_entry
-from web.cli.campaign import in_database
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
 
 PHONE_HEADERS = frozenset({"telefone", "telefones", "phone", "numero", "número", "fone", "celular"})
 CPF_HEADERS = frozenset({"cpf", "documento", "cpf_cnpj"})

@@ -15,8 +15,8 @@ from dialer.portfolio.errors import PortfolioFormatError
 from dialer.portfolio.importer import REJECTS_HEADER, ImportResult, import_portfolio, rejection_lines
 from dialer.portfolio.rows import RejectedRow
 from scripting.money import format_brl
-from web.cli.campaign import campaign_named, database
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
+from web.cli.campaign import campaign_named
+from web.cli.common import CONTEXT_SETTINGS, config_option, database, get_config, run_async
 from web.config import Config
 
 

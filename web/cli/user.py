@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
 from argon2 import PasswordHasher
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import migrate
-from storage.engine import create_engine, display_url, session_factory
-from storage.errors import StorageError
 from storage.models import Role
 from web.auth.accounts import (
     AccountError,
@@ -25,8 +19,7 @@ from web.auth.accounts import (
     set_active,
 )
 from web.auth.passwords import PasswordRejected, check_new_password
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
-from web.config import Config
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
 
 T = TypeVar("T")
 
@@ -56,36 +49,6 @@ def read_password(from_stdin: bool) -> str:
         return check_new_password(password)
     except PasswordRejected as exc:
         raise click.ClickException(str(exc)) from None
-
-
-async def _in_database(config: Config, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``action`` in one transaction on the configured database, which must be migrated."""
-    url = config.database.url
-    try:
-        engine = create_engine(url, echo=config.database.echo)
-    except StorageError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        try:
-            revision = await migrate.current_revision_engine(engine)
-        except (SQLAlchemyError, OSError) as exc:
-            reason = getattr(exc, "orig", None) or exc
-            raise click.ClickException(f"cannot open the database at {display_url(url)}: {reason}") from None
-        head = migrate.head_revision()
-        if revision != head:
-            raise click.ClickException(
-                f"database at {display_url(url)} is at revision {revision or 'none (empty)'}, not {head}: "
-                "run `cobra db upgrade` first"
-            )
-        async with session_factory(engine)() as db:
-            try:
-                result = await action(db)
-            except StorageError as exc:
-                raise click.ClickException(str(exc)) from None
-            await db.commit()
-            return result
-    finally:
-        await engine.dispose()
 
 
 @click.group("user", context_settings=CONTEXT_SETTINGS)
@@ -122,7 +85,7 @@ def add_command(
     config = get_config(config_path)
     password = read_password(password_stdin)
     hasher = PasswordHasher()
-    run_async(_in_database(config, lambda db: add_account(db, hasher, account, password)))
+    run_async(in_database(config, lambda db: add_account(db, hasher, account, password)))
     phone = (
         f", extension {account.extension} on {account.endpoint}"
         if account.extension
@@ -135,7 +98,7 @@ def add_command(
 @config_option
 def list_command(config_path: str | None) -> None:
     """List every user: login, role, name, extension, endpoint, and whether they may log in."""
-    users = run_async(_in_database(get_config(config_path), list_accounts))
+    users = run_async(in_database(get_config(config_path), list_accounts))
     if not users:
         click.echo("no users yet: add one with `cobra user add LOGIN --role admin`")
         return
@@ -164,7 +127,7 @@ def passwd_command(login: str, password_stdin: bool, config_path: str | None) ->
     config = get_config(config_path)
     password = read_password(password_stdin)
     hasher = PasswordHasher()
-    ended = run_async(_in_database(config, lambda db: change_password(db, hasher, login, password)))
+    ended = run_async(in_database(config, lambda db: change_password(db, hasher, login, password)))
     click.echo(f"password of {login.strip().lower()} changed; {ended} open session(s) ended")
 
 
@@ -173,7 +136,7 @@ def passwd_command(login: str, password_stdin: bool, config_path: str | None) ->
 @config_option
 def disable_command(login: str, config_path: str | None) -> None:
     """Stop LOGIN from logging in; their open sessions end (history is kept)."""
-    ended = run_async(_in_database(get_config(config_path), lambda db: set_active(db, login, False)))
+    ended = run_async(in_database(get_config(config_path), lambda db: set_active(db, login, False)))
     click.echo(f"user {login.strip().lower()} disabled; {ended} open session(s) ended")
 
 
@@ -182,5 +145,5 @@ def disable_command(login: str, config_path: str | None) -> None:
 @config_option
 def enable_command(login: str, config_path: str | None) -> None:
     """Let a disabled LOGIN log in again."""
-    run_async(_in_database(get_config(config_path), lambda db: set_active(db, login, True)))
+    run_async(in_database(get_config(config_path), lambda db: set_active(db, login, True)))
     click.echo(f"user {login.strip().lower()} enabled")
