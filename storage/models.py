@@ -398,6 +398,8 @@ class Campaign(Base):
     amd_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     window_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The negotiation script its calls run: the latest published version of this key (None: the default)
+    script_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -777,6 +779,20 @@ class ScriptRunRecord(Base):
     steps: Mapped[list[Any]] = mapped_column(JSON)
     captures: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScriptVersion(Base):
+    """One published version of a negotiation script (SPEC §7); rows are only ever inserted."""
+
+    __tablename__ = "script_versions"
+    __table_args__ = (UniqueConstraint("script_key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    script_key: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Payment(Base):

@@ -27,6 +27,7 @@ from web.keys import AUTH, CONFIG, DB, ENGINE
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
 from web.pacing.http import setup_pacing
+from web.scripts import setup_scripts
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -79,6 +80,7 @@ def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
     setup_supervisor_console(app)
     setup_pacing(app)
     setup_supervisor_api(app)
+    setup_scripts(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)
     return app

@@ -166,6 +166,8 @@ class Negotiations:
     def __init__(self, script: Script | None = None, company: Empresa = COMPANY) -> None:
         self.script = script or load_default_script()
         self.company = company
+        # Campaign id → the published script its calls run (kept fresh by ``web.scripts``); others: ``script``
+        self.campaign_scripts: dict[int, Script] = {}
         self._by_agent: dict[int, CallNegotiation] = {}
 
     def start(self, user_id: int, pop: ScreenPop, agent_name: str, at: datetime) -> CallNegotiation:
@@ -180,7 +182,7 @@ class Negotiations:
             campaign_id=pop.campaign_id,
             agent_name=agent_name,
             pop=pop,
-            run=ScriptRun(self.script, at),
+            run=ScriptRun(self.campaign_scripts.get(pop.campaign_id, self.script), at),
             company=self.company,
         )
         self._by_agent[user_id] = neg

@@ -1,0 +1,262 @@
+"""The script editor: ``/supervisor/roteiros`` and its REST API (SPEC §7), for supervisors and admins.
+
+- ``POST /api/v1/scripts/validate`` ``{yaml}`` → ``{ok, errors: [{step, line, message}]}``;
+- ``POST /api/v1/scripts/preview`` ``{yaml, step, identity_confirmed}`` → the step rendered
+  with the fictitious sample customer (``scripting.render.sample_context``);
+- ``POST /api/v1/scripts/{key}/versions`` ``{yaml}`` → publishes the next immutable version
+  (validated first: 422 with the errors otherwise; audited);
+- ``GET /api/v1/scripts`` → every script with its versions; ``GET /api/v1/scripts/{key}/versions/{n}``
+  → one version's text;
+- ``PUT /api/v1/campaigns/{id}/script`` ``{key}`` → the campaign's calls run the latest
+  published version of ``key`` (``null``: the default script); audited.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from scripting.render import TemplateRefused, render_text, sample_context
+from scripting.script import Script, ScriptError, ScriptIssue, check_script, load_script
+from storage.errors import AlreadyExists, NotFound
+from storage.models import Campaign, Role
+from storage.repositories import audit
+from storage.repositories.scripts import (
+    PublishedScript,
+    get_version,
+    list_versions,
+    publish_version,
+    set_campaign_script,
+)
+from web.agent.http import AGENT_DESK
+from web.auth.access import requires
+from web.auth.responses import json_error, render_page
+from web.keys import CURRENT_LOGIN, DB
+from web.scripts.catalog import refresh_campaign_scripts
+
+MAX_YAML_CHARS = 200_000
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class BadRequest(Exception):
+    """A request body problem, answered 422 naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _invalid(field: str, message: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": {"code": "invalid", "field": field, "message": message}}
+    if errors is not None:
+        body["errors"] = errors
+    return web.json_response(body, status=422, headers=_NO_STORE)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body", "o corpo deve ser um objeto JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body", "o corpo deve ser um objeto JSON")
+    return body
+
+
+def _yaml_of(body: dict[str, Any]) -> str:
+    text = body.get("yaml")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("yaml", "informe o texto do roteiro (YAML)")
+    if len(text) > MAX_YAML_CHARS:
+        raise BadRequest("yaml", f"o roteiro passa de {MAX_YAML_CHARS} caracteres")
+    return text
+
+
+def _issues(issues: tuple[ScriptIssue, ...] | list[ScriptIssue]) -> list[dict[str, Any]]:
+    return [{"step": i.step, "line": i.line, "message": i.message} for i in issues]
+
+
+def _version_view(v: PublishedScript) -> dict[str, Any]:
+    return {"version": v.version, "published_at": v.published_at.isoformat(), "published_by": v.published_by}
+
+
+def default_script_text() -> str:
+    """The shipped default script's YAML, the editor's starting text before anything is published."""
+    return resources.files("scripting").joinpath("scripts/padrao.yaml").read_text(encoding="utf-8")
+
+
+def _login_id(request: web.Request) -> int:
+    login = request[CURRENT_LOGIN]
+    if login is None:  # the middleware lets no anonymous request reach here
+        raise web.HTTPUnauthorized()
+    return login.user_id
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def validate_script(request: web.Request) -> web.Response:
+    """``POST /api/v1/scripts/validate``: every problem with its step and line (``ok`` when none)."""
+    try:
+        text = _yaml_of(await _body(request))
+    except BadRequest as exc:
+        return _invalid(exc.field, exc.message)
+    try:
+        script = check_script(text)
+    except ScriptError as exc:
+        return web.json_response({"ok": False, "errors": _issues(exc.issues)}, headers=_NO_STORE)
+    return web.json_response(
+        {"ok": True, "errors": [], "id": script.id, "steps": script.step_ids}, headers=_NO_STORE
+    )
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def preview_script(request: web.Request) -> web.Response:
+    """``POST /api/v1/scripts/preview``: one step rendered with the sample customer."""
+    try:
+        body = await _body(request)
+        text = _yaml_of(body)
+        step_id = body.get("step")
+        if not isinstance(step_id, str) or not step_id:
+            raise BadRequest("step", "informe o passo a pré-visualizar")
+        identity = body.get("identity_confirmed", True)
+        if not isinstance(identity, bool):
+            raise BadRequest("identity_confirmed", "deve ser true ou false")
+    except BadRequest as exc:
+        return _invalid(exc.field, exc.message)
+    try:
+        script = load_script(text)
+    except ScriptError as exc:
+        return _invalid("yaml", "o roteiro tem erros; valide antes de pré-visualizar", _issues(exc.issues))
+    try:
+        step = script.step(step_id)
+    except KeyError:
+        return _invalid("step", f"o passo '{step_id}' não existe (passos: {', '.join(script.step_ids)})")
+    try:
+        rendered = render_text(step.text, sample_context(), identity_confirmed=identity)
+    except TemplateRefused as exc:
+        return _invalid("step", f"passo {step_id}: {exc}")
+    choices = [
+        {"id": c.id, "label": c.label, "next": c.next, "dispose": c.dispose} for c in step.choices
+    ]
+    return web.json_response(
+        {"step": step.id, "title": step.title, "html": str(rendered), "choices": choices}, headers=_NO_STORE
+    )
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def publish_script(request: web.Request) -> web.Response:
+    """``POST /api/v1/scripts/{key}/versions``: validate, then store the next immutable version (audited)."""
+    user_id = _login_id(request)
+    key = request.match_info["key"]
+    try:
+        text = _yaml_of(await _body(request))
+    except BadRequest as exc:
+        return _invalid(exc.field, exc.message)
+    try:
+        script: Script = check_script(text)
+    except ScriptError as exc:
+        return _invalid("yaml", "o roteiro tem erros e não foi publicado", _issues(exc.issues))
+    if script.id != key:
+        return _invalid("yaml", f"o id do roteiro ('{script.id}') deve ser igual à chave publicada ('{key}')")
+    try:
+        async with request.app[DB].begin() as db:
+            published = await publish_version(db, key, text, published_by=user_id)
+            await audit.record(
+                db, user_id=user_id, action="script.publish", entity="script", entity_id=key,
+                after={"version": published.version, "steps": len(script.steps)},
+            )
+    except AlreadyExists:
+        return json_error(409, "conflict", "Outra publicação deste roteiro acabou de acontecer; publique de novo.")
+    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].negotiations)
+    return web.json_response({"key": key, **_version_view(published)}, status=201, headers=_NO_STORE)
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def list_scripts(request: web.Request) -> web.Response:
+    """``GET /api/v1/scripts``: every published script, newest version first."""
+    async with request.app[DB]() as db:
+        versions = await list_versions(db)
+    scripts = [{"key": key, "versions": [_version_view(v) for v in vs]} for key, vs in versions.items()]
+    return web.json_response({"scripts": scripts}, headers=_NO_STORE)
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def get_script_version(request: web.Request) -> web.Response:
+    """``GET /api/v1/scripts/{key}/versions/{version}``: the text of one published version."""
+    key = request.match_info["key"]
+    try:
+        number = int(request.match_info["version"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with request.app[DB]() as db:
+        found = await get_version(db, key, number)
+    if found is None:
+        return json_error(404, "not_found", f"O roteiro '{key}' não tem a versão {number}.")
+    return web.json_response({"key": key, "yaml": found.yaml_text, **_version_view(found)}, headers=_NO_STORE)
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def put_campaign_script(request: web.Request) -> web.Response:
+    """``PUT /api/v1/campaigns/{campaign_id}/script`` ``{key}``: the script the campaign's calls run (audited)."""
+    user_id = _login_id(request)
+    try:
+        campaign_id = int(request.match_info["campaign_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    try:
+        body = await _body(request)
+    except BadRequest as exc:
+        return _invalid(exc.field, exc.message)
+    key = body.get("key")
+    if key is not None and (not isinstance(key, str) or not key):
+        return _invalid("key", "informe a chave de um roteiro publicado, ou null para o roteiro padrão")
+    try:
+        async with request.app[DB].begin() as db:
+            campaign = await db.get(Campaign, campaign_id)
+            before = campaign.script_key if campaign is not None else None
+            await set_campaign_script(db, campaign_id, key)
+            await audit.record(
+                db, user_id=user_id, action="campaign.script", entity="campaign", entity_id=campaign_id,
+                before={"script_key": before}, after={"script_key": key},
+            )
+    except NotFound as exc:
+        if "campaign" in str(exc):
+            return json_error(404, "not_found", f"Campanha {campaign_id} não existe.")
+        return _invalid("key", f"o roteiro '{key}' não tem versão publicada")
+    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].negotiations)
+    return web.json_response({"campaign_id": campaign_id, "key": key}, headers=_NO_STORE)
+
+
+@requires(Role.SUPERVISOR, Role.ADMIN)
+async def scripts_page(request: web.Request) -> web.Response:
+    """``GET /supervisor/roteiros``: the editor, preloaded with the newest published version or the default."""
+    async with request.app[DB]() as db:
+        versions = await list_versions(db)
+    latest = max((vs[0] for vs in versions.values()), key=lambda v: v.published_at, default=None)
+    text = latest.yaml_text if latest is not None else default_script_text()
+    return render_page(
+        request,
+        "supervisor_roteiros.html",
+        {"yaml_text": text, "versions": versions, "loaded": latest},
+    )
+
+
+async def _load_on_startup(app: web.Application) -> None:
+    await refresh_campaign_scripts(app[DB], app[AGENT_DESK].negotiations)
+
+
+def setup_scripts(app: web.Application) -> None:
+    """Mount the editor page and the scripts API; needs ``setup_agent`` first (it feeds the desk's scripts)."""
+    app.router.add_get("/supervisor/roteiros", scripts_page, name="supervisor_roteiros")
+    app.router.add_post("/api/v1/scripts/validate", validate_script, name="scripts_validate")
+    app.router.add_post("/api/v1/scripts/preview", preview_script, name="scripts_preview")
+    app.router.add_get("/api/v1/scripts", list_scripts, name="scripts_list")
+    app.router.add_post("/api/v1/scripts/{key}/versions", publish_script, name="scripts_publish")
+    app.router.add_get("/api/v1/scripts/{key}/versions/{version}", get_script_version, name="scripts_version")
+    app.router.add_put("/api/v1/campaigns/{campaign_id}/script", put_campaign_script, name="campaign_script_put")
+    app.on_startup.append(_load_on_startup)
+
+
+__all__ = ["setup_scripts"]
