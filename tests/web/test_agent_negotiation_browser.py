@@ -4,8 +4,6 @@ supervisor in another browser context approves it at ``/supervisor``, and the ag
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -14,25 +12,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from storage.models import Agreement, AgreementInstallment, ApprovalRequest, Outcome, OutcomeCode, ScriptRunRecord, User
+from storage.models import (
+    Agreement,
+    AgreementInstallment,
+    ApprovalRequest,
+    Outcome,
+    OutcomeCode,
+    ScriptRunRecord,
+    User,
+)
 from tests.dialer.runtime_support import add_campaign, add_lead
+from tests.support.browser import BROWSER_MARKS, chromium
 from tests.web.agent_rig import DeskRig, desk_of, desk_rig
 from tests.web.conftest import PASSWORD
 from web.agent.negotiation import PixReceiver
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright Python package is not installed (pip install playwright)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} missing: apt-get install -y chromium (Playwright can't download browsers here)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -51,16 +46,8 @@ async def rig(db_url: str) -> AsyncIterator[DeskRig]:
 
 @pytest.fixture
 async def browser(rig: DeskRig) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def _log_in(browser: Any, rig: DeskRig, login: str, home: str) -> Any:

@@ -3,8 +3,6 @@ server, dialer and simulator: log in, go ready, see the pop, confirm identity, d
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,22 +14,11 @@ from sqlalchemy import select
 
 from storage.models import Outcome, OutcomeCode
 from tests.dialer.runtime_support import add_campaign, add_lead
+from tests.support.browser import BROWSER_MARKS, chromium
 from tests.web.agent_rig import DeskRig, desk_of, desk_rig
 from tests.web.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright Python package is not installed (pip install playwright)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} missing: apt-get install -y chromium (Playwright can't download browsers here)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -47,17 +34,9 @@ async def rig(db_url: str) -> AsyncIterator[DeskRig]:
 
 @pytest.fixture
 async def page(rig: DeskRig) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            context = await browser.new_context(base_url=rig.url, locale="pt-BR", viewport={"width": 1366, "height": 900})
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(base_url=rig.url, locale="pt-BR", viewport={"width": 1366, "height": 900})
+        yield await context.new_page()
 
 
 async def test_agent_takes_a_call_confirms_identity_and_disposes(page: Any, rig: DeskRig, tmp_path: Path) -> None:

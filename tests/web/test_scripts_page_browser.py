@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from tests.support.browser import BROWSER_MARKS, chromium
 from tests.web.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright Python package is not installed (pip install playwright)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} missing: apt-get install -y chromium (Playwright can't download browsers here)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 async def page(served: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            context = await browser.new_context(base_url=served, locale="pt-BR", viewport={"width": 1200, "height": 900})
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(base_url=served, locale="pt-BR", viewport={"width": 1200, "height": 900})
+        yield await context.new_page()
 
 
 async def test_supervisor_validates_previews_and_publishes(page: Any, served: str) -> None:
