@@ -57,6 +57,7 @@ from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
+from web.socket_lifecycle import first_message, release_socket
 from web.keys import CURRENT_LOGIN, DB
 
 if TYPE_CHECKING:  # the web layer drives it; importing it here is only for the types
@@ -116,15 +117,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     hub = desk.hub
 
     first: ClientMessage | BadMessage | None = None
-    try:
-        msg = await ws.receive(timeout=HELLO_TIMEOUT_S)
-    except TimeoutError:
-        msg = None
+    still_there, msg = await first_message(ws, HELLO_TIMEOUT_S)
+    if not still_there:
+        desk.sockets.discard(ws)
+        return ws
     if msg is not None:
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            desk.sockets.discard(ws)
-            await ws.close()
-            return ws
         first = _parse(msg)
     hello = first if isinstance(first, Hello) else None
     runtime = desk.runtime
@@ -149,14 +146,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         hub.disconnect(link)
         desk.sockets.discard(ws)
-        if not link.dead:
-            link.cut("conexão encerrada")
-        try:
-            await asyncio.wait_for(sender, SENDER_STOP_TIMEOUT_S)
-        except (TimeoutError, asyncio.CancelledError):
-            sender.cancel()
-        if not ws.closed:
-            await ws.close()
+        await release_socket(link, sender, ws, SENDER_STOP_TIMEOUT_S)
     return ws
 
 

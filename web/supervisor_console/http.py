@@ -30,6 +30,7 @@ from storage.models import Role
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
+from web.socket_lifecycle import first_message, release_socket
 from web.keys import CURRENT_LOGIN, DB
 from web.supervisor_console.hub import SupervisorHub
 
@@ -132,15 +133,11 @@ async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
     hub = console.hub
 
     first: Hello | Decide | BadMessage | None = None
-    try:
-        msg = await ws.receive(timeout=HELLO_TIMEOUT_S)
-    except TimeoutError:
-        msg = None
+    still_there, msg = await first_message(ws, HELLO_TIMEOUT_S)
+    if not still_there:
+        console.sockets.discard(ws)
+        return ws
     if msg is not None:
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            console.sockets.discard(ws)
-            await ws.close()
-            return ws
         first = _parse(msg)
     hello = first if isinstance(first, Hello) else None
     link = hub.connect(
@@ -162,14 +159,7 @@ async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         hub.disconnect(link)
         console.sockets.discard(ws)
-        if not link.dead:
-            link.cut("conexão encerrada")
-        try:
-            await asyncio.wait_for(sender, SENDER_STOP_TIMEOUT_S)
-        except (TimeoutError, asyncio.CancelledError):
-            sender.cancel()
-        if not ws.closed:
-            await ws.close()
+        await release_socket(link, sender, ws, SENDER_STOP_TIMEOUT_S)
     return ws
 
 
