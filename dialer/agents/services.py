@@ -1,14 +1,12 @@
 """Agent sessions: who is logged in to the dialer, their state, their leg and their call.
 
-:class:`AgentSessions` is in-memory and synchronous (the runtime owns it and runs on one
-event loop); every state change goes through :meth:`AgentSessions.transition`, which uses
+:class:`AgentSessions` is in-memory and synchronous (the floor model owns it); every state change goes through :meth:`AgentSessions.transition`, which uses
 the pure state machine and returns a :class:`StateChange` for the runtime to store and
 notify. The errors here are what the agent's screen shows, so their messages are pt-BR.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,10 +81,13 @@ class AgentSession:
     call_id: str | None = None  # reserved / connected / wrap-up / previewed call
     pop: ScreenPop | None = None
     held_for: str | None = None  # owned callback in flight that this agent is kept free for
-    wrapup_timer: asyncio.TimerHandle | None = None
+    wrapup_timer: bool = False  # a wrap-up maximum is armed for the current call
+    disposing: str | None = None  # client key of the disposition being stored for the current call
+    since: float = 0.0  # loop time of the last state change
 
     def candidate(self) -> Candidate:
-        return Candidate(self.user_id, self.status.state is AgentState.READY, self.idle_since, self.held_for)
+        ready = self.status.state is AgentState.READY and self.leg_up
+        return Candidate(self.user_id, ready, self.idle_since, self.held_for)
 
 
 class AgentSessions:
@@ -137,7 +138,7 @@ class AgentSessions:
             # back to no call: what the screen showed of the last one is gone
             session.call_id = None
             session.pop = None
-            if session.wrapup_timer is not None:
-                session.wrapup_timer.cancel()
-                session.wrapup_timer = None
+            session.disposing = None
+        if after.state is not before.state:
+            session.since = now
         return StateChange(session.user_id, before, after, at)

@@ -2,7 +2,10 @@
 
 offline → connecting → ready → reserved → on_call → wrap_up → ready; paused (with a reason)
 from ready or wrap_up. ``connecting`` is the time between "Disponível" and the agent's
-``ConfbridgeJoin``: the agent's phone is being called into their conference.
+``ConfbridgeJoin``: the agent's phone is being called into their conference. An agent is
+ready only while their leg is in their conference: losing it leaves ready, reserved and
+paused for offline at once, and on_call or wrap_up for wrap_up, whose disposition then
+ends offline instead of ready.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class AgentStatus:
     pause_reason: PauseReason | None = None
     # A pause asked for during a call takes effect when the call is disposed
     pause_requested: PauseReason | None = None
+    # The phone leg dropped during the call: after the disposition the agent is offline
+    # (no phone, so no call) until "Disponível" calls the phone back in
+    leg_lost: bool = False
 
 
 _PLAIN: dict[tuple[AgentState, Trigger], AgentState] = {
@@ -79,7 +85,7 @@ def apply(status: AgentStatus, trigger: Trigger, reason: PauseReason | None = No
     if trigger in (Trigger.LOGOUT, Trigger.LEG_DOWN):
         # Losing the phone leg mid-call still leaves the call to be disposed
         if trigger is Trigger.LEG_DOWN and state in (AgentState.ON_CALL, AgentState.WRAP_UP):
-            return replace(status, state=AgentState.WRAP_UP)
+            return replace(status, state=AgentState.WRAP_UP, leg_lost=True)
         return AgentStatus()
     if trigger is Trigger.PAUSE:
         if reason is None:
@@ -99,6 +105,8 @@ def apply(status: AgentStatus, trigger: Trigger, reason: PauseReason | None = No
     if trigger is Trigger.DISPOSE:
         if state is not AgentState.WRAP_UP:
             raise InvalidTransition(state, trigger)
+        if status.leg_lost:
+            return AgentStatus()
         if status.pause_requested is not None:
             return AgentStatus(AgentState.PAUSED, pause_reason=status.pause_requested)
         return AgentStatus(AgentState.READY)

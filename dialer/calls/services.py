@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.agents.desktop import Disposition, PopAttempt, PopCustomer, PopDebt, PopPromise, ScreenPop
+from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
 from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
@@ -35,20 +36,6 @@ from storage.repositories.screen_pop import PopData
 
 # Anatel: a completed call of at most 6 s is a "short call" (SPEC §5)
 SHORT_CALL_S = 6.0
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRef:
-    """What the writer needs to know about an attempt to close it."""
-
-    attempt_id: str
-    lead_id: int | None
-    customer_id: int | None
-    phone_id: int | None
-    campaign_id: int
-    callback_id: int | None = None
-    preview: bool = False
-    """Dialled from a preview campaign: its next call is a preview with an agent too."""
 
 
 async def store_new_attempt(

@@ -80,11 +80,16 @@ def test_pause_asked_while_reserved_applies_when_the_call_goes_away() -> None:
     assert apply(s, Trigger.RELEASE) == AgentStatus(AgentState.PAUSED, pause_reason=PauseReason.OUTROS)
 
 
-def test_lost_leg_mid_call_still_needs_a_disposition() -> None:
+def test_lost_leg_mid_call_still_needs_a_disposition_and_then_leaves_the_agent_offline() -> None:
+    # finding 1 (ghost agents): with no phone the agent must not become ready after disposing
     s = run((Trigger.GO_READY, None), (Trigger.LEG_UP, None), (Trigger.RESERVE, None), (Trigger.CONNECT, None))
     s = apply(s, Trigger.LEG_DOWN)
-    assert s.state is AgentState.WRAP_UP
-    assert apply(s, Trigger.DISPOSE).state is AgentState.READY
+    assert s.state is AgentState.WRAP_UP and s.leg_lost
+    assert apply(s, Trigger.DISPOSE) == AgentStatus()
+    paused = apply(apply(s, Trigger.PAUSE, PauseReason.LANCHE), Trigger.DISPOSE)
+    assert paused == AgentStatus(), "a pause asked for does not bring back a lost phone"
+    # "Disponível" again calls the phone in: connecting, then ready on the leg's join
+    assert apply(apply(AgentStatus(), Trigger.GO_READY), Trigger.LEG_UP).state is AgentState.READY
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def attach_dialer(
             await asyncio.wait_for(gateway.stop(), STOP_TIMEOUT_S)
             raise
         desk.runtime = runtime
+        desk.clock = runtime.now  # one clock: the desk reads the dialer's
         try:
             yield
         finally:

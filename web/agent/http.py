@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.agents.desktop import Disposition, ScreenPop
 from dialer.agents.state import AgentState, InvalidTransition
+from dialer.clocks import Clock, system_clock
 from dialer.errors import DialerError
-from dialer.negotiation.agreements import close_agreement, record_promise, record_script_run
+from dialer.negotiation.agreements import (
+    close_agreement,
+    record_promise,
+    record_script_run,
+)
 from dialer.negotiation.approvals import ApprovalResult
 from dialer.negotiation.errors import NegotiationError, NotAllowed
 from dialer.negotiation.offers import quote_for_customer
@@ -32,7 +39,6 @@ from storage.repositories import audit
 from web.agent.hub import AgentHub
 from web.agent.messages import (
     MAX_MESSAGE_BYTES,
-    PixView,
     ApprovalResultFrame,
     BadMessage,
     ClientMessage,
@@ -45,6 +51,7 @@ from web.agent.messages import (
     OffersFrame,
     PixCode,
     PixFrame,
+    PixView,
     RequestApproval,
     ScheduleCallback,
     ScriptStep,
@@ -57,8 +64,8 @@ from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
-from web.socket_lifecycle import first_message, release_socket
 from web.keys import CURRENT_LOGIN, DB
+from web.socket_lifecycle import first_message, release_socket
 
 if TYPE_CHECKING:  # the web layer drives it; importing it here is only for the types
     from dialer.runtime import DialerRuntime
@@ -80,18 +87,15 @@ class AgentDesk:
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
     negotiations: Negotiations = field(default_factory=Negotiations)
     pix: PixReceiver | None = None  # None: no Pix receiver configured, the page offers no Pix code
+    clock: Clock = system_clock  # the service's one clock (the dialer's, when it runs)
 
     def start_script(self, user_id: int, agent_name: str, pop: ScreenPop) -> None:
         """The hub's ``on_pop``: start (or resume) the call's script run and send its current step."""
-        neg = self.negotiations.start(user_id, pop, agent_name, _now())
+        neg = self.negotiations.start(user_id, pop, agent_name, self.clock())
         self.hub.push(user_id, neg.script_frame())
 
 
 AGENT_DESK: web.AppKey[AgentDesk] = web.AppKey("cobra.agent_desk", AgentDesk)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @requires(Role.AGENT)
@@ -211,7 +215,7 @@ async def _carry_out(
     if isinstance(m, ScriptStep):
         neg = _negotiation(desk, user_id, m.call_id)
         try:
-            choice = neg.run.choose(m.choice, _now(), m.capture)
+            choice = neg.run.choose(m.choice, desk.clock(), m.capture)
         except RunError as exc:
             raise NegotiationError(str(exc), field="choice", code="script_error") from None
         if choice.confirms_identity and desk.hub.confirmed_at(user_id, m.call_id) is None:
@@ -235,7 +239,8 @@ async def _carry_out(
         desk.hub.push(user_id, PixFrame(call_id=m.call_id, pix=pix))
         return {"call_id": m.call_id}
     if isinstance(m, Dispose):
-        stored = await _store_negotiation(request, desk, runtime, user_id, m)
+        # the outcome, the agreement or promise and the script run: one transaction, owned by the dialer
+        job = _negotiation_job(desk, runtime, user_id, m)
         d = Disposition(
             call_id=m.call_id,
             code=m.code.value,
@@ -247,14 +252,14 @@ async def _carry_out(
             notes=m.notes,
             pause_after=m.pause_after,
         )
-        result = await runtime.dispose(user_id, d)
+        result = await runtime.dispose(user_id, d, job)
         desk.negotiations.end(user_id, m.call_id)
         return {
             "call_id": result.call_id,
             "outcome_id": result.outcome_id,
             "duplicate": result.duplicate,
             "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None,
-            **stored,
+            **(result.stored or {}),
         }
     if isinstance(m, Hangup):
         await runtime.hangup(user_id, m.call_id)
@@ -282,7 +287,7 @@ async def _confirm_identity(
     pop = runtime.current_pop(user_id)
     if pop is None or pop.call_id != call_id:
         raise _WrongCall("Esta não é a chamada que está na sua tela.")
-    at = desk.hub.confirm_identity(user_id, pop, _now())
+    at = desk.hub.confirm_identity(user_id, pop, desk.clock())
     await _store_confirmation(request, user_id, call_id, pop.customer.id, at)
     neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, at)
     neg.confirm_identity(at)
@@ -294,8 +299,8 @@ async def _confirm_identity(
     return at
 
 
-def _today() -> date:
-    return _now().astimezone(BRASILIA).date()
+def _today(desk: AgentDesk) -> date:
+    return desk.clock().astimezone(BRASILIA).date()
 
 
 def _negotiation(desk: AgentDesk, user_id: int, call_id: str, *, identity: bool = False) -> CallNegotiation:
@@ -328,7 +333,7 @@ async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallN
             customer_id=neg.customer_id,
             campaign_id=neg.campaign_id,
             agent_id=user_id,
-            today=_today(),
+            today=_today(desk),
             discount_pct=m.discount_pct,
             first_due=m.first_due,
             down_payment=m.down_payment,
@@ -363,7 +368,7 @@ async def _request_approval(
         campaign_id=neg.campaign_id,
         call_id=neg.call_id,
         discount_pct=m.discount_pct,
-        today=_today(),
+        today=_today(desk),
         on_result=tell,
         kind=OfferKind(m.kind),
         installments=m.installments,
@@ -385,28 +390,37 @@ def _approval_frame(result: ApprovalResult) -> ApprovalResultFrame:
     )
 
 
-async def _store_negotiation(
-    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, m: Dispose
-) -> dict[str, Any]:
-    """Before the outcome: the agreement (ACORDO) or promise (PROMESSA) and the script run, in one commit.
+def _negotiation_job(
+    desk: AgentDesk, runtime: DialerRuntime, user_id: int, m: Dispose
+) -> Callable[[AsyncSession], Awaitable[dict[str, Any]]] | None:
+    """What the disposition stores besides the outcome: the agreement (ACORDO) or promise (PROMESSA) and the script run.
 
-    Only while the agent is in wrap-up on this call; a retry after the outcome is stored
-    goes straight to ``dispose`` (which answers "duplicate"). Both stores are idempotent per call.
+    Checked now (a refusal names the field before anything is written); written by the
+    dialer inside the disposition's own transaction. None when the agent is not in wrap-up
+    on this call: a retry after the outcome is stored answers "duplicate" from the dialer.
     """
     status = runtime.status(user_id)
     pop = runtime.current_pop(user_id)
     if status.state is not AgentState.WRAP_UP or pop is None or pop.call_id != m.call_id:
-        return {}
+        return None
+    now = runtime.now()
+    today = now.astimezone(BRASILIA).date()
     # none after a server restart mid-call: a fresh run, so ACORDO needs the identity confirmed again
-    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, _now())
-    now = _now()
-    out: dict[str, Any] = {}
-    async with request.app[DB]() as db:
+    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, now)
+    if m.code is OutcomeCode.ACORDO:
+        if not neg.run.identity_confirmed:
+            raise NotAllowed("confirme a identidade do cliente antes de fechar o acordo", field="code")
+    elif m.code is OutcomeCode.PROMESSA:
+        if m.promise_amount is None:
+            raise NegotiationError("informe o valor prometido", field="promise_amount")
+        if m.promise_date is None:
+            raise NegotiationError("informe a data prometida", field="promise_date")
+
+    async def store(db: AsyncSession) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         if m.code is OutcomeCode.ACORDO:
             terms = m.agreement
             assert terms is not None  # the message model insists
-            if not neg.run.identity_confirmed:
-                raise NotAllowed("confirme a identidade do cliente antes de fechar o acordo", field="code")
             approval_id = terms.approval_id
             if approval_id is None and terms.discount_pct is not None:
                 approval_id = neg.approval_for(terms.discount_pct)
@@ -416,7 +430,7 @@ async def _store_negotiation(
                 customer_id=neg.customer_id,
                 campaign_id=neg.campaign_id,
                 agent_id=user_id,
-                today=_today(),
+                today=today,
                 at=now,
                 kind=OfferKind(terms.kind),
                 installments=terms.installments,
@@ -427,10 +441,7 @@ async def _store_negotiation(
             )
             out["agreement_id"] = agreement.id
         elif m.code is OutcomeCode.PROMESSA:
-            if m.promise_amount is None:
-                raise NegotiationError("informe o valor prometido", field="promise_amount")
-            if m.promise_date is None:
-                raise NegotiationError("informe a data prometida", field="promise_date")
+            assert m.promise_amount is not None and m.promise_date is not None  # checked above
             promise = await record_promise(
                 db,
                 call_id=m.call_id,
@@ -439,14 +450,15 @@ async def _store_negotiation(
                 agent_id=user_id,
                 amount=m.promise_amount,
                 due_date=m.promise_date,
-                today=_today(),
+                today=today,
                 at=now,
             )
             out["promise_id"] = promise.id
         record = await record_script_run(db, call_id=m.call_id, agent_id=user_id, run=neg.run)
         out["script_run_id"] = record.id
-        await db.commit()
-    return out
+        return out
+
+    return store
 
 
 async def _store_confirmation(request: web.Request, user_id: int, call_id: str, customer_id: int, at: datetime) -> None:
@@ -471,7 +483,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 async def _warm_up(app: web.Application) -> None:
-    warm_calendars(_now())
+    warm_calendars(app[AGENT_DESK].clock())
 
 
 def setup_agent(app: web.Application, desk: AgentDesk | None = None) -> AgentDesk:

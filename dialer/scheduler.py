@@ -1,0 +1,296 @@
+"""The campaign scheduler: reads campaigns, claims leads through the hopper, re-ranks daily.
+
+It owns three background tasks (started and cancelled by :class:`~dialer.runtime.DialerRuntime`):
+
+- the **campaign loop**: every ``tick_s`` (≤ 1 s) it first re-reads the campaigns table
+  (so a start, pause, stop, mode or pacing change made by any process — the REST API, the
+  CLI, another server — is in force within a tick), then, while the AMI link is up, asks the
+  floor what to claim (previews, then progressive calls, then each predictive campaign in
+  turn, each stage seeing the calls the one before placed) and hands the claimed leads back;
+- the **daily re-ranking**: aging buckets move with the calendar, so the leads of running
+  campaigns are re-ranked before the first tick and just after each local midnight;
+- nothing else: the floor decides, the :class:`~dialer.executor.EffectRunner` acts.
+
+Screen-pop data is read when the lead is claimed (one fixed set of indexed queries), so
+when the customer answers the pop is ready at once (SPEC §3, §10 P1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.calls.refs import AttemptRef
+from dialer.calls.services import build_screen_pop, store_new_attempt
+from dialer.executor import EffectRunner
+from dialer.floor import effects as fx
+from dialer.floor.calls import FloorCall
+from dialer.floor.campaigns import CampaignInfo, DialMode
+from dialer.floor.model import Floor
+from dialer.leads.hopper import ClaimedLead, Hopper
+from dialer.pacing.live import (
+    BRASILIA_OFFSET_S,
+    DayCounts,
+    ShortCalls,
+    day_bounds,
+    local_day,
+)
+from dialer.writer import DbWriter
+from storage.models import Callback, Campaign, CampaignMode, new_attempt_id
+from storage.repositories.callbacks import reopen_callback
+from storage.repositories.pacing import abandon_days, short_calls_by_caller_id
+from storage.repositories.screen_pop import PopData, load_pop_data
+
+log = logging.getLogger(__name__)
+
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+ABANDON_HISTORY_DAYS = 30
+
+
+def campaign_info(c: Campaign) -> CampaignInfo:
+    status = c.status.value if hasattr(c.status, "value") else str(c.status)
+    return CampaignInfo(
+        id=c.id,
+        name=c.name,
+        mode=DialMode(c.mode.value if hasattr(c.mode, "value") else c.mode),
+        dial_template=c.dial_template,
+        caller_id=c.caller_id or None,
+        status=status,
+        max_dial_level=float(c.max_dial_level),
+        abandon_cap=float(c.abandon_cap),
+        amd_enabled=bool(c.amd_enabled),
+    )
+
+
+class CampaignScheduler:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        floor: Floor,
+        runner: EffectRunner,
+        writer: DbWriter,
+        hopper: Hopper,
+        clock: Callable[[], datetime],
+        link_up: Callable[[], bool],
+    ) -> None:
+        self._db = sessions
+        self.floor = floor
+        self.runner = runner
+        self.writer = writer
+        self.hopper = hopper
+        self._clock = clock
+        self._link_up = link_up
+        self.settings = floor.settings
+
+    # ------------------------------------------------------------------ campaigns
+
+    async def refresh(self, campaign_id: int | None = None) -> None:
+        """Re-read campaigns (one, or all) and apply what changed; a campaign turned running is re-ranked first."""
+        async with self._db() as db:
+            query = select(Campaign)
+            if campaign_id is not None:
+                query = query.where(Campaign.id == campaign_id)
+            infos = [campaign_info(c) for c in (await db.execute(query)).scalars()]
+            for info in infos:
+                before = self.floor.campaigns.get(info.id)
+                if before is None:
+                    await self._seed_pacing(db, info)
+        for info in infos:
+            before = self.floor.campaigns.get(info.id)
+            if before == info:
+                continue
+            if info.running and before is not None and not before.running:
+                # a campaign paused since an earlier day has stale aging buckets
+                await self._reprioritise(info)
+            self.runner.apply(self.floor.campaign_changed(info))
+
+    async def _seed_pacing(self, db: AsyncSession, info: CampaignInfo) -> None:
+        """Today's and the last 30 days' live answers and abandons, today's short calls."""
+        pacing = self.floor.pacing.of(info)
+        today = local_day(self._clock().timestamp(), BRASILIA_OFFSET_S)
+        days = await abandon_days(
+            db, info.id, first_day=today - timedelta(days=ABANDON_HISTORY_DAYS - 1), last_day=today, utc_offset_s=BRASILIA_OFFSET_S
+        )
+        pacing.load_days(DayCounts(d.day, d.live, d.abandons) for d in days)
+        start, end = day_bounds(today)
+        rows = await short_calls_by_caller_id(db, info.id, start=start, end=end)
+        pacing.load_short_calls(today, (ShortCalls(r.caller_id, r.completed, r.short) for r in rows))
+
+    # ------------------------------------------------------------------ the loop
+
+    async def campaign_loop(self) -> None:
+        await self.reprioritise_running()  # the day's ranking first: aging buckets moved while the dialer was down
+        limit = max(5.0, 10 * self.settings.tick_s)
+        while True:
+            await asyncio.sleep(self.settings.tick_s)
+            try:
+                await asyncio.wait_for(self.refresh(), limit)
+                if self._link_up():  # dialing pauses while the AMI link is down (SPEC §11)
+                    await asyncio.wait_for(self.tick(), limit)
+            except TimeoutError:
+                log.error("dialer: a campaign tick took too long and was cut short")
+            except Exception:
+                log.exception("dialer: campaign tick failed")
+
+    async def tick(self) -> None:
+        for request in self.floor.plan_previews():
+            if not await self._fulfil(request):
+                break  # that campaign has no lead for now
+        for request in self.floor.plan_progressive():
+            await self._fulfil(request)
+        for campaign_id in self.floor.predictive_order():
+            request = self.floor.plan_predictive(campaign_id)
+            if request is not None:
+                await self._fulfil(request)
+
+    async def _fulfil(self, request: fx.ClaimRequest) -> bool:
+        info = self.floor.campaigns.get(request.campaign_id)
+        if info is None:
+            return False
+        owners = list(request.owners) if request.preview_for is not None else await self._owners_first(info, list(request.owners))
+        calls = await self._claim(info, owners, request.preview_for, request.count)
+        self.runner.apply(self.floor.claimed(request, calls))
+        return bool(calls)
+
+    async def _owners_first(self, campaign: CampaignInfo, owners: list[int]) -> list[int]:
+        """Ready agents with an owned callback due come first: their claims take those callbacks."""
+        if not owners:
+            return owners
+        async with self._db() as db:
+            due = set(
+                (
+                    await db.execute(
+                        select(Callback.owner_agent_id).where(
+                            Callback.owner_agent_id.in_(owners),
+                            Callback.campaign_id == campaign.id,
+                            Callback.done_at.is_(None),
+                            Callback.due_at <= self._clock(),
+                        )
+                    )
+                ).scalars()
+            )
+        return sorted(owners, key=lambda a: a not in due)
+
+    async def _claim(self, campaign: CampaignInfo, owners: list[int], agent_id: int | None, count: int) -> list[FloorCall]:
+        """Claim up to ``count`` leads, read their pop data and create their attempts (one writer job)."""
+        preview = campaign.mode is DialMode.PREVIEW
+        leads: list[ClaimedLead] = []
+        try:
+            for i in range(count):
+                owner = owners[i % len(owners)] if owners else None
+                lead = await self.hopper.claim_next(
+                    campaign.id, self._clock(), agent_id=agent_id if agent_id is not None else owner, preview=preview
+                )
+                if lead is None:
+                    break
+                leads.append(lead)
+        except BaseException:
+            await self._give_back(leads)
+            raise
+        if not leads:
+            return []
+        settings = self.settings
+
+        async def attempts(db: AsyncSession) -> list[tuple[ClaimedLead, PopData, str]]:
+            now = self._clock()
+            day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
+            out = []
+            for lead in leads:
+                data = await load_pop_data(db, lead.customer_id, now=now, day_start=day_start)
+                attempt_id = new_attempt_id()
+                await store_new_attempt(
+                    db,
+                    _ref(attempt_id, lead, preview),
+                    mode=CampaignMode(campaign.mode.value),
+                    number=lead.e164,
+                    caller_id=campaign.caller_id,
+                    pbx_name=settings.pbx_name,
+                    agent_id=agent_id,
+                    originated_at=None if preview else now,
+                    created_at=now,
+                )
+                out.append((lead, data, attempt_id))
+            return out
+
+        try:
+            stored = await self.writer.run(attempts)
+        except BaseException:
+            await self._give_back(leads)
+            raise
+        at = self._clock()
+        calls = []
+        for lead, data, attempt_id in stored:
+            pop = build_screen_pop(
+                data,
+                call_id=attempt_id,
+                campaign_id=campaign.id,
+                campaign_name=campaign.name,
+                mode=campaign.mode.value,
+                phone_e164=lead.e164,
+                at=at,
+                today_local=at.astimezone(BRASILIA).date(),
+            )
+            calls.append(FloorCall(_ref(attempt_id, lead, preview), campaign, lead.e164, pop, preview=preview, owner_id=lead.owner_agent_id))
+        return calls
+
+    async def _give_back(self, leads: list[ClaimedLead]) -> None:
+        """Release claimed leads that never became attempts (due again at once), bounded in time."""
+        if not leads:
+            return
+        now = self._clock()
+
+        async def release_all() -> None:
+            for lead in leads:
+                await self.hopper.release(lead.lead_id, now)
+            taken = [lead.callback_id for lead in leads if lead.callback_id is not None]
+            if taken:
+                async with self._db() as db:
+                    for callback_id in taken:
+                        await reopen_callback(db, callback_id, due_at=now)
+                    await db.commit()
+
+        try:
+            # shielded: this runs when the claim itself was cancelled (stop, tick timeout)
+            await asyncio.shield(asyncio.wait_for(release_all(), self.settings.stop_timeout_s))
+        except (TimeoutError, asyncio.CancelledError):
+            log.error("dialer: %d claimed lead(s) not released; their lease frees them", len(leads))
+        except Exception:
+            log.exception("dialer: releasing %d claimed lead(s) failed; their lease frees them", len(leads))
+
+    # ------------------------------------------------------------------ re-ranking
+
+    async def _reprioritise(self, info: CampaignInfo) -> None:
+        try:
+            count = await asyncio.wait_for(self.hopper.reprioritise(info.id, self._clock()), self.settings.reprioritise_timeout_s)
+            log.info("dialer: campaign %s re-ranked (%d leads)", info.id, count)
+        except TimeoutError:
+            log.error("dialer: re-ranking campaign %s took over %g s; cut short", info.id, self.settings.reprioritise_timeout_s)
+        except Exception:
+            log.exception("dialer: re-ranking campaign %s failed", info.id)
+
+    async def reprioritise_running(self) -> None:
+        """Re-rank the leads of every running campaign (aging buckets move with the calendar)."""
+        for info in sorted(self.floor.campaigns.values(), key=lambda c: c.id):
+            if info.running:
+                await self._reprioritise(info)
+
+    async def daily_reprioritise(self) -> None:
+        """After each local midnight (Brasília), re-rank the running campaigns' leads."""
+        while True:
+            now = self._clock()
+            midnight = datetime.combine(now.astimezone(BRASILIA).date() + timedelta(days=1), dt_time(0), tzinfo=BRASILIA)
+            # a little past midnight, so the new day's buckets are the ones computed
+            await asyncio.sleep((midnight - now).total_seconds() + 1.0)
+            await self.reprioritise_running()
+
+
+def _ref(attempt_id: str, lead: ClaimedLead, preview: bool) -> AttemptRef:
+    return AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, lead.campaign_id, lead.callback_id, preview)

@@ -1,0 +1,118 @@
+"""The dialer's database writer: one unit of work at a time, in the order queued, never dropped.
+
+Each job runs in its own short transaction and is committed after it returns. A job that
+fails because the database is busy (SQLite's "database is locked", a PostgreSQL
+serialization or deadlock failure) is run again, from scratch in a new transaction, with
+backoff until ``retry_for_s`` has passed; other failures are the caller's (an awaited job
+raises them, a fire-and-forget one is logged). The writer task is owned by whoever calls
+:meth:`DbWriter.start` and :meth:`DbWriter.stop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.agents.services import DialerUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Job = Callable[[AsyncSession], Awaitable[Any]]
+
+_BUSY_MARKERS = ("database is locked", "database table is locked", "could not serialize", "deadlock detected")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database was busy (worth running the same job again)."""
+    if not isinstance(exc, (OperationalError, DBAPIError)):
+        return False
+    text = str(exc).lower()
+    return any(marker in text for marker in _BUSY_MARKERS)
+
+
+class DbWriter:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, job_timeout_s: float = 10.0, retry_for_s: float = 60.0) -> None:
+        self._db = sessions
+        self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.job_timeout_s = job_timeout_s
+        self.retry_for_s = retry_for_s
+        self.retries = 0  # jobs run again after a busy database (for tests and metrics)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="dialer-writer")
+
+    async def stop(self, timeout: float) -> None:
+        """Finish what is queued (bounded by ``timeout``), then end the task."""
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            log.error("dialer: %d database write(s) not done within %g s at stop", self._queue.qsize(), timeout)
+        self._task.cancel()
+        await asyncio.wait([self._task], timeout=timeout)
+        self._task = None
+
+    async def run(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``job`` in the writer's order and return what it returned."""
+        if self._task is None:
+            raise DialerUnavailable("O discador não está em funcionamento.")
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((job, fut))
+        return await fut
+
+    def later(self, job: Job) -> None:
+        """Queue ``job``; its failure is logged, never raised."""
+        self._queue.put_nowait((job, None))
+
+    async def _run(self) -> None:
+        while True:
+            job, fut = await self._queue.get()
+            try:
+                result = await self._attempt(job)
+                if fut is not None and not fut.done():
+                    fut.set_result(result)
+            except asyncio.CancelledError:
+                if fut is not None and not fut.done():
+                    fut.cancel()
+                raise
+            except Exception as exc:
+                if fut is not None and not fut.done():
+                    fut.set_exception(exc)
+                else:
+                    log.exception("dialer: database write failed")
+            finally:
+                self._queue.task_done()
+
+    async def _attempt(self, job: Job) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.retry_for_s
+        delay = 0.05
+        while True:
+            try:
+                async with self._db() as s:
+                    result = await asyncio.wait_for(job(s), self.job_timeout_s)
+                    await s.commit()
+                return result
+            except Exception as exc:
+                if not is_busy(exc) or loop.time() + delay > deadline:
+                    raise
+                self.retries += 1
+                log.warning("dialer: database busy (%s); writing again in %.2f s", exc.__class__.__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
