@@ -93,16 +93,22 @@ class EffectRunner:
         elif isinstance(e, fx.SendOriginate):
             self.spawn(self._originate(e), e.what)
         elif isinstance(e, fx.SendRedirect):
-            self.spawn(self._action(self.gateway.redirect(e.action), f"call {e.call_id}: redirect"), f"redirect-{e.call_id}")
+            self.spawn(
+                self._action(self.gateway.redirect(e.action), f"call {e.call_id}: redirect"), f"redirect-{e.call_id}"
+            )
         elif isinstance(e, fx.SendHangup):
             self.spawn(self._action(self.gateway.hangup(e.action), f"hangup ({e.why})"), "hangup")
         elif isinstance(e, fx.SendRecord):
-            self.spawn(self._action(self.gateway.mix_monitor(e.action), f"call {e.call_id}: MixMonitor"), f"record-{e.call_id}")
+            self.spawn(
+                self._action(self.gateway.mix_monitor(e.action), f"call {e.call_id}: MixMonitor"), f"record-{e.call_id}"
+            )
         elif isinstance(e, fx.StartWrapupTimer):
             old = self._timers.pop(e.user_id, None)
             if old is not None:
                 old.cancel()
-            self._timers[e.user_id] = asyncio.get_running_loop().call_later(e.delay_s, self._wrapup_expired, e.user_id, e.call_id)
+            self._timers[e.user_id] = asyncio.get_running_loop().call_later(
+                e.delay_s, self._wrapup_expired, e.user_id, e.call_id
+            )
         elif isinstance(e, fx.CancelWrapupTimer):
             handle = self._timers.pop(e.user_id, None)
             if handle is not None:
@@ -148,7 +154,9 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
     if isinstance(e, fx.StoreOriginated):
         return lambda db: update_call_attempt(db, e.call_id, originated_at=e.at)
     if isinstance(e, fx.StoreAnswered):
-        return lambda db: store_answered(db, e.call_id, at=e.at, channel=e.channel, uniqueid=e.uniqueid, agent_id=e.agent_id)
+        return lambda db: store_answered(
+            db, e.call_id, at=e.at, channel=e.channel, uniqueid=e.uniqueid, agent_id=e.agent_id
+        )
     if isinstance(e, fx.StoreConnected):
         return lambda db: store_connected(
             db, e.call_id, at=e.at, agent_id=e.agent_id, agent_channel=e.agent_channel, recording_path=e.recording_path

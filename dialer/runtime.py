@@ -119,8 +119,13 @@ class DialerRuntime:
         # one implementation of "who is called next" (SPEC §4), leased under this process's name
         hopper = Hopper(sessions, claimer=settings.claimer, lease=timedelta(seconds=settings.lead_lease_s))
         self.scheduler = CampaignScheduler(
-            sessions=sessions, floor=self.floor, runner=self.runner, writer=self.writer, hopper=hopper,
-            clock=self._clock, link_up=lambda: gateway.connected,
+            sessions=sessions,
+            floor=self.floor,
+            runner=self.runner,
+            writer=self.writer,
+            hopper=hopper,
+            clock=self._clock,
+            link_up=lambda: gateway.connected,
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._disposing: dict[tuple[int, str], asyncio.Future[DisposeResult]] = {}
@@ -226,7 +231,7 @@ class DialerRuntime:
         self.floor.add_agent(KnownAgent(user.id, user.full_name, user.extension, user.endpoint))
 
     async def go_ready(self, user_id: int) -> None:
-        """"Disponível": call the agent's phone into their conference (unless it is already there), or leave a pause."""
+        """ "Disponível": call the agent's phone into their conference (unless it is already there), or leave a pause."""
         await self._session_of(user_id)
         self.runner.apply(self.floor.go_ready(user_id))
 
@@ -235,7 +240,9 @@ class DialerRuntime:
             reason = PauseReason(reason)
         except ValueError:
             allowed = ", ".join(r.value for r in PauseReason)
-            raise InvalidDisposition("reason", f"motivo de pausa desconhecido {reason!r}; use um de: {allowed}") from None
+            raise InvalidDisposition(
+                "reason", f"motivo de pausa desconhecido {reason!r}; use um de: {allowed}"
+            ) from None
         self.runner.apply(self.floor.pause(user_id, reason))
 
     async def logout(self, user_id: int) -> None:
@@ -243,7 +250,7 @@ class DialerRuntime:
         self.runner.apply(self.floor.logout(user_id))
 
     async def hangup(self, user_id: int, call_id: str) -> None:
-        """"Desligar": hang up the customer; the agent's own leg stays up."""
+        """ "Desligar": hang up the customer; the agent's own leg stays up."""
         for e in self.floor.hangup(user_id, call_id):
             assert isinstance(e, fx.SendHangup)
             try:
@@ -252,7 +259,7 @@ class DialerRuntime:
                 raise DialerUnavailable(f"Não foi possível desligar: {exc}") from exc
 
     async def dial_preview(self, user_id: int, call_id: str) -> None:
-        """"Ligar" on a preview: originate the customer straight into the agent's conference."""
+        """ "Ligar" on a preview: originate the customer straight into the agent's conference."""
         self.runner.apply(self.floor.dial_preview(user_id, call_id))
 
     async def dispose(self, user_id: int, d: Disposition, negotiation: NegotiationJob | None = None) -> DisposeResult:
@@ -299,7 +306,9 @@ class DialerRuntime:
             d.call_id, result.outcome_id, not result.created, status, result.next_attempt_at, result.callback_id, extra
         )
 
-    async def schedule_callback(self, user_id: int, customer_id: int, due_at: datetime, own: bool, notes: str | None) -> int:
+    async def schedule_callback(
+        self, user_id: int, customer_id: int, due_at: datetime, own: bool, notes: str | None
+    ) -> int:
         """A callback for the customer of the agent's current call (SPEC §11: nobody else's)."""
         if due_at.tzinfo is None or due_at.utcoffset() is None:
             raise InvalidDisposition("due_at", "informe a data e a hora com fuso horário")
@@ -397,5 +406,3 @@ class DialerRuntime:
         return self.floor.pacing.figures(
             info, list(self.floor.agents), list(self.floor.calls.values()), running=info.running and self.floor.running
         )
-
-

@@ -117,7 +117,11 @@ class CampaignScheduler:
         pacing = self.floor.pacing.of(info)
         today = local_day(self._clock().timestamp(), BRASILIA_OFFSET_S)
         days = await abandon_days(
-            db, info.id, first_day=today - timedelta(days=ABANDON_HISTORY_DAYS - 1), last_day=today, utc_offset_s=BRASILIA_OFFSET_S
+            db,
+            info.id,
+            first_day=today - timedelta(days=ABANDON_HISTORY_DAYS - 1),
+            last_day=today,
+            utc_offset_s=BRASILIA_OFFSET_S,
         )
         pacing.load_days(DayCounts(d.day, d.live, d.abandons) for d in days)
         start, end = day_bounds(today)
@@ -147,15 +151,19 @@ class CampaignScheduler:
         for request in self.floor.plan_progressive():
             await self._fulfil(request)
         for campaign_id in self.floor.predictive_order():
-            request = self.floor.plan_predictive(campaign_id)
-            if request is not None:
-                await self._fulfil(request)
+            paced = self.floor.plan_predictive(campaign_id)
+            if paced is not None:
+                await self._fulfil(paced)
 
     async def _fulfil(self, request: fx.ClaimRequest) -> bool:
         info = self.floor.campaigns.get(request.campaign_id)
         if info is None:
             return False
-        owners = list(request.owners) if request.preview_for is not None else await self._owners_first(info, list(request.owners))
+        owners = (
+            list(request.owners)
+            if request.preview_for is not None
+            else await self._owners_first(info, list(request.owners))
+        )
         calls = await self._claim(info, owners, request.preview_for, request.count)
         self.runner.apply(self.floor.claimed(request, calls))
         return bool(calls)
@@ -179,7 +187,9 @@ class CampaignScheduler:
             )
         return sorted(owners, key=lambda a: a not in due)
 
-    async def _claim(self, campaign: CampaignInfo, owners: list[int], agent_id: int | None, count: int) -> list[FloorCall]:
+    async def _claim(
+        self, campaign: CampaignInfo, owners: list[int], agent_id: int | None, count: int
+    ) -> list[FloorCall]:
         """Claim up to ``count`` leads, read their pop data and create their attempts (one writer job)."""
         preview = campaign.mode is DialMode.PREVIEW
         leads: list[ClaimedLead] = []
@@ -238,7 +248,16 @@ class CampaignScheduler:
                 at=at,
                 today_local=at.astimezone(BRASILIA).date(),
             )
-            calls.append(FloorCall(_ref(attempt_id, lead, preview), campaign, lead.e164, pop, preview=preview, owner_id=lead.owner_agent_id))
+            calls.append(
+                FloorCall(
+                    _ref(attempt_id, lead, preview),
+                    campaign,
+                    lead.e164,
+                    pop,
+                    preview=preview,
+                    owner_id=lead.owner_agent_id,
+                )
+            )
         return calls
 
     async def _give_back(self, leads: list[ClaimedLead]) -> None:
@@ -269,10 +288,16 @@ class CampaignScheduler:
 
     async def _reprioritise(self, info: CampaignInfo) -> None:
         try:
-            count = await asyncio.wait_for(self.hopper.reprioritise(info.id, self._clock()), self.settings.reprioritise_timeout_s)
+            count = await asyncio.wait_for(
+                self.hopper.reprioritise(info.id, self._clock()), self.settings.reprioritise_timeout_s
+            )
             log.info("dialer: campaign %s re-ranked (%d leads)", info.id, count)
         except TimeoutError:
-            log.error("dialer: re-ranking campaign %s took over %g s; cut short", info.id, self.settings.reprioritise_timeout_s)
+            log.error(
+                "dialer: re-ranking campaign %s took over %g s; cut short",
+                info.id,
+                self.settings.reprioritise_timeout_s,
+            )
         except Exception:
             log.exception("dialer: re-ranking campaign %s failed", info.id)
 
@@ -286,11 +311,15 @@ class CampaignScheduler:
         """After each local midnight (Brasília), re-rank the running campaigns' leads."""
         while True:
             now = self._clock()
-            midnight = datetime.combine(now.astimezone(BRASILIA).date() + timedelta(days=1), dt_time(0), tzinfo=BRASILIA)
+            midnight = datetime.combine(
+                now.astimezone(BRASILIA).date() + timedelta(days=1), dt_time(0), tzinfo=BRASILIA
+            )
             # a little past midnight, so the new day's buckets are the ones computed
             await asyncio.sleep((midnight - now).total_seconds() + 1.0)
             await self.reprioritise_running()
 
 
 def _ref(attempt_id: str, lead: ClaimedLead, preview: bool) -> AttemptRef:
-    return AttemptRef(attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, lead.campaign_id, lead.callback_id, preview)
+    return AttemptRef(
+        attempt_id, lead.lead_id, lead.customer_id, lead.phone_id, lead.campaign_id, lead.callback_id, preview
+    )

@@ -36,7 +36,9 @@ def is_busy(exc: BaseException) -> bool:
 
 
 class DbWriter:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, job_timeout_s: float = 10.0, retry_for_s: float = 60.0) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, job_timeout_s: float = 10.0, retry_for_s: float = 60.0
+    ) -> None:
         self._db = sessions
         self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any] | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None

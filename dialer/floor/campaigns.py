@@ -49,7 +49,14 @@ class CampaignInfo:
 
     def dialing_differs(self, other: CampaignInfo) -> bool:
         """Whether ``other`` changes how this campaign dials (worth a log line and a re-plan)."""
-        return (self.status, self.mode, self.max_dial_level, self.abandon_cap, self.amd_enabled, self.dial_template) != (
+        return (
+            self.status,
+            self.mode,
+            self.max_dial_level,
+            self.abandon_cap,
+            self.amd_enabled,
+            self.dial_template,
+        ) != (
             other.status,
             other.mode,
             other.max_dial_level,

@@ -11,7 +11,16 @@ from dialer.agents.state import PauseReason
 BRASILIA = timezone(timedelta(hours=-3))  # no daylight saving since 2019
 # Same values as storage.models.OutcomeCode (storage imports nothing of ours)
 OUTCOME_CODES = (
-    "ACORDO", "PROMESSA", "RECUSA", "SEM_CONDICOES", "CONTESTA", "JA_PAGO", "RETORNAR", "RECADO", "TELEFONE_ERRADO", "FALECIDO",
+    "ACORDO",
+    "PROMESSA",
+    "RECUSA",
+    "SEM_CONDICOES",
+    "CONTESTA",
+    "JA_PAGO",
+    "RETORNAR",
+    "RECADO",
+    "TELEFONE_ERRADO",
+    "FALECIDO",
 )
 
 
@@ -45,4 +54,3 @@ def validate_disposition(d: Disposition, now: datetime) -> None:
             PauseReason(d.pause_after)
         except ValueError:
             raise InvalidDisposition("pause_after", f"motivo de pausa desconhecido {d.pause_after!r}") from None
-

@@ -151,6 +151,8 @@ class FloorPacing:
         bound = max(0, math.floor(info.max_dial_level * ready + 1e-9) - in_flight)
         return min(wanted, bound)
 
-    def figures(self, info: CampaignInfo, agents: list[AgentSession], calls: list[FloorCall], *, running: bool) -> PacingFigures:
+    def figures(
+        self, info: CampaignInfo, agents: list[AgentSession], calls: list[FloorCall], *, running: bool
+    ) -> PacingFigures:
         floor = floor_of(self.agent_views(agents), self.call_views(calls, info.id))
         return self.of(info).figures(info.id, running=running, floor=floor, pbx_now=self.pbx_time())

@@ -1,0 +1,292 @@
+"""The floor model without a loop or a socket: inputs in, effects out (regressions of the floor-model issue)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from dialer.agents.desktop import Disposition, PopCustomer, ScreenPop
+from dialer.agents.services import NotAllowedNow
+from dialer.agents.state import AgentState, AgentStatus, PauseReason
+from dialer.ami import events as ami
+from dialer.calls.events import AgentLegDown, AgentLegUp, CallAnswered, CallConnected, CallEnded
+from dialer.calls.refs import AttemptRef
+from dialer.floor import effects as fx
+from dialer.floor.calls import FloorCall
+from dialer.floor.campaigns import CampaignInfo, DialMode
+from dialer.floor.model import Floor, KnownAgent
+from dialer.floor.settings import DialerSettings
+
+T0 = datetime(2026, 12, 4, 14, 0, tzinfo=timezone.utc)  # 11:00 in Brasília, a Friday
+
+
+class Clocks:
+    """One clock for the test: loop seconds and the wall time they map to."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def mono(self) -> float:
+        return self.t
+
+    def wall(self) -> datetime:
+        return T0 + timedelta(seconds=self.t - 100.0)
+
+
+def agent(n: int) -> KnownAgent:
+    return KnownAgent(n, f"Agente {n}", f"700{n}", f"Local/700{n}@agent-sim")
+
+
+def campaign(mode: DialMode = DialMode.PROGRESSIVE, status: str = "active", level: float = 3.0) -> CampaignInfo:
+    return CampaignInfo(1, "Carteira", mode, "Local/{number}@cust-sim", "551130000000", status, max_dial_level=level)
+
+
+def pop(call_id: str) -> ScreenPop:
+    customer = PopCustomer(1, "Maria da Silva", "Maria", "***.456.789-**", "SP")
+    return ScreenPop(
+        call_id,
+        1,
+        "Carteira",
+        "progressive",
+        customer,
+        "+5511999990001",
+        "(11) *****-0001",
+        (),
+        Decimal("0"),
+        (),
+        (),
+        0,
+        0,
+        T0,
+    )
+
+
+def a_call(call_id: str, info: CampaignInfo, *, preview: bool = False) -> FloorCall:
+    return FloorCall(AttemptRef(call_id, 10, 1, 5, info.id), info, "+5511999990001", pop(call_id), preview=preview)
+
+
+def kinds(effects: list[fx.Effect]) -> list[str]:
+    return [type(e).__name__ for e in effects]
+
+
+@pytest.fixture
+def clocks() -> Clocks:
+    return Clocks()
+
+
+@pytest.fixture
+def floor(clocks: Clocks) -> Floor:
+    f = Floor(
+        DialerSettings(recording=False, connect_window_s=2.0, wrapup_max_s=30.0), wall=clocks.wall, mono=clocks.mono
+    )
+    f.running = True
+    f.link_up = True
+    f.campaign_changed(campaign())
+    return f
+
+
+def ready_agent(floor: Floor, n: int) -> None:
+    floor.add_agent(agent(n))
+    floor.go_ready(n)
+    floor.apply_events([AgentLegUp(f"700{n}", f"Local/700{n}@agent-sim-0000000{n};1", floor._mono())])
+    assert floor.status(n).state is AgentState.READY
+
+
+def answered_call(floor: Floor, call_id: str = "c1") -> list[fx.Effect]:
+    """A progressive call claimed, originated and answered: the effects of the answer."""
+    info = floor.campaigns[1]
+    floor.claimed(fx.ClaimRequest(1, 1), [a_call(call_id, info)])
+    return floor.apply_events(
+        [CallAnswered(call_id, f"Local/5511999990001@cust-sim-{call_id};1", f"u-{call_id}", floor._mono())]
+    )
+
+
+def test_go_ready_originates_one_leg_and_readies_on_its_join(floor: Floor) -> None:
+    floor.add_agent(agent(1))
+    first = floor.go_ready(1)
+    assert kinds(first).count("SendOriginate") == 1
+    # a second "Disponível" while connecting (two tabs, a double click) originates nothing
+    assert "SendOriginate" not in kinds(floor.go_ready(1))
+    assert floor.add_agent(agent(1)) is floor.agents.get(1), "a second session for the same agent is never made"
+    floor.apply_events([AgentLegUp("7001", "Local/7001@agent-sim-00000001;1", 100.0)])
+    assert floor.status(1).state is AgentState.READY
+
+
+def test_an_answered_call_pops_before_the_redirect(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    out = answered_call(floor)
+    names = kinds(out)
+    assert names.index("NotifyPop") < names.index("SendRedirect")
+    assert floor.status(1).state is AgentState.RESERVED
+
+
+def test_leg_lost_while_ready_leaves_the_agent_offline_and_told(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    out = floor.apply_events([AgentLegDown("7001", 101.0, 16, "Normal Clearing")])
+    assert floor.status(1).state is AgentState.OFFLINE
+    errors = [e for e in out if isinstance(e, fx.NotifyError)]
+    assert errors and errors[0].code == "agent_leg_lost" and "Telefone desconectado" in errors[0].message
+    assert floor.plan_progressive() == []  # nobody to call for
+
+
+def test_leg_lost_mid_call_hangs_the_customer_up_and_no_call_follows_the_disposition(
+    floor: Floor, clocks: Clocks
+) -> None:
+    # finding 1: ghost agents — after disposing with no phone the agent got calls again
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events([CallConnected("c1", "7001", "agent7001", 100.2, 0.2)])
+    assert floor.status(1).state is AgentState.ON_CALL
+    out = floor.apply_events([AgentLegDown("7001", 101.0, 16, "Normal Clearing")])
+    hangups = [e for e in out if isinstance(e, fx.SendHangup)]
+    assert [h.action.channel for h in hangups] == ["Local/5511999990001@cust-sim-c1;1"], (
+        "the customer is not left alone"
+    )
+    assert floor.status(1).state is AgentState.WRAP_UP
+    floor.apply_events([CallEnded("c1", 16, "Normal Clearing", 101.1, True, True, False, 1.0, 0.9)])
+    ticket = floor.begin_dispose(1, Disposition("c1", "RECUSA", "k1"))
+    floor.dispose_done(ticket)
+    assert floor.status(1) == AgentStatus(), "offline: no phone, so no call"
+    assert floor.plan_progressive() == []
+    # a customer answered now finds nobody: it waits (and is abandoned by the dialplan), never goes to agent 1
+    out = answered_call(floor, "c2")
+    assert "SendRedirect" not in kinds(out)
+
+
+def test_leg_lost_before_the_connect_reroutes_within_the_window_else_hangs_up(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    ready_agent(floor, 2)
+    answered_call(floor)
+    reserved = next(u for u in (1, 2) if floor.status(u).state is AgentState.RESERVED)
+    other = 3 - reserved
+    out = floor.apply_events([AgentLegDown(f"700{reserved}", clocks.t, 16, "")])
+    redirects = [e for e in out if isinstance(e, fx.SendRedirect)]
+    assert [r.action.exten for r in redirects] == [f"700{other}"]
+    assert floor.status(other).state is AgentState.RESERVED
+    # the other one loses their leg too, past the window: the customer is hung up
+    clocks.t += 5.0
+    out = floor.apply_events([AgentLegDown(f"700{other}", clocks.t, 16, "")])
+    assert [type(e).__name__ for e in out if isinstance(e, (fx.SendRedirect, fx.SendHangup))] == ["SendHangup"]
+
+
+def test_a_customer_joining_an_agent_without_a_leg_is_hung_up_not_stored_connected(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.agents.get(1).leg_up = False  # the leg's Hangup is still on its way
+    out = floor.apply_events([CallConnected("c1", "7001", "agent7001", 100.3, 0.3)])
+    assert "StoreConnected" not in kinds(out) and "SendHangup" in kinds(out)
+
+
+def test_reconcile_adopts_a_leg_left_in_the_conference_and_hangs_up_a_second_one(floor: Floor) -> None:
+    # finding 4: after a restart, "Disponível" originated a second leg
+    def row(channel: str, uid: str) -> ami.CoreShowChannel:
+        ch = ami.ChannelSnapshot(channel, uid, uid, 6, "cobra-agent-bridge", "7001", "agent1")
+        return ami.CoreShowChannel(None, ch, "ConfBridge", "agent7001", "00:00:05", "b")
+
+    out = floor.reconcile(
+        [row("Local/7001@agent-sim-00000008;1", "1.16"), row("Local/7001@agent-sim-00000009;1", "1.18")], [agent(1)]
+    )
+    hangups = [e for e in out if isinstance(e, fx.SendHangup)]
+    assert [h.action.channel for h in hangups] == ["Local/7001@agent-sim-00000009;1"]
+    ready = floor.go_ready(1)
+    assert "SendOriginate" not in kinds(ready)
+    assert floor.status(1).state is AgentState.READY
+    # the adopted leg is supervised like any other: its hangup takes the agent off
+    leg = ami.ChannelSnapshot("Local/7001@agent-sim-00000008;1", "1.16", "1.16", 6, "cobra-agent-bridge", "7001", None)
+    floor.ami_event(ami.Hangup(leg, 16, "Normal Clearing"), 102.0)
+    assert floor.status(1).state is AgentState.OFFLINE
+
+
+def test_a_wrapup_maximum_does_not_fire_while_the_disposition_is_stored(floor: Floor) -> None:
+    # finding 6: the wrap-up timer ended the wrap-up during a dispose (handle time counted twice)
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events([CallConnected("c1", "7001", "agent7001", 100.2, 0.2)])
+    out = floor.apply_events([CallEnded("c1", 16, "", 101.0, True, True, False, 1.0, 0.8)])
+    assert any(isinstance(e, fx.StartWrapupTimer) for e in out)
+    ticket = floor.begin_dispose(1, Disposition("c1", "RECUSA", "k1"))
+    with pytest.raises(NotAllowedNow):
+        floor.begin_dispose(1, Disposition("c1", "RECUSA", "another-key"))
+    assert floor.wrapup_expired(1, "c1") == []
+    assert floor.status(1).state is AgentState.WRAP_UP
+    floor.dispose_done(ticket)
+    assert floor.status(1).state is AgentState.READY
+
+
+def test_a_failed_store_lets_the_agent_dispose_again(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events(
+        [
+            CallConnected("c1", "7001", "agent7001", 100.2, 0.2),
+            CallEnded("c1", 16, "", 101.0, True, True, False, 1.0, 0.8),
+        ]
+    )
+    ticket = floor.begin_dispose(1, Disposition("c1", "PROMESSA", "k1", Decimal("10"), T0.date()))
+    floor.dispose_aborted(ticket)
+    again = floor.begin_dispose(1, Disposition("c1", "RECUSA", "k2"))
+    floor.dispose_done(again)
+    assert floor.status(1).state is AgentState.READY
+
+
+def test_a_paused_campaign_plans_nothing_and_gives_back_leads_claimed_meanwhile(floor: Floor) -> None:
+    # finding 3: a paused campaign kept dialing
+    ready_agent(floor, 1)
+    assert [r.count for r in floor.plan_progressive()] == [1]
+    floor.campaign_changed(campaign(status="paused"))
+    assert floor.plan_progressive() == []
+    out = floor.claimed(fx.ClaimRequest(1, 1), [a_call("late", floor.campaigns[1])])
+    assert kinds(out) == ["StoreCancelled"]
+    floor.campaign_changed(campaign(status="active"))
+    assert [r.count for r in floor.plan_progressive()] == [1]
+
+
+def test_a_preview_on_screen_goes_back_when_its_campaign_stops(floor: Floor) -> None:
+    floor.campaign_changed(campaign(DialMode.PREVIEW))
+    ready_agent(floor, 1)
+    [request] = floor.plan_previews()
+    floor.claimed(request, [a_call("p1", floor.campaigns[1], preview=True)])
+    assert floor.status(1).state is AgentState.RESERVED
+    out = floor.campaign_changed(campaign(DialMode.PREVIEW, status="stopped"))
+    assert "StoreCancelled" in kinds(out)
+    assert floor.status(1).state is AgentState.READY
+
+
+def test_predictive_never_has_more_calls_in_flight_than_ready_agents_times_the_level(floor: Floor) -> None:
+    # finding 5: right after warm-up, predictive placed 5 calls at once for 3 agents
+    info = campaign(DialMode.PREDICTIVE, level=1.5)
+    floor.campaign_changed(info)
+    for n in (1, 2, 3):
+        ready_agent(floor, n)
+    pacing = floor.pacing.of(info)
+    pacing.decide = lambda snap: type("D", (), {"calls": 50})()  # type: ignore[method-assign]  # the tick ending warm-up, at its worst
+    request = floor.plan_predictive(1)
+    assert request is not None and request.count == 4  # ⌊1.5 × 3⌋
+    floor.claimed(request, [a_call(f"q{i}", info) for i in range(4)])
+    assert floor.plan_predictive(1) is None, "4 ringing already: no room for more"
+
+
+def test_logout_hangs_up_the_leg_and_a_late_join_is_hung_up(floor: Floor) -> None:
+    floor.add_agent(agent(1))
+    floor.go_ready(1)
+    out = floor.logout(1)
+    assert floor.status(1).state is AgentState.OFFLINE
+    assert "SendHangup" not in kinds(out)  # no leg yet
+    out = floor.apply_events([AgentLegUp("7001", "Local/7001@agent-sim-00000001;1", 100.5)])
+    assert kinds(out) == ["SendHangup"]
+
+
+def test_pause_after_disposition(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events(
+        [
+            CallConnected("c1", "7001", "agent7001", 100.2, 0.2),
+            CallEnded("c1", 16, "", 101.0, True, True, False, 1.0, 0.8),
+        ]
+    )
+    done = floor.dispose_done(floor.begin_dispose(1, Disposition("c1", "RECUSA", "k1", pause_after=PauseReason.LANCHE)))
+    assert floor.status(1) == AgentStatus(AgentState.PAUSED, pause_reason=PauseReason.LANCHE)
+    assert any(isinstance(e, fx.CancelWrapupTimer) for e in done), "the armed wrap-up maximum is cancelled"
