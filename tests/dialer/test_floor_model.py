@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,13 @@ from dialer.agents.desktop import Disposition, PopCustomer, ScreenPop
 from dialer.agents.services import NotAllowedNow
 from dialer.agents.state import AgentState, AgentStatus, PauseReason
 from dialer.ami import events as ami
-from dialer.calls.events import AgentLegDown, AgentLegUp, CallAnswered, CallConnected, CallEnded
+from dialer.calls.events import (
+    AgentLegDown,
+    AgentLegUp,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+)
 from dialer.calls.refs import AttemptRef
 from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
@@ -19,7 +25,7 @@ from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.model import Floor, KnownAgent
 from dialer.floor.settings import DialerSettings
 
-T0 = datetime(2026, 12, 4, 14, 0, tzinfo=timezone.utc)  # 11:00 in Brasília, a Friday
+T0 = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)  # 11:00 in Brasília, a Friday
 
 
 class Clocks:
@@ -54,7 +60,7 @@ def pop(call_id: str) -> ScreenPop:
         "+5511999990001",
         "(11) *****-0001",
         (),
-        Decimal("0"),
+        Decimal(0),
         (),
         (),
         0,
@@ -224,7 +230,7 @@ def test_a_failed_store_lets_the_agent_dispose_again(floor: Floor) -> None:
             CallEnded("c1", 16, "", 101.0, True, True, False, 1.0, 0.8),
         ]
     )
-    ticket = floor.begin_dispose(1, Disposition("c1", "PROMESSA", "k1", Decimal("10"), T0.date()))
+    ticket = floor.begin_dispose(1, Disposition("c1", "PROMESSA", "k1", Decimal(10), T0.date()))
     floor.dispose_aborted(ticket)
     again = floor.begin_dispose(1, Disposition("c1", "RECUSA", "k2"))
     floor.dispose_done(again)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.agents.desktop import Disposition
 from dialer.agents.services import AgentError
 from dialer.agents.state import AgentState, InvalidTransition, PauseReason
-from dialer.calls.events import AgentLegDown, AgentLegUp, CallAnswered, CallConnected, CallEnded
+from dialer.calls.events import (
+    AgentLegDown,
+    AgentLegUp,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+)
 from dialer.floor import effects as fx
 from dialer.floor.model import Floor
 from dialer.floor.settings import DialerSettings
