@@ -18,7 +18,14 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.agents.desktop import Disposition, PopAttempt, PopCustomer, PopDebt, PopPromise, ScreenPop
+from dialer.agents.desktop import (
+    Disposition,
+    PopAttempt,
+    PopCustomer,
+    PopDebt,
+    PopPromise,
+    ScreenPop,
+)
 from dialer.calls.retry import Verdict, after_outcome, after_result
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
 from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
@@ -242,7 +249,7 @@ def mask_cpf(cpf: str) -> str:
 def mask_phone(e164: str) -> str:
     """``(11) *****-4321``: area code and last four digits."""
     digits = "".join(c for c in e164 if c.isdigit())
-    national = digits[2:] if digits.startswith("55") else digits
+    national = digits.removeprefix("55")
     ddd, rest = national[:2], national[2:]
     return f"({ddd}) {'*' * max(0, len(rest) - 4)}-{rest[-4:]}"
 
