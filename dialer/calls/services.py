@@ -106,11 +106,23 @@ async def _close_lead(session: AsyncSession, ref: AttemptRef, result: str, at: d
 
 
 async def store_failed(
-    session: AsyncSession, ref: AttemptRef, *, result: str, originate_reason: int, at: datetime
+    session: AsyncSession,
+    ref: AttemptRef,
+    *,
+    result: str,
+    originate_reason: int,
+    at: datetime,
+    cause: int | None = None,
 ) -> datetime | None:
-    """An originate that never reached an answer; returns the lead's next attempt time."""
+    """An originate that never reached an answer; returns the lead's next attempt time.
+
+    ``cause`` (``CallFailed.cause``) is the Q.850 cause Asterisk showed, kept in
+    ``hangup_cause``: with Reason 0 it is the only record of why (1/3/28 = invalid number).
+    """
     stored = CallResult(result) if result in CallResult._value2member_map_ else CallResult.FAILED
-    await update_call_attempt(session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at)
+    await update_call_attempt(
+        session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause
+    )
     return await _close_lead(session, ref, result, at)
 
 
