@@ -175,7 +175,9 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
             amd_machine=e.amd_machine,
         )
     if isinstance(e, fx.StoreFailed):
-        return lambda db: store_failed(db, e.ref, result=e.result, originate_reason=e.originate_reason, at=e.at)
+        return lambda db: store_failed(
+            db, e.ref, result=e.result, originate_reason=e.originate_reason, at=e.at, cause=e.cause
+        )
     if isinstance(e, fx.StoreCancelled):
         return lambda db: cancel_claimed(db, e.ref, e.at)
     if isinstance(e, fx.StoreWrapupTimeout):

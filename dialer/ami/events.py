@@ -54,7 +54,7 @@ class ChannelSnapshot:
     caller_id_num: str | None
 
     @classmethod
-    def from_message(cls, msg: Message, prefix: str = "") -> "ChannelSnapshot":
+    def from_message(cls, msg: Message, prefix: str = "") -> ChannelSnapshot:
         return cls(
             channel=_req(msg, prefix + "Channel"),
             uniqueid=_req(msg, prefix + "Uniqueid"),
@@ -100,6 +100,18 @@ class Hangup:
     ch: ChannelSnapshot
     cause: int
     cause_txt: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangupRequest:
+    """A hang-up asked of a channel, with the Q.850 cause, before its ``Hangup``.
+
+    It can be the only place the cause shows up before ``OriginateResponse``
+    (``no_answer_far_end.ami``: cause 19 here, the ``Hangup`` events come after).
+    """
+
+    ch: ChannelSnapshot
+    cause: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +229,7 @@ AmiEvent: TypeAlias = (
     | Newexten
     | VarSet
     | Hangup
+    | HangupRequest
     | DialBegin
     | DialState
     | DialEnd
@@ -246,6 +259,7 @@ _PARSERS: dict[str, Callable[[Message], AmiEvent]] = {
     "Newexten": lambda m: Newexten(_ch(m), m.get("Application") or "", m.get("AppData") or ""),
     "VarSet": lambda m: VarSet(_ch(m), _req(m, "Variable"), m.get("Value") or ""),
     "Hangup": lambda m: Hangup(_ch(m), _int(m, "Cause", 0), m.get("Cause-txt") or ""),
+    "HangupRequest": lambda m: HangupRequest(_ch(m), _int(m, "Cause", 0)),
     "DialBegin": lambda m: DialBegin(ChannelSnapshot.from_message(m, "Dest"), m.get("DialString") or ""),
     "DialState": lambda m: DialState(ChannelSnapshot.from_message(m, "Dest"), m.get("DialStatus") or ""),
     "DialEnd": lambda m: DialEnd(ChannelSnapshot.from_message(m, "Dest"), m.get("DialStatus") or ""),
@@ -283,8 +297,18 @@ _PARSERS: dict[str, Callable[[Message], AmiEvent]] = {
     "ConfbridgeList": lambda m: ConfbridgeList(m.get("ActionID"), _req(m, "Conference"), _ch(m)),
 }
 
+
+
+def _list_complete(name: str) -> Callable[[Message], AmiEvent]:
+    # a closure per name: a lambda default argument would hide the parser's type from mypy
+    def parse(m: Message) -> AmiEvent:
+        return ListComplete(name, m.get("ActionID"), _int(m, "ListItems", 0))
+
+    return parse
+
+
 for _name in ("CoreShowChannelsComplete", "ConfbridgeListComplete", "ChannelsHungupListComplete"):
-    _PARSERS[_name] = lambda m, _n=_name: ListComplete(_n, m.get("ActionID"), _int(m, "ListItems", 0))
+    _PARSERS[_name] = _list_complete(_name)
 
 EVENT_NAMES: frozenset[str] = frozenset(_PARSERS)
 

@@ -35,8 +35,29 @@ _ORIGINATE_REASONS: dict[int, FailReason] = {
 REASON_UNKNOWN = -1
 
 
-def fail_reason(originate_reason: int) -> FailReason:
-    """The failure an ``OriginateResponse: Failure`` Reason code stands for."""
+# Q.850 causes that settle an ambiguous Reason 0 (SPEC §3). Reason 0 is also what real
+# networks give for a far end that stops ringing by itself (no_answer_far_end.ami), so the
+# cause, not the Reason, tells a no-answer from a busy line or a dead number. 1/3/28 (invalid
+# number) stay FAILED: the cause is kept so the number can be judged wrong later.
+_CAUSE_REASONS: dict[int, FailReason] = {
+    1: FailReason.FAILED,  # unallocated number
+    3: FailReason.FAILED,  # no route to destination
+    17: FailReason.BUSY,  # user busy
+    19: FailReason.NO_ANSWER,  # no answer from user (user alerted)
+    28: FailReason.FAILED,  # invalid number format
+    34: FailReason.CONGESTION,  # no circuit/channel available
+    38: FailReason.CONGESTION,  # network out of order
+}
+
+
+def fail_reason(originate_reason: int, cause: int | None = None) -> FailReason:
+    """The failure an ``OriginateResponse: Failure`` stands for.
+
+    ``cause`` (the Q.850 cause seen on the call's channels) only matters for Reason 0, the
+    one Reason that does not say what happened; any other Reason is mapped as it is.
+    """
+    if originate_reason == 0 and cause is not None:
+        return _CAUSE_REASONS.get(cause, FailReason.FAILED)
     return _ORIGINATE_REASONS.get(originate_reason, FailReason.FAILED)
 
 
@@ -58,12 +79,17 @@ class CallAnswered:
 
 @dataclass(frozen=True, slots=True)
 class CallFailed:
-    """The originate never reached an answer (terminal: no CallEnded follows)."""
+    """The originate never reached an answer (terminal: no CallEnded follows).
+
+    ``cause`` is the Q.850 hang-up cause seen on the call's channels by the time the
+    failure was settled (``None`` when Asterisk showed none, or only cause 0).
+    """
 
     attempt_id: str
     reason: FailReason
     originate_reason: int
     at: float
+    cause: int | None = None
 
 
 AMD_MACHINE = "MACHINE"

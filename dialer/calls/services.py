@@ -86,11 +86,23 @@ async def _close_lead(session: AsyncSession, ref: AttemptRef, result: str, at: d
 
 
 async def store_failed(
-    session: AsyncSession, ref: AttemptRef, *, result: str, originate_reason: int, at: datetime
+    session: AsyncSession,
+    ref: AttemptRef,
+    *,
+    result: str,
+    originate_reason: int,
+    at: datetime,
+    cause: int | None = None,
 ) -> datetime | None:
-    """An originate that never reached an answer; returns the lead's next attempt time."""
+    """An originate that never reached an answer; returns the lead's next attempt time.
+
+    ``cause`` (``CallFailed.cause``) is the Q.850 cause Asterisk showed, kept in
+    ``hangup_cause``: with Reason 0 it is the only record of why (1/3/28 = invalid number).
+    """
     stored = CallResult(result) if result in CallResult._value2member_map_ else CallResult.FAILED
-    await update_call_attempt(session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at)
+    await update_call_attempt(
+        session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause
+    )
     return await _close_lead(session, ref, result, at)
 
 
@@ -229,7 +241,7 @@ def mask_cpf(cpf: str) -> str:
 def mask_phone(e164: str) -> str:
     """``(11) *****-4321``: area code and last four digits."""
     digits = "".join(c for c in e164 if c.isdigit())
-    national = digits[2:] if digits.startswith("55") else digits
+    national = digits.removeprefix("55")
     ddd, rest = national[:2], national[2:]
     return f"({ddd}) {'*' * max(0, len(rest) - 4)}-{rest[-4:]}"
 

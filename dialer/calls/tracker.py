@@ -17,13 +17,26 @@ The *customer channel* of an attempt is the originated one (for a Local channel,
 call's answer, its ``ConfbridgeJoin`` of ``agent<ext>`` the connect, its ``Hangup`` the end.
 
 Abandon rule (SPEC §5): an answered call is *abandoned* when it ends without ever joining
-an agent conference, AMD did not call it a machine, and it lasted at least the connect
-window counted from the answer (or from an AMD HUMAN/NOTSURE verdict, when AMD ran: the
-person's greeting is over then). A person who hangs up *within* the window was not dropped
-by the dialer: that call ends (``CallEnded(answered=True, connected=False,
-abandoned=False)``) without a ``CallAbandoned``; its short ``duration_s`` still counts as a
-short call. A person who hangs up after the window, still unconnected, is an abandon
-whoever hung up: the dialer had already failed them.
+an agent conference, a live person was owed an agent, and it lasted at least the connect
+window counted from the moment that person was there: the answer, or, when AMD ran, its
+HUMAN/NOTSURE verdict (the greeting is over then). A call registered with ``amd=True`` owes
+nobody anything until such a verdict, and any other AMDSTATUS (HANGUP, MACHINE) withdraws
+the debt: no person was detected, so no abandon (a person who hangs up during AMD is not
+one). A person who hangs up *within* the window was not dropped by the dialer: that call
+ends (``CallEnded(answered=True, connected=False, abandoned=False)``) without a
+``CallAbandoned``; its short ``duration_s`` still counts as a short call. A person who
+hangs up after the window, still unconnected, is an abandon whoever hung up: the dialer
+had already failed them.
+
+Failures: ``OriginateResponse: Failure`` ends an unanswered attempt with ``CallFailed``.
+Reason 0 says nothing by itself (no such number, but also the usual far-end no-answer,
+``no_answer_far_end.ami``), so the Q.850 cause seen on the call's channels (``HangupRequest``
+and ``Hangup``, either half of a Local channel) decides it (:func:`fail_reason`). That cause
+may only come after the response: if the customer channel was seen and has not hung up
+yet, the attempt is held until its ``Hangup``, which Asterisk always sends for a channel it
+created (and :meth:`CallTracker.reconcile` settles it if the link drops first). A channel
+never seen (an originate Asterisk could not even start, ``no_such_extension.ami`` without
+ids) is not waited for. So no deadline is needed.
 """
 
 from __future__ import annotations
@@ -63,12 +76,14 @@ _RECORDING_FILE = "MIXMONITOR_FILENAME"
 _VARS_READ = frozenset({_AMD_STATUS, _AMD_CAUSE, _RECORDING_FILE})
 # AMD verdicts after which a live person is listening (the connect window starts there)
 _AMD_LIVE = frozenset({"HUMAN", "NOTSURE"})
+# OriginateResponse Reason that does not say why (SPEC §3): the hang-up cause decides
+_REASON_AMBIGUOUS = 0
 
 
 class _Owner:
     """What a tracked channel belongs to: an attempt or an agent leg."""
 
-    __slots__ = ("action_id", "primary", "channel", "linkedid", "local_base", "uids")
+    __slots__ = ("action_id", "channel", "linkedid", "local_base", "primary", "uids")
 
     def __init__(self, action_id: str) -> None:
         self.action_id = action_id
@@ -81,20 +96,24 @@ class _Owner:
 
 class _Attempt(_Owner):
     __slots__ = (
+        "amd",
+        "amd_reported",
+        "amd_status",
+        "answered_at",
         "attempt_id",
         "call_var",
-        "rang",
-        "responded",
-        "answered_at",
-        "window_from",
+        "cause",
         "connected_at",
-        "amd_status",
-        "amd_reported",
-        "recording_path",
         "early_hangup",
+        "failed_at",
+        "primary_seen",
+        "rang",
+        "recording_path",
+        "responded",
+        "window_from",
     )
 
-    def __init__(self, attempt_id: str, action_id: str, call_var: str) -> None:
+    def __init__(self, attempt_id: str, action_id: str, call_var: str, amd: bool = False) -> None:
         super().__init__(action_id)
         self.attempt_id = attempt_id
         self.call_var = call_var
@@ -108,6 +127,14 @@ class _Attempt(_Owner):
         self.recording_path: str | None = None
         # the customer channel hung up before OriginateResponse told us the outcome
         self.early_hangup: tuple[float, int, str] | None = None
+        # originated into AMD: nobody is owed an agent before a HUMAN/NOTSURE verdict
+        self.amd = amd
+        # the last non-zero Q.850 cause seen on any of its channels (settles a Reason 0)
+        self.cause: int | None = None
+        # an event showed the customer channel exists, so its Hangup will come
+        self.primary_seen = False
+        # when an ambiguous failure (Reason 0) was reported, awaiting the channel's Hangup
+        self.failed_at: float | None = None
 
 
 class _AgentLeg(_Owner):
@@ -152,6 +179,7 @@ class CallTracker:
             ami.OriginateResponse: self._on_originate_response,
             ami.ConfbridgeJoin: self._on_confbridge_join,
             ami.MixMonitorStart: self._on_mixmonitor_start,
+            ami.HangupRequest: self._on_hangup_request,
             ami.Hangup: self._on_hangup,
         }
 
@@ -165,12 +193,15 @@ class CallTracker:
         *,
         action_id: str | None = None,
         call_var: str | None = None,
+        amd: bool = False,
     ) -> None:
         """Register an outbound originate we sent.
 
         ``action_id`` (default: ``attempt_id``) is the Originate's ActionID; ``call_var``
         (default: ``attempt_id``) the value of its ``COBRA_CALL`` variable; ``channel_id`` and
-        ``other_channel_id`` the ``ChannelId``/``OtherChannelId`` we passed, if any.
+        ``other_channel_id`` the ``ChannelId``/``OtherChannelId`` we passed, if any. ``amd``:
+        the call runs ``AMD()`` after the answer, so the connect window starts at a
+        HUMAN/NOTSURE verdict and a call without one is never abandoned (SPEC §5).
         """
         action_id = attempt_id if action_id is None else action_id
         call_var = attempt_id if call_var is None else call_var
@@ -185,7 +216,7 @@ class CallTracker:
         for uid in (channel_id, other_channel_id):
             if uid is not None and uid in self._by_uniqueid:
                 raise ValueError(f"channel id {uid!r} is already tracked")
-        attempt = _Attempt(attempt_id, action_id, call_var)
+        attempt = _Attempt(attempt_id, action_id, call_var, amd)
         self._attempts[attempt_id] = attempt
         self._by_action[action_id] = attempt
         self._by_var[call_var] = attempt
@@ -240,10 +271,15 @@ class CallTracker:
             if row is None:
                 if attempt.answered_at is not None:
                     self._finish(attempt, at, 0, GONE_AFTER_RECONNECT, out, judge_abandon=False)
+                elif attempt.failed_at is not None:
+                    # the failure was reported; its Hangup went missing with the link
+                    self._fail(attempt, _REASON_AMBIGUOUS, at, out)
                 else:
                     out.append(CallFailed(attempt.attempt_id, FailReason.LOST, REASON_UNKNOWN, at))
                     self._drop(attempt)
                 continue
+            if attempt.failed_at is not None:
+                continue  # failed, still tearing down: its Hangup settles it
             if row.ch.state == _STATE_UP:
                 self._answered(attempt, row.ch.channel, row.ch.uniqueid, at, out)
             conference = _conference_of(row)
@@ -302,10 +338,17 @@ class CallTracker:
             owner.primary = uid
             if name is not None:
                 self._learn_name(owner, name)
+                self._saw_primary(owner, uid)
             if isinstance(owner, _Attempt):
                 # channels spawned from the customer channel carry its Linkedid
                 owner.linkedid = linkedid or uid
                 self._by_linkedid.setdefault(owner.linkedid, owner)
+
+    @staticmethod
+    def _saw_primary(owner: _Owner, uid: str) -> None:
+        """Note that Asterisk showed the customer channel (a ChannelId alone may never exist)."""
+        if uid == owner.primary and isinstance(owner, _Attempt):
+            owner.primary_seen = True
 
     def _learn_name(self, owner: _Owner, name: str) -> None:
         owner.channel = name
@@ -321,6 +364,7 @@ class CallTracker:
         if owner is not None:
             if owner.channel is None and uid == owner.primary:
                 self._learn_name(owner, ch.channel)
+            self._saw_primary(owner, uid)
             return owner
         name = ch.channel
         if name.endswith(";2"):
@@ -356,8 +400,11 @@ class CallTracker:
         variable = ev.variable
         if variable == CALL_VARIABLE:
             attempt = self._by_var.get(ev.value)
-            if attempt is not None and ev.ch.uniqueid not in self._by_uniqueid:
-                self._bind(attempt, ev.ch.uniqueid, ev.ch.channel, None, ev.ch.linkedid)
+            if attempt is not None:
+                if ev.ch.uniqueid not in self._by_uniqueid:
+                    self._bind(attempt, ev.ch.uniqueid, ev.ch.channel, None, ev.ch.linkedid)
+                else:
+                    self._saw_primary(attempt, ev.ch.uniqueid)
             return
         if variable not in _VARS_READ:
             return
@@ -367,8 +414,8 @@ class CallTracker:
         if variable == _AMD_STATUS:
             owner.amd_status = ev.value
             owner.amd_reported = False
-            if ev.value in _AMD_LIVE:
-                owner.window_from = at
+            # a person detected: owed an agent from now; anything else: nobody is owed one
+            owner.window_from = at if ev.value in _AMD_LIVE else None
         elif variable == _AMD_CAUSE:
             if owner.amd_status is not None and not owner.amd_reported:
                 owner.amd_reported = True
@@ -379,6 +426,8 @@ class CallTracker:
     def _on_local_bridge(self, ev: ami.LocalBridge, at: float, out: _Out) -> None:
         one = self._by_uniqueid.get(ev.one.uniqueid)
         two = self._by_uniqueid.get(ev.two.uniqueid)
+        if one is not None:
+            self._saw_primary(one, ev.one.uniqueid)
         if one is not None and two is None:
             self._bind(one, ev.two.uniqueid, ev.two.channel, False, None)
         elif two is not None and one is None:
@@ -406,8 +455,11 @@ class CallTracker:
             if owner.early_hangup is not None:
                 self._finish(owner, *owner.early_hangup, out)
         elif owner.answered_at is None:
-            out.append(CallFailed(owner.attempt_id, fail_reason(ev.reason), ev.reason, at))
-            self._drop(owner)
+            if ev.reason == _REASON_AMBIGUOUS and owner.primary_seen and owner.early_hangup is None:
+                # the cause that says what Reason 0 means comes with the channel's Hangup
+                owner.failed_at = at
+            else:
+                self._fail(owner, ev.reason, at, out)
         elif owner.early_hangup is not None:
             # answered (Newstate Up) yet reported as failed: the hangup already seen ends it
             self._finish(owner, *owner.early_hangup, out)
@@ -430,12 +482,19 @@ class CallTracker:
         if isinstance(owner, _Attempt):
             out.append(RecordingStarted(owner.attempt_id, at, owner.recording_path))
 
+    def _on_hangup_request(self, ev: ami.HangupRequest, at: float, out: _Out) -> None:
+        owner = self._lookup(ev.ch)
+        if isinstance(owner, _Attempt):
+            self._note_cause(owner, ev.cause)
+
     def _on_hangup(self, ev: ami.Hangup, at: float, out: _Out) -> None:
         uid = ev.ch.uniqueid
         owner = self._by_uniqueid.pop(uid, None)
         if owner is None:
             return
         owner.uids.discard(uid)
+        if isinstance(owner, _Attempt):
+            self._note_cause(owner, ev.cause)
         if uid != owner.primary:
             return  # the far half of a Local channel, or a linked channel: the customer channel decides
         if isinstance(owner, _AgentLeg):
@@ -445,6 +504,8 @@ class CallTracker:
         assert isinstance(owner, _Attempt)
         if owner.answered_at is not None:
             self._finish(owner, at, ev.cause, ev.cause_txt, out)
+        elif owner.failed_at is not None:
+            self._fail(owner, _REASON_AMBIGUOUS, at, out)
         elif owner.responded:
             self._drop(owner)  # unreachable in practice: a response either answered or dropped it
         else:
@@ -453,10 +514,26 @@ class CallTracker:
 
     # ---------------------------------------------------------------- transitions
 
+    @staticmethod
+    def _note_cause(attempt: _Attempt, cause: int) -> None:
+        # 0 is "no cause" (a Local half torn down by its partner), never an outcome
+        if cause > 0:
+            attempt.cause = cause
+
+    def _fail(self, attempt: _Attempt, originate_reason: int, at: float, out: _Out) -> None:
+        """End an unanswered attempt; the cause seen so far settles an ambiguous Reason."""
+        reason = fail_reason(originate_reason, attempt.cause)
+        out.append(CallFailed(attempt.attempt_id, reason, originate_reason, at, attempt.cause))
+        self._drop(attempt)
+
     def _answered(self, attempt: _Attempt, channel: str, uid: str, at: float, out: _Out) -> None:
+        if attempt.failed_at is not None:
+            return  # reported as failed: a late state of the dying channel is no answer
         if attempt.answered_at is None:
             attempt.answered_at = at
-            attempt.window_from = at
+            # without AMD the person is there from the answer; with AMD only once it says so
+            if not attempt.amd and attempt.amd_status is None:
+                attempt.window_from = at
             out.append(CallAnswered(attempt.attempt_id, channel, uid, at))
 
     def _connected(
@@ -480,10 +557,11 @@ class CallTracker:
             attempt.amd_reported = True
             out.append(AmdDetected(attempt.attempt_id, attempt.amd_status, "", at))
         connected = attempt.connected_at is not None
-        window_from = attempt.window_from if attempt.window_from is not None else answered_at
+        window_from = attempt.window_from  # None: no live person was ever owed an agent
         abandoned = (
             judge_abandon
             and not connected
+            and window_from is not None
             and attempt.amd_status != AMD_MACHINE
             and at - window_from >= self.connect_window_s - self.window_tolerance_s
         )

@@ -171,7 +171,8 @@ class FloorBase:
     def _originate_customer(self, call: FloorCall, context: str, exten: str) -> None:
         digits = call.number.lstrip("+")
         attempt_id = call.id
-        self.tracker.expect_call(attempt_id, channel_id=attempt_id, other_channel_id=f"{attempt_id}-2")
+        # an AMD call's connect window starts at the person verdict, not the answer (SPEC §5)
+        self.tracker.expect_call(attempt_id, channel_id=attempt_id, other_channel_id=f"{attempt_id}-2", amd=call.amd)
         action = Originate(
             channel=call.campaign.dial_template.replace("{number}", digits),
             context=context,

@@ -243,4 +243,4 @@ class CallEvents(FloorBase):
         if failed_as is not None:
             self.pacing.dial_result(call, failed_as, e.at)
         self._finish_for_agent(call, e.reason.value, None, at)
-        self._out.append(fx.StoreFailed(call.ref, e.reason.value, e.originate_reason, getattr(e, "cause", None), at))
+        self._out.append(fx.StoreFailed(call.ref, e.reason.value, e.originate_reason, e.cause, at))

@@ -6,6 +6,9 @@ dialplan steps it runs (what ``Newexten`` reports) plus what ``AMD()`` concludes
 Default (no scenario) — exactly the ``cust-sim`` context of the recorded extensions.conf,
 chosen by the number's last digit: 1 (and 0, 6-9) answers after 1 s of ringing and hangs up
 4 s later, 2 busy, 3 rings without answer, 4 congestion, 5 answers then hangs up after 0.5 s.
+Digit 3 is also the far end that stops ringing by itself: after 20 s it hangs up with cause 19,
+which an Originate with a longer Timeout sees as Reason 0 (``no_answer_far_end.ami``, number
+5511999990003, Timeout 25000); a shorter Timeout gives Reason 3 (``no_answer_timeout.ami``).
 ``AMD()`` on these hears silence and reports ``HANGUP`` when the customer hangs up, as in
 ``amd_on_silence.ami``.
 
@@ -176,7 +179,7 @@ class ScenarioCustomers:
         self.rng = random.Random(scenario.get("seed", 0))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "ScenarioCustomers":
+    def from_file(cls, path: str | Path) -> ScenarioCustomers:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:

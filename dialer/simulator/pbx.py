@@ -196,10 +196,9 @@ class Pbx:
             reply(error(a, "Channel not specified"))
             return
         timeout = a.get("Timeout")
-        if timeout:
-            if not timeout.strip().isdigit():
-                reply(error(a, "Invalid timeout"))
-                return
+        if timeout and not timeout.strip().isdigit():
+            reply(error(a, "Invalid timeout"))
+            return
         priority = a.get("Priority") or "1"
         if not priority.strip().isdigit():
             reply(error(a, "Invalid priority"))
@@ -444,6 +443,27 @@ class Pbx:
         self._device_state(one.device, "NOT_INUSE")
         self._device_state(one.device, "NOT_INUSE")
 
+    def _far_end_hung_up(self, two: Channel, one: Channel, req: OriginateRequest, cause: int) -> None:
+        """The customer half hangs up while still ringing, before the Originate timeout.
+
+        As recorded in ``no_answer_far_end.ami`` (cause 19): Asterisk reports this as
+        ``Reason 0``, with the cause only in the ``HangupRequest`` before the response and
+        the ``Hangup`` events after it, and ``DialEnd`` between the two Hangups.
+        """
+        one.dial = None
+        req.timer.cancel()  # type: ignore[attr-defined]
+        self._release(two)
+        two.hangup_cause = cause
+        self._chan_event("SoftHangupRequest", two, [("Cause", "16")])
+        self._chan_event("HangupRequest", one, [("Cause", str(cause))])
+        self._originate_failed(req, REASON_UNAVAILABLE)
+        self._drop(two, cause)
+        # the recording shows NOANSWER (for cause 19), the only far-end hang-up it holds
+        self._dest_event("DialEnd", one, ("DialStatus", "NOANSWER"))
+        self._device_state(one.device, "NOT_INUSE")
+        self._drop(one, cause)
+        self._device_state(one.device, "NOT_INUSE")
+
     def _dial_answered(self, two: Channel) -> None:
         one = two.peer
         req = one.dial if one is not None else None
@@ -656,6 +676,9 @@ class Pbx:
         peer = ch.peer if ch.peer is not None and ch.peer.alive else None
         # Still dialling: the originate fails ("hung up" before answer)
         dialling = ch.dial if ch.dial is not None else (peer.dial if peer is not None else None)
+        if dialling is not None and ch.dial is None and peer is not None:
+            self._far_end_hung_up(ch, peer, dialling, cause)
+            return
         if dialling is not None:
             one = ch if ch.dial is not None else peer
             assert one is not None

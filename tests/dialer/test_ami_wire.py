@@ -7,9 +7,11 @@ from dialer.ami.wire import Message, MessageParser, encode_message
 from tests.support.traces import recv_messages, recv_wire_bytes, trace_names
 
 
-def test_thirteen_transcripts_are_shipped() -> None:
-    assert len(trace_names()) == 14  # the 13 scenarios of the issue plus injection_attempt
-    assert "concurrent_mixed" in trace_names()
+def test_every_recorded_transcript_is_shipped() -> None:
+    # the 13 scenarios of the first issue, injection_attempt, then no_answer_far_end and
+    # agent_leg_drops_mid_call (recorded later)
+    assert len(trace_names()) == 16
+    assert {"concurrent_mixed", "no_answer_far_end", "agent_leg_drops_mid_call"} <= set(trace_names())
 
 
 @pytest.mark.parametrize("name", trace_names())

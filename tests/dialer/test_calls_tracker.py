@@ -83,7 +83,7 @@ def register(tracker: CallTracker, name: str) -> None:
         if context == "cobra-agent-bridge":
             tracker.expect_agent_leg(action_id, orig["Exten"])
         elif context in CALL_CONTEXTS and orig.get("Channel"):
-            tracker.expect_call(action_id, call_var=call_var(orig))
+            tracker.expect_call(action_id, call_var=call_var(orig), amd=context == "cobra-amd")
 
 
 def feed_all(tracker: CallTracker, items: Iterable[Step]) -> list[DomainEvent]:
@@ -114,25 +114,29 @@ def rounded(events: Sequence[DomainEvent]) -> list[DomainEvent]:
 
 def test_busy_is_a_failed_call_with_reason_busy() -> None:
     tracker, events = replay("busy")
-    assert events == [CallFailed("orig-2", FailReason.BUSY, 5, 0.003)]
+    # the ;2 half's Hangup (cause 17) comes before the response: its cause is kept
+    assert events == [CallFailed("orig-2", FailReason.BUSY, 5, 0.003, cause=17)]
     assert tracker.is_empty()
 
 
 def test_congestion_is_a_failed_call_with_reason_congestion() -> None:
     tracker, events = replay("congestion")
-    assert events == [CallFailed("orig-4", FailReason.CONGESTION, 8, 0.004)]
+    assert events == [CallFailed("orig-4", FailReason.CONGESTION, 8, 0.004, cause=34)]
     assert tracker.is_empty()
 
 
 def test_ring_timeout_rings_then_fails_with_no_answer() -> None:
     tracker, events = replay("no_answer_timeout")
-    assert events == [CallRinging("orig-3", 0.002), CallFailed("orig-3", FailReason.NO_ANSWER, 3, 4.007)]
+    assert events == [
+        CallRinging("orig-3", 0.002),
+        CallFailed("orig-3", FailReason.NO_ANSWER, 3, 4.007, cause=19),
+    ]
     assert tracker.is_empty()
 
 
 def test_no_such_extension_fails_even_with_the_response_after_the_first_hangup() -> None:
     tracker, events = replay("no_such_extension")
-    assert events == [CallFailed("orig-5", FailReason.FAILED, 0, 0.002)]
+    assert events == [CallFailed("orig-5", FailReason.FAILED, 0, 0.002, cause=None)]
     assert tracker.is_empty()
 
 
@@ -143,6 +147,122 @@ def test_no_such_extension_with_channel_ids_frees_both_halves() -> None:
     assert tracker.channel_count == 2
     events = feed_all(tracker, steps("no_such_extension"))
     assert events == [CallFailed("orig-5", FailReason.FAILED, 0, 0.002)]
+    assert tracker.is_empty()
+
+
+# ------------------------------------------------------------------ Reason 0: the cause decides
+
+
+def test_far_end_no_answer_is_reason_0_settled_by_cause_19() -> None:
+    # HangupRequest (19) on ;1, then OriginateResponse Failure Reason 0, then the Hangups (19)
+    tracker, events = replay("no_answer_far_end")
+    assert events == [
+        CallRinging("orig-9", 0.003),
+        CallFailed("orig-9", FailReason.NO_ANSWER, 0, 20.026, cause=19),
+    ]
+    assert tracker.is_empty()
+
+
+def test_reason_0_is_held_until_the_customer_channel_hangs_up() -> None:
+    items = steps("no_answer_far_end")
+    response = next(i for i, s in enumerate(items) if s.message.get("Event") == "OriginateResponse")
+    tracker = CallTracker()
+    register(tracker, "no_answer_far_end")
+    assert feed_all(tracker, items[: response + 1]) == [CallRinging("orig-9", 0.003)]
+    assert tracker.attempt_ids() == ["orig-9"]  # the cause is still to come with the Hangup
+    rest = feed_all(tracker, items[response + 1 :])
+    assert rest == [CallFailed("orig-9", FailReason.NO_ANSWER, 0, 20.026, cause=19)]
+    assert tracker.is_empty()
+
+
+def test_reason_0_after_every_hangup_is_settled_at_once() -> None:
+    items = list(steps("no_answer_far_end"))
+    response = next(s for s in items if s.message.get("Event") == "OriginateResponse")
+    items.remove(response)
+    items.append(dataclasses.replace(response, t=20.5))
+    tracker = CallTracker()
+    register(tracker, "no_answer_far_end")
+    events = feed_all(tracker, items)
+    assert events[-1] == CallFailed("orig-9", FailReason.NO_ANSWER, 0, 20.5, cause=19)
+    assert tracker.is_empty()
+
+
+def test_reason_0_held_then_link_lost_is_settled_by_reconcile() -> None:
+    items = steps("no_answer_far_end")
+    response = next(i for i, s in enumerate(items) if s.message.get("Event") == "OriginateResponse")
+    tracker = CallTracker()
+    register(tracker, "no_answer_far_end")
+    feed_all(tracker, items[: response + 1])
+    assert tracker.reconcile([], at=30.0) == [CallFailed("orig-9", FailReason.NO_ANSWER, 0, 30.0, cause=19)]
+    assert tracker.is_empty()
+
+
+PJSIP = {"Channel": "PJSIP/trunk-0001", "Uniqueid": "u1", "Linkedid": "u1", "ChannelState": "5"}
+
+
+def pjsip(tracker: CallTracker, t: float, **kv: str) -> list[DomainEvent]:
+    """Feed one synthetic event about the trunk channel ``u1`` (a real, non-Local originate)."""
+    fields = {**PJSIP, **kv}  # a field given here replaces the default one
+    return tracker.feed(parse_event(Message.of(*fields.items())), t)
+
+
+def response(action_id: str, reason: int) -> Message:
+    return Message.of(Event="OriginateResponse", ActionID=action_id, Response="Failure",
+                      Channel="PJSIP/5511999990003@trunk", Reason=str(reason), Uniqueid="<unknown>")
+
+
+@pytest.mark.parametrize(
+    ("cause", "expected"),
+    [
+        (19, FailReason.NO_ANSWER),
+        (17, FailReason.BUSY),
+        (34, FailReason.CONGESTION),
+        (38, FailReason.CONGESTION),
+        (1, FailReason.FAILED),
+        (3, FailReason.FAILED),
+        (28, FailReason.FAILED),
+        (21, FailReason.FAILED),  # call rejected: not a cause SPEC §3 maps
+    ],
+)
+def test_reason_0_is_classified_by_the_cause_around_it(cause: int, expected: FailReason) -> None:
+    tracker = CallTracker()
+    tracker.expect_call("a-1", channel_id="u1")
+    assert pjsip(tracker, 1.0, Event="Newstate") == [CallRinging("a-1", 1.0)]
+    assert pjsip(tracker, 9.0, Event="HangupRequest", Cause=str(cause)) == []
+    assert tracker.feed(parse_event(response("a-1", 0)), 9.0) == []
+    # a PJSIP channel's own Hangup may say 0: the HangupRequest's cause still stands
+    assert pjsip(tracker, 9.1, Event="Hangup", Cause="0") == [CallFailed("a-1", expected, 0, 9.1, cause=cause)]
+    assert tracker.is_empty()
+
+
+def test_reason_0_cause_may_come_only_with_the_hangup() -> None:
+    tracker = CallTracker()
+    tracker.expect_call("a-1", channel_id="u1")
+    pjsip(tracker, 1.0, Event="Newstate")
+    assert tracker.feed(parse_event(response("a-1", 0)), 9.0) == []
+    assert pjsip(tracker, 9.1, Event="Hangup", Cause="17") == [CallFailed("a-1", FailReason.BUSY, 0, 9.1, cause=17)]
+
+
+def test_reason_0_for_a_channel_asterisk_never_created_is_not_waited_for() -> None:
+    # ChannelId passed, endpoint unavailable: no channel event at all, so no Hangup will come
+    tracker = CallTracker()
+    tracker.expect_call("a-1", channel_id="u1", other_channel_id="u1-2")
+    assert tracker.feed(parse_event(response("a-1", 0)), 0.1) == [
+        CallFailed("a-1", FailReason.FAILED, 0, 0.1, cause=None)
+    ]
+    assert tracker.is_empty()
+
+
+@pytest.mark.parametrize(("reason", "expected"), [(5, FailReason.BUSY), (8, FailReason.CONGESTION), (3, FailReason.NO_ANSWER)])
+def test_other_reasons_keep_their_mapping_whatever_the_cause(reason: int, expected: FailReason) -> None:
+    tracker = CallTracker()
+    tracker.expect_call("a-1", channel_id="u1")
+    pjsip(tracker, 1.0, Event="Newstate")
+    pjsip(tracker, 2.0, Event="HangupRequest", Cause="1")
+    # not held: a Reason other than 0 says what happened by itself
+    assert tracker.feed(parse_event(response("a-1", reason)), 2.0) == [
+        CallFailed("a-1", expected, reason, 2.0, cause=1)
+    ]
     assert tracker.is_empty()
 
 
@@ -208,18 +328,65 @@ def test_agent_hangs_up_customer_with_recording() -> None:
     assert tracker.is_empty()
 
 
-def test_amd_verdict_on_a_silent_line_that_hangs_up_is_an_abandon() -> None:
+@pytest.mark.parametrize("amd", [True, False])
+def test_hanging_up_during_amd_is_not_an_abandon(amd: bool) -> None:
     # no COBRA_CALL here: the call is matched by OriginateResponse's Uniqueid, so its ringing
-    # (before that response) is not seen. AMD said HANGUP, not MACHINE: a live person
-    # waited 4.5 s without an agent, which the dialer's own figures count as abandoned.
-    tracker, events = replay("amd_on_silence")
+    # (before that response) is not seen. AMD said HANGUP after 4.5 s of silence: no person
+    # was detected, so nobody was owed an agent (SPEC §5), whether or not the tracker was
+    # told the call runs AMD (the AMDSTATUS itself says it ran).
+    tracker = CallTracker()
+    tracker.expect_call("amd-1", amd=amd)
+    events = feed_all(tracker, steps("amd_on_silence"))
     assert rounded(events) == [
         CallAnswered("amd-1", "Local/5511999990001@cust-sim-00000011;1", "1795389936.34", 1.004),
         AmdDetected("amd-1", "HANGUP", "", 5.509),
-        CallAbandoned("amd-1", 5.51, 4.506),
-        CallEnded("amd-1", 16, "Normal Clearing", 5.51, True, False, True, 4.506, 0.0),
+        CallEnded("amd-1", 16, "Normal Clearing", 5.51, True, False, False, 4.506, 0.0),
     ]
     assert tracker.is_empty()
+
+
+def test_an_amd_call_whose_verdict_never_came_is_not_an_abandon() -> None:
+    # the AMDSTATUS VarSet is lost: with amd=True the window never started
+    items = [s for s in steps("amd_on_silence") if s.message.get("Variable") != "AMDSTATUS"]
+    tracker = CallTracker()
+    tracker.expect_call("amd-1", amd=True)
+    events = feed_all(tracker, items)
+    assert [type(e) for e in events] == [CallAnswered, CallEnded]
+    assert isinstance(events[-1], CallEnded) and not events[-1].abandoned
+    # the same loss without amd=True: the window ran from the answer
+    tracker = CallTracker()
+    tracker.expect_call("amd-1")
+    assert CallAbandoned in [type(e) for e in feed_all(tracker, items)]
+
+
+def test_agent_leg_dropping_mid_call_leaves_the_customer_connected() -> None:
+    tracker, events = replay("agent_leg_drops_mid_call")
+    customer = "Local/5511999990001@cust-sim-00000003;1"
+    assert rounded(events) == [
+        AgentLegUp("7004", "Local/7004@agent-sim-00000001;1", 0.005),
+        CallRinging("orig-10", 0.006),
+        CallAnswered("orig-10", customer, "1796394554.6", 1.008),
+        CallConnected("orig-10", "7004", "agent7004", 1.009, 0.001),
+        AgentLegDown("7004", 1.512, 16, "Normal Clearing"),
+        CallEnded("orig-10", 16, "Normal Clearing", 5.028, True, True, False, 4.02, 4.019),
+    ]
+    assert tracker.is_empty()
+
+
+def test_after_the_agent_leg_drops_the_call_is_still_tracked_until_its_hangup() -> None:
+    items = steps("agent_leg_drops_mid_call")
+    agent_gone = next(
+        i for i, s in enumerate(items) if s.message.get("Event") == "Hangup" and "agent-sim" in s.message["Channel"]
+    )
+    tracker = CallTracker()
+    register(tracker, "agent_leg_drops_mid_call")
+    before = feed_all(tracker, items[: agent_gone + 1])
+    assert before[-1] == AgentLegDown("7004", 1.512, 16, "Normal Clearing")
+    assert not any(isinstance(e, CallEnded) for e in before)
+    assert tracker.attempt_ids() == ["orig-10"] and tracker.agent_extensions() == []
+    after = feed_all(tracker, items[agent_gone + 1 :])
+    assert [type(e) for e in after] == [CallEnded]
+    assert isinstance(after[0], CallEnded) and after[0].connected and not after[0].abandoned
 
 
 def test_supervisor_listen_keeps_only_the_agent_leg() -> None:
@@ -321,6 +488,8 @@ def channel_ids(name: str) -> dict[str, tuple[str, str]]:
         "agent_login_and_connect",
         "agent_hangs_up_customer",
         "concurrent_mixed",
+        "no_answer_far_end",
+        "agent_leg_drops_mid_call",
     ],
 )
 def test_channel_id_path_gives_the_same_events_as_the_cobra_call_path(name: str) -> None:
@@ -391,6 +560,30 @@ def test_amd_machine_verdict_is_never_an_abandon() -> None:
     assert tracker.is_empty()
 
 
+@pytest.mark.parametrize(
+    ("verdict", "hangup_at", "abandoned"),
+    [
+        ("HUMAN", 5.0, True),  # 2 s after the verdict: the window ran out
+        ("NOTSURE", 5.0, True),
+        ("HUMAN", 4.0, False),  # 1 s after the verdict: the person left within the window
+        ("MACHINE", 30.0, False),
+        ("HANGUP", 30.0, False),
+        (None, 30.0, False),  # no verdict at all: nobody was owed an agent
+    ],
+)
+def test_amd_call_window_starts_at_a_person_verdict(verdict: str | None, hangup_at: float, abandoned: bool) -> None:
+    tracker = CallTracker(connect_window_s=2.0)
+    tracker.expect_call("a-3", channel_id="u1", amd=True)
+    pjsip(tracker, 1.0, Event="Newstate", ChannelState="6")
+    if verdict is not None:
+        pjsip(tracker, 3.0, Event="VarSet", Variable="AMDSTATUS", Value=verdict)
+        pjsip(tracker, 3.0, Event="VarSet", Variable="AMDCAUSE", Value="X")
+    ended = pjsip(tracker, hangup_at, Event="Hangup", Cause="16")
+    assert (CallAbandoned in [type(e) for e in ended]) is abandoned
+    assert isinstance(ended[-1], CallEnded) and ended[-1].abandoned is abandoned
+    assert tracker.is_empty()
+
+
 def test_amd_human_starts_the_connect_window_at_the_verdict() -> None:
     tracker = CallTracker(connect_window_s=2.0)
     tracker.expect_call("a-2", channel_id="u2")
@@ -428,7 +621,7 @@ def test_agent_leg_failure_is_reported() -> None:
         ({"attempt_id": ""}, "attempt_id must not be empty"),
     ],
 )
-def test_bad_registrations_say_what_is_wrong(kwargs: dict[str, str], message: str) -> None:
+def test_bad_registrations_say_what_is_wrong(kwargs: dict[str, Any], message: str) -> None:
     tracker = CallTracker()
     tracker.expect_call("orig-1", channel_id="u-1")
     with pytest.raises(ValueError, match=message):

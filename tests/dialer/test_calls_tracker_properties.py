@@ -9,16 +9,27 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialer.ami.events import parse_event
+from dialer.ami.wire import Message
 from dialer.calls import (
     AgentLegDown,
     AgentLegFailed,
+    CallAbandoned,
     CallAnswered,
     CallEnded,
     CallFailed,
     CallTracker,
     DomainEvent,
 )
-from tests.dialer.test_calls_tracker import Step, call_var, feed_all, originates, per_attempt, register, steps
+from tests.dialer.test_calls_tracker import (
+    Step,
+    call_var,
+    feed_all,
+    originates,
+    per_attempt,
+    register,
+    steps,
+)
 from tests.support.traces import trace_names
 
 CONCURRENT = "concurrent_mixed"
@@ -129,3 +140,53 @@ def test_any_order_of_events_never_raises_nor_leaks(name: str, rnd: random.Rando
 def test_lost_events_never_raise_nor_leak(name: str, rnd: random.Random, keep: float) -> None:
     items = [s for s in steps(name) if rnd.random() < keep]
     check_settles(name, items)
+
+
+# ---- AMD calls (SPEC §5): only a detected person is ever owed an agent ------------------------
+
+WINDOW_S = 2.0
+VERDICTS = ("HUMAN", "NOTSURE", "MACHINE", "HANGUP", None)
+
+
+def trunk_event(t: float, **kv: str) -> Step:
+    """A synthetic event about the trunk channel ``u1`` of an AMD call (state Up)."""
+    base = {"Channel": "PJSIP/trunk-0001", "Uniqueid": "u1", "Linkedid": "u1", "ChannelState": "6"}
+    msg = Message.of(*{**base, **kv}.items())
+    return Step(t, msg, parse_event(msg))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    verdict=st.sampled_from(VERDICTS),
+    answer_at=st.floats(min_value=0.0, max_value=60.0),
+    verdict_after=st.floats(min_value=0.0, max_value=10.0),
+    hangup_after=st.floats(min_value=0.0, max_value=30.0),
+    response_first=st.booleans(),
+)
+def test_an_amd_call_is_abandoned_only_after_a_person_verdict_and_a_full_window(
+    verdict: str | None, answer_at: float, verdict_after: float, hangup_after: float, response_first: bool
+) -> None:
+    verdict_at = answer_at + verdict_after
+    hangup_at = (verdict_at if verdict is not None else answer_at) + hangup_after
+    answer = [
+        trunk_event(answer_at, Event="Newstate"),
+        Step(answer_at, m := Message.of(Event="OriginateResponse", ActionID="a-1", Response="Success",
+                                        Channel="PJSIP/trunk-0001", Reason="4", Uniqueid="u1"), parse_event(m)),
+    ]
+    items = answer if response_first else answer[::-1]
+    if verdict is not None:
+        items += [
+            trunk_event(verdict_at, Event="VarSet", Variable="AMDSTATUS", Value=verdict),
+            trunk_event(verdict_at, Event="VarSet", Variable="AMDCAUSE", Value="X"),
+        ]
+    items.append(trunk_event(hangup_at, Event="Hangup", Cause="16"))
+    tracker = CallTracker(connect_window_s=WINDOW_S)
+    tracker.expect_call("a-1", channel_id="u1", amd=True)
+    events = feed_all(tracker, items)
+    ended = events[-1]
+    assert isinstance(ended, CallEnded)
+    person = verdict in ("HUMAN", "NOTSURE")
+    expected = person and hangup_at - verdict_at >= WINDOW_S - tracker.window_tolerance_s
+    assert ended.abandoned is expected
+    assert any(isinstance(e, CallAbandoned) for e in events) is expected
+    assert tracker.is_empty()

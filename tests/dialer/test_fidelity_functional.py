@@ -211,11 +211,44 @@ async def concurrent_mixed(r: RawAmiClient) -> None:
     await sleep(6)
 
 
+async def no_answer_far_end(r: RawAmiClient) -> None:
+    await login(r)
+    await originate(r, "5511999990003", "orig-9", timeout=25000, var="COBRA_CALL=call-9")
+    await wait(r, ev("OriginateResponse"), 40)
+    await sleep(1)
+
+
+async def agent_leg_drops_mid_call(r: RawAmiClient) -> None:
+    await login(r)
+    await r.send(Action="Originate", ActionID="agent-4", Channel="Local/7004@agent-sim",
+                 Context="cobra-agent-bridge", Exten="7004", Priority="1", Timeout="15000",
+                 CallerID="Cobra <agent4>", Variable="COBRA_AGENT=agent4", Async="true")
+    await wait(r, ev("OriginateResponse"), 20)
+    await wait(r, ev("ConfbridgeJoin"), 10)
+    await originate(r, "5511999990001", "orig-10", var="COBRA_CALL=call-10")
+    resp = await wait(r, ev("OriginateResponse"), 20)
+    ch = resp["Channel"]
+    await r.send(Action="Redirect", ActionID="redir-3", Channel=ch,
+                 Context="cobra-agent-bridge", Exten="7004", Priority="1")
+    await wait(r, lambda m: m.get("ActionID") == "redir-3")
+    await wait(r, lambda m: m.get("Event") == "ConfbridgeJoin" and m.get("Channel") == ch, 10)
+    await sleep(0.5)
+    await r.send(Action="Hangup", ActionID="hup-6", Channel="/^Local\\/7004@agent-sim-.*;1$/", Cause="16")
+    await wait(r, lambda m: m.get("ActionID") == "hup-6")
+    await r.send(Action="ConfbridgeList", ActionID="cbl-2", Conference="agent7004")
+    await sleep(1)
+    await r.send(Action="CoreShowChannels", ActionID="csc-3")
+    await wait(r, ev("CoreShowChannelsComplete"))
+    await wait(r, lambda m: m.get("Event") == "Hangup" and m.get("Channel") == ch, 20)
+    await sleep(1)
+
+
 DRIVERS: dict[str, Callable[[RawAmiClient], Awaitable[None]]] = {
     f.__name__: f for f in (
         login_ping_status, login_bad_secret, answered_abandoned, busy, no_answer_timeout, congestion,
         no_such_extension, agent_login_and_connect, agent_hangs_up_customer, supervisor_listen,
         amd_on_silence, quick_hangup_after_answer, injection_attempt, concurrent_mixed,
+        no_answer_far_end, agent_leg_drops_mid_call,
     )
 }
 
@@ -366,7 +399,7 @@ def compare(name: str, sim: list[Message]) -> list[str]:
         if real_layouts[k] != sim_layouts[k]:
             problems.append(f"keys of {k} differ:\n  real {sorted(real_layouts[k])}\n  sim  {sorted(sim_layouts[k])}")
 
-    cobra_kinds = lambda msgs: {kind(m) for m in msgs if m.event is None or m.event in EVENT_NAMES}  # noqa: E731
+    cobra_kinds = lambda msgs: {kind(m) for m in msgs if m.event is None or m.event in EVENT_NAMES}
     if cobra_kinds(real_msgs) != cobra_kinds(sim):
         problems.append(f"kinds differ: real-only {cobra_kinds(real_msgs) - cobra_kinds(sim)}, "
                         f"sim-only {cobra_kinds(sim) - cobra_kinds(real_msgs)}")

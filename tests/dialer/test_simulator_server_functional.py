@@ -19,9 +19,9 @@ FAST = 0.05
 
 
 async def originate(c: RawAmiClient, number: str, aid: str, **extra: str) -> None:
-    headers = dict(Action="Originate", ActionID=aid, Channel=f"Local/{number}@cust-sim", Context="cobra-outbound",
-                   Exten="s", Priority="1", Timeout="15000", CallerID="Cobra <551130000000>",
-                   Variable=f"COBRA_CALL={aid}", Async="true")
+    headers = {"Action": "Originate", "ActionID": aid, "Channel": f"Local/{number}@cust-sim",
+               "Context": "cobra-outbound", "Exten": "s", "Priority": "1", "Timeout": "15000",
+               "CallerID": "Cobra <551130000000>", "Variable": f"COBRA_CALL={aid}", "Async": "true"}
     headers.update(extra)
     await c.send(**headers)
 
@@ -71,11 +71,16 @@ async def test_failures_by_last_digit(client: RawAmiClient, number: str, reason:
     assert (resp["Response"], resp["Reason"]) == ("Failure", reason)
 
 
-async def test_customer_hanging_up_before_answer_is_reason_1(client: RawAmiClient) -> None:
-    """Digit 3 stops ringing after 20 s (Hangup(19)): with a longer timeout that is "hung up"."""
+async def test_far_end_that_stops_ringing_is_reason_0_with_cause_19(client: RawAmiClient) -> None:
+    """Digit 3 stops ringing after 20 s (Hangup(19)): with a longer timeout Asterisk 22 says
+    Reason 0, the cause only in the HangupRequest and Hangup events (no_answer_far_end.ami)."""
     await originate(client, "5511999990003", "f-2", Timeout="30000")
     resp = await client.wait_for(ev("OriginateResponse", ActionID="f-2"))
-    assert (resp["Response"], resp["Reason"]) == ("Failure", "1")
+    assert (resp["Response"], resp["Reason"]) == ("Failure", "0")
+    await client.wait_for(lambda m: m.get("Event") == "Hangup" and m["Channel"].endswith(";1"))
+    causes = [(m["Event"], m["Channel"][-2:], m["Cause"]) for m in client.received
+              if m.get("Event") in ("HangupRequest", "Hangup")]
+    assert causes == [("HangupRequest", ";1", "19"), ("Hangup", ";2", "19"), ("Hangup", ";1", "19")]
 
 
 async def test_channel_ids_set_uniqueids_of_both_halves(client: RawAmiClient) -> None:
