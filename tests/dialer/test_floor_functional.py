@@ -97,7 +97,7 @@ async def test_pause_while_dialing_stops_new_calls_within_a_second_and_start_res
         agent = await add_agent(s, "dora", "7004")
         campaign = await add_campaign(s)
         for i in range(30):
-            await add_lead(s, campaign, f"55119876{i:05d}1")
+            await add_lead(s, campaign, f"5511987{i:05d}1")
     await rig.runtime.start()
     await _ready(rig, agent.id)
     await eventually(lambda: len(_customer_originates(rig)) >= 1, "dialing")
