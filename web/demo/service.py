@@ -135,7 +135,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             base = f"http://{host}:{port}"
             crew = BotCrew(
                 [
-                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing)
+                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing or BotTiming())
                     for n in range(1, options.bots + 1)
                 ]
             )
