@@ -266,6 +266,9 @@ class Bot:
             return f.get("type") == "call_ended" and f.get("call_id") == call_id
 
         def phase_or_ended(f: dict[str, Any]) -> bool:
+            # back to ready/paused without a call_ended: the dialer dropped the call before it reached us
+            if f.get("type") == "agent_state" and f.get("state") in ("ready", "paused"):
+                return True
             return ended(f) or (
                 f.get("type") == "call_state" and f.get("call_id") == call_id and f.get("phase") in ("connected", "preview")
             )
@@ -284,7 +287,7 @@ class Bot:
             if not client.closed:
                 self.errors.append(str(exc))
             return  # socket gone or the call vanished: the next pop (or a resume) tells what follows
-        if first["type"] == "call_ended":
+        if first["type"] in ("call_ended", "agent_state"):
             return  # never reached the agent (hung up while being connected): nothing to dispose
         if not self._stop.is_set():
             await self._until_stop(asyncio.sleep(self._pause(self.timing.confirm_s)))
