@@ -33,30 +33,37 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp import web  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
+from aiohttp import web
+from argon2 import PasswordHasher
 
-from dialer.ami import events as ami_events  # noqa: E402
-from dialer.ami.gateway import AmiGateway, AmiSettings, GatewayItem, Received  # noqa: E402
-from dialer.runtime import DialerSettings  # noqa: E402
-from dialer.simulator.server import SimulatorServer  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
-from storage.models import Role  # noqa: E402
-from dialer.clocks import business_clock  # noqa: E402
-from web.agent.dialer import attach_dialer  # noqa: E402
-from web.agent.http import AGENT_DESK  # noqa: E402
-from web.app import create_app  # noqa: E402
-from web.auth.settings import Auth, AuthSettings  # noqa: E402
-from web.config import Config, DatabaseConfig, WebConfig  # noqa: E402
-from web.demo.client import DeskClient, Received as FrameRead, log_in  # noqa: E402
-from web.demo.seed import DEMO_PASSWORD, DemoUser, ensure_campaign, ensure_users, load_portfolio  # noqa: E402
+from dialer.ami import events as ami_events
+from dialer.ami.gateway import AmiGateway, AmiSettings, GatewayItem, Received
+from dialer.clocks import BRASILIA, Clock, business_clock
+from dialer.runtime import DialerSettings
+from dialer.simulator.server import SimulatorServer
+from storage import migrate
+from storage.engine import create_engine, session_factory
+from storage.models import Role
+from web.agent.dialer import attach_dialer
+from web.agent.http import AGENT_DESK
+from web.app import create_app
+from web.auth.settings import Auth, AuthSettings
+from web.config import Config, DatabaseConfig, WebConfig
+from web.demo.client import DeskClient, log_in
+from web.demo.client import Received as FrameRead
+from web.demo.seed import (
+    DEMO_PASSWORD,
+    DemoUser,
+    ensure_campaign,
+    ensure_users,
+    load_portfolio,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "screen_pop.json"
 # The bench's logins verify cheap hashes: 200 production argon2 checks would take a minute
@@ -91,7 +98,7 @@ class Stats:
 
 
 def _scenario(ring_s: float, talk_s: float) -> dict[str, Any]:
-    dist = lambda mean: {"dist": "lognormal", "mean": mean, "sd": mean * 0.1}  # noqa: E731
+    dist = lambda mean: {"dist": "lognormal", "mean": mean, "sd": mean * 0.1}
     return {
         "name": "screen-pop-bench",
         "seed": 3,
@@ -105,7 +112,8 @@ def _scenario(ring_s: float, talk_s: float) -> dict[str, Any]:
     }
 
 
-async def _prepare_db(directory: Path, agents: int, leads: int) -> str:
+async def _prepare_db(directory: Path, agents: int, leads: int, clock: Clock) -> str:
+    """Users, campaign and portfolio, with the leads due by ``clock`` (the dialer's), not the wall clock."""
     url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
@@ -116,7 +124,8 @@ async def _prepare_db(directory: Path, agents: int, leads: int) -> str:
             ]
             await ensure_users(db, FAST_HASHER, users)
             campaign, _ = await ensure_campaign(db)
-            await load_portfolio(db, campaign, leads, today=date.today())
+            now = clock()
+            await load_portfolio(db, campaign, leads, today=now.astimezone(BRASILIA).date(), now=now)
             await db.commit()
     finally:
         await engine.dispose()
@@ -178,7 +187,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     logging.basicConfig(level=logging.ERROR)
     work = Path(tempfile.mkdtemp(prefix="cobra-bench-pop-"))
     try:
-        url_db = await _prepare_db(work, args.agents, args.leads)
+        # one clock for seeding and for the dialer: business hours (the hopper calls nobody at
+        # night or on a Sunday), and leads due by that same clock whatever the wall clock says
+        clock = business_clock()
+        url_db = await _prepare_db(work, args.agents, args.leads, clock)
         sim = SimulatorServer(port=0, scenario=_scenario(args.ring, args.talk), time_scale=1.0)
         await sim.start()
         config = Config(database=DatabaseConfig(url=url_db), web=WebConfig(host="127.0.0.1", port=0))
@@ -191,7 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         ami = AmiSettings(host="127.0.0.1", port=sim.port, ping_interval_s=30.0, action_timeout_s=10.0)
         settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S, tick_s=0.1, recording=False)
-        attach_dialer(app, ami, settings, gateway_factory=factory, clock=business_clock())
+        attach_dialer(app, ami, settings, gateway_factory=factory, clock=clock)
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         stats = Stats()
         stop = asyncio.Event()
@@ -244,7 +256,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "name": "screen_pop",
             "spec": "P1",
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": _cpus()},
             "setup": {

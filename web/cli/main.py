@@ -47,6 +47,9 @@ cli.add_command(_payments.payments_group)
 from web.cli import demo as _demo  # noqa: E402
 
 cli.add_command(_demo.demo)
+from web.cli import bots as _bots  # noqa: E402
+
+cli.add_command(_bots.bots)
 from web.cli import simulate as _simulate  # noqa: E402
 
 cli.add_command(_simulate.simulate_command)

@@ -14,16 +14,18 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from dialer.clocks import BRASILIA
 from scripting.money import format_brl
 from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, CallAttempt, Outcome, OutcomeCode
+from web.demo.bots import ServerClock
 from web.demo.client import DeskClient, DeskError, log_in
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS
 from web.demo.service import DemoOptions, running_demo
@@ -62,7 +64,7 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
             call_id = pop["call_id"]
             waited = time.monotonic() - ready_at
             step = "connection to the agent"
-            connected = lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected"  # noqa: E731
+            connected = lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected"
             await client.wait_for(connected, STEP_TIMEOUT_S, what="call connected")
             step = "identity confirmation"  # asked of the person on the line, so once connected
             await client.request({"type": "confirm_identity", "call_id": call_id})
@@ -75,6 +77,9 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
                 lambda f: f["type"] == "call_ended" and f["call_id"] == call_id, STEP_TIMEOUT_S, what="call ended"
             )
             step = "disposition"
+            server = ServerClock()
+            for got in client.frames:
+                server.note_frame(got.frame)
             await client.request(
                 {
                     "type": "dispose",
@@ -82,7 +87,8 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
                     "code": "PROMESSA",
                     "client_key": uuid.uuid4().hex,
                     "promise_amount": str(PROMISE_AMOUNT),
-                    "promise_date": (date.today() + timedelta(days=3)).isoformat(),
+                    # the server's date, not this machine's: the demo's dialer may run days ahead
+                    "promise_date": (server.now().astimezone(BRASILIA).date() + timedelta(days=3)).isoformat(),
                     "notes": "cobra demo --check",
                 }
             )

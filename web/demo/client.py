@@ -47,6 +47,9 @@ async def log_in(base_url: str, login: str, password: str, attempts: int = 3) ->
             if attempt == attempts:
                 raise DeskError(str(exc)) from None
             await asyncio.sleep(0.25 * attempt)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # no server there (or not answering): the operator needs the URL and the reason, not a traceback
+            raise DeskError(f"login {login!r}: cannot reach {base_url}: {exc or type(exc).__name__}") from None
     raise DeskError(f"login {login!r}: no attempt made")
 
 

@@ -7,13 +7,21 @@ is loaded only when the demo campaign is new, so a second ``cobra demo`` reuses 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Lead, Role, User
+from storage.models import (
+    Campaign,
+    CampaignMode,
+    CampaignStatus,
+    Customer,
+    Lead,
+    Role,
+    User,
+)
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
 from web.auth.accounts import add_account, check_new_account
 from web.demo.portfolio import generate_customers
@@ -89,8 +97,14 @@ async def ensure_campaign(db: AsyncSession) -> tuple[Campaign, bool]:
     return campaign, True
 
 
-async def load_portfolio(db: AsyncSession, campaign: Campaign, count: int, *, today: date, seed: int = 2026) -> int:
-    """The synthetic customers stored as an import stores them (phones, debts, tags, a due lead each)."""
+async def load_portfolio(
+    db: AsyncSession, campaign: Campaign, count: int, *, today: date, seed: int = 2026, now: datetime | None = None
+) -> int:
+    """The synthetic customers stored as an import stores them (phones, debts, tags, a due lead each).
+
+    ``now`` is when the leads become due: pass the dialer's clock when it is not the wall clock
+    (a lead due by the wall clock is in the future for a dialer whose clock runs behind it).
+    """
     customers = generate_customers(count, today=today, seed=seed)
     records = [
         CustomerRecord(
@@ -109,7 +123,7 @@ async def load_portfolio(db: AsyncSession, campaign: Campaign, count: int, *, to
         )
         for c in customers
     ]
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     for start in range(0, len(records), 500):
         await store_customers(db, campaign.id, records[start : start + 500], now=now)
     # fresher debts first (likelier to be recovered): the bucket is the lead's priority level
@@ -137,6 +151,7 @@ async def seed_demo(
     customers: int,
     today: date,
     bots: int = 0,
+    now: datetime | None = None,
 ) -> SeedReport:
     """Everything the demo needs (see the module doc); commits."""
     users = list(DEMO_USERS) + [bot_user(n) for n in range(1, bots + 1)]
@@ -146,7 +161,7 @@ async def seed_demo(
     if campaign_created:
         already = (await db.execute(select(func.count(Lead.id)).where(Lead.campaign_id == campaign.id))).scalar_one()
         if not already:
-            created_customers = await load_portfolio(db, campaign, customers, today=today)
+            created_customers = await load_portfolio(db, campaign, customers, today=today, now=now)
     elif campaign.status is not CampaignStatus.ACTIVE:
         campaign.status = CampaignStatus.ACTIVE
     await db.commit()

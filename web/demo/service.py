@@ -25,7 +25,15 @@ from storage.engine import create_engine, session_factory
 from web.agent.dialer import attach_dialer, dialer_settings_from
 from web.app import create_app
 from web.auth.settings import Auth, AuthSettings
-from web.config import CompanyConfig, Config, DatabaseConfig, DialerConfig, PbxConfig, PixConfig, WebConfig
+from web.config import (
+    CompanyConfig,
+    Config,
+    DatabaseConfig,
+    DialerConfig,
+    PbxConfig,
+    PixConfig,
+    WebConfig,
+)
 from web.demo.bots import Bot, BotCrew, BotTiming
 from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
 
@@ -65,14 +73,16 @@ async def prepare_database(options: DemoOptions, clock: Clock = system_clock) ->
     # migrate.upgrade runs its own event loop: keep it off ours
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
+    now = clock()  # leads due by the dialer's clock, the one that will pick them
     try:
         async with session_factory(engine)() as db:
             report = await seed_demo(
                 db,
                 options.hasher or PasswordHasher(),
                 customers=options.customers,
-                today=clock().astimezone(BRASILIA).date(),
+                today=now.astimezone(BRASILIA).date(),
                 bots=options.bots,
+                now=now,
             )
     finally:
         await engine.dispose()
@@ -125,7 +135,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             base = f"http://{host}:{port}"
             crew = BotCrew(
                 [
-                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing)
+                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing or BotTiming())
                     for n in range(1, options.bots + 1)
                 ]
             )
