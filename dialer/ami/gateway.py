@@ -496,6 +496,8 @@ class AmiGateway:
         if self._outage_logged:
             log.debug("%s (attempt %d)", error, self.failed_attempts)
         else:
+            self._outage_logged = True  # the retries that follow log at DEBUG
+            self._was_up = False
             log.error("%s", error)
         if self._first_login is not None and not self._first_login.done():
             self._first_login.set_exception(error)

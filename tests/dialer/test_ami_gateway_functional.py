@@ -392,3 +392,24 @@ async def test_a_pbx_that_never_answers_is_reported_once(sim: SimulatorServer, c
     warnings = [w.getMessage() for w in _gateway_records(caplog, logging.WARNING)]
     assert len(warnings) == 1 and warnings[0].startswith(f"AMI 127.0.0.1:{port}: cannot connect (connect failed")
     assert _gateway_records(caplog, logging.ERROR) == []
+
+
+async def test_a_refused_login_is_logged_once_however_often_it_is_retried(
+    sim: SimulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dialer.ami.gateway")
+    gateway = AmiGateway(_settings(sim, secret="wrong", reconnect_max_s=0.05))
+    await gateway.start(wait=False)
+    try:
+
+        async def failed(n: int) -> None:
+            while gateway.failed_attempts < n:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(failed(3), GUARD_S)
+    finally:
+        await gateway.stop()
+    [error] = [r.getMessage() for r in _gateway_records(caplog, logging.ERROR)]
+    assert error == f"AMI 127.0.0.1:{sim.port}: login as 'cobra' refused: Authentication failed"
+    assert _gateway_records(caplog, logging.WARNING) == []
+    assert "wrong" not in caplog.text
