@@ -284,6 +284,7 @@ class AmiGateway:
         # line, has this outage been reported, and how many attempts failed in it
         self._was_up = False
         self._outage_logged = False
+        self._refusal_logged = False
         self.failed_attempts = 0
         # Counters for metrics and tests
         self.dropped_events = 0
@@ -422,7 +423,7 @@ class AmiGateway:
         self._set_state(LinkState.STOPPED, "stopped")
         log.info("AMI %s: link stopped", self._where)
         self._was_up = False
-        self._outage_logged = False
+        self._outage_logged = self._refusal_logged = False
         self._manager = None
 
     def _on_watchdog_done(self, task: asyncio.Task[None]) -> None:
@@ -483,7 +484,7 @@ class AmiGateway:
                 after,
             )
             self._was_up = True
-            self._outage_logged = False
+            self._outage_logged = self._refusal_logged = False
             self.failed_attempts = 0
             self._set_state(LinkState.UP)
             if self._first_login is not None and not self._first_login.done():
@@ -492,11 +493,12 @@ class AmiGateway:
         message = getattr(reply, "message", "") or response or "no reason given"
         error = AmiAuthError(f"AMI {self._where}: login as {self.settings.username!r} refused: {message}")
         self.failed_attempts += 1
-        # A wrong secret is refused on every retry: say it once per outage
-        if self._outage_logged:
+        # A wrong secret is refused on every retry: say it once per outage, even after
+        # the "link down" line, and let the retries that follow log at DEBUG
+        if self._refusal_logged:
             log.debug("%s (attempt %d)", error, self.failed_attempts)
         else:
-            self._outage_logged = True  # the retries that follow log at DEBUG
+            self._refusal_logged = self._outage_logged = True
             self._was_up = False
             log.error("%s", error)
         if self._first_login is not None and not self._first_login.done():
