@@ -24,7 +24,20 @@ NOISY_LEVEL = logging.WARNING
 
 
 class _CobraHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler this module installed, so a second setup replaces it instead of doubling lines."""
+    """The handler this module installs (a second setup replaces it instead of doubling lines).
+
+    Without a fixed stream it writes to whatever ``sys.stderr`` is at the time, as logging's
+    own last-resort handler does, so a command run in-process (click's test runner swaps
+    stderr) never leaves a handler writing to a closed stream.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        logging.Handler.__init__(self)
+        self._fixed = stream
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return self._fixed if self._fixed is not None else sys.stderr
 
 
 def parse_level(value: str) -> str:
@@ -46,7 +59,7 @@ def configure_logging(level: str = DEFAULT_LEVEL, *, access_log: bool = False, s
         if isinstance(handler, _CobraHandler):
             root.removeHandler(handler)
             handler.close()
-    handler = _CobraHandler(sys.stderr if stream is None else stream)
+    handler = _CobraHandler(stream)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(name)

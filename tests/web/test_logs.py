@@ -88,3 +88,11 @@ def test_log_section_of_the_configuration(tmp_path: Path) -> None:
 def test_default_level_is_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert load_config(None, environ={}).log.level == "INFO"
+
+
+def test_without_a_stream_it_writes_to_the_current_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_logging("info")
+    later = io.StringIO()
+    monkeypatch.setattr("sys.stderr", later)  # as click's test runner does
+    logging.getLogger("cobra.test").info("to whatever stderr is now")
+    assert later.getvalue().endswith("INFO cobra.test: to whatever stderr is now\n")
