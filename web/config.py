@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scripting.pix import PixError, normalise_key
+from web.logs import DEFAULT_LEVEL, parse_level
 
 ENV_PREFIX = "COBRA_"
 DEFAULT_FILE = "cobra.toml"
@@ -37,7 +38,7 @@ class DatabaseConfig(_Section):
     @field_validator("url")
     @classmethod
     def _known_driver(cls, v: str) -> str:
-        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
 
@@ -107,8 +108,22 @@ class PixConfig(_Section):
             raise ValueError(str(exc)) from None
 
 
+class LogConfig(_Section):
+    """What the service logs to stderr (``cobra serve --log-level`` wins over this)."""
+
+    level: str = DEFAULT_LEVEL
+    # One line per HTTP request (aiohttp.access); off unless level is debug
+    access: bool = False
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, v: str) -> str:
+        return parse_level(v)
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
+    log: LogConfig = LogConfig()
     company: CompanyConfig = CompanyConfig()
     pix: PixConfig = PixConfig()
     web: WebConfig = WebConfig()

@@ -26,7 +26,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, Self
 
 from panoramisk.manager import Manager
 
@@ -107,7 +107,7 @@ class AmiSettings:
     queue_size: int = 10_000
 
     @classmethod
-    def from_pbx(cls, pbx: _PbxFields, **overrides: object) -> "AmiSettings":
+    def from_pbx(cls, pbx: _PbxFields, **overrides: object) -> AmiSettings:
         """Settings from a ``PbxConfig`` (or anything with its fields)."""
         base = cls(
             host=pbx.host,
@@ -185,7 +185,7 @@ class _Manager(Manager):
     checks the reply; the gateway's watchdog does).
     """
 
-    def __init__(self, gateway: "AmiGateway", **config: object) -> None:
+    def __init__(self, gateway: AmiGateway, **config: object) -> None:
         super().__init__(**config)
         self._gateway = gateway
         self._reconnect_handle: asyncio.TimerHandle | None = None
@@ -280,6 +280,12 @@ class AmiGateway:
         self._backoff = settings.reconnect_initial_s
         self._lost_pending = 0
         self.last_error: str | None = None
+        # Logging once per change, not per retry: was the link up since the last "down"
+        # line, has this outage been reported, and how many attempts failed in it
+        self._was_up = False
+        self._outage_logged = False
+        self._refusal_logged = False
+        self.failed_attempts = 0
         # Counters for metrics and tests
         self.dropped_events = 0
         self.malformed_events = 0
@@ -325,7 +331,9 @@ class AmiGateway:
             self.up.set()
         else:
             self.up.clear()
-        log.info("AMI %s: %s%s", self._where, state.value, f" ({reason})" if reason else "")
+        # Every transition at DEBUG; the ones an operator acts on (up, down, stopped) are
+        # logged where their cause is known, once per change
+        log.debug("AMI %s: %s%s", self._where, state.value, f" ({reason})" if reason else "")
         self._offer(LinkChanged(state, self._now(), reason))
         for listener in list(self._listeners):
             try:
@@ -413,6 +421,9 @@ class AmiGateway:
             except TimeoutError:
                 log.warning("AMI %s: transport did not report closing within 1 s", self._where)
         self._set_state(LinkState.STOPPED, "stopped")
+        log.info("AMI %s: link stopped", self._where)
+        self._was_up = False
+        self._outage_logged = self._refusal_logged = False
         self._manager = None
 
     def _on_watchdog_done(self, task: asyncio.Task[None]) -> None:
@@ -421,7 +432,7 @@ class AmiGateway:
             log.error("AMI %s: ping watchdog died", self._where, exc_info=task.exception())
             self.last_error = f"ping watchdog died: {task.exception()!r}"
 
-    async def __aenter__(self) -> "AmiGateway":
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -433,7 +444,7 @@ class AmiGateway:
     def _on_connect_failed(self, exc: BaseException) -> None:
         reason = "connect timeout" if isinstance(exc, TimeoutError) else f"connect failed: {exc}"
         self.last_error = reason
-        log.warning("AMI %s: %s", self._where, reason)
+        self.failed_attempts += 1
 
     def _on_connected(self, protocol: CobraAmiProtocol) -> None:
         self._protocol = protocol
@@ -463,13 +474,33 @@ class AmiGateway:
             self._backoff = self.settings.reconnect_initial_s
             self.logins += 1
             self.last_error = None
+            after = f" after {self.failed_attempts} failed attempt(s)" if self.failed_attempts else ""
+            # never the secret: only who we are and what we listen to
+            log.info(
+                "AMI %s: link up, logged in as %r (events %s)%s",
+                self._where,
+                self.settings.username,
+                ",".join(self.settings.events),
+                after,
+            )
+            self._was_up = True
+            self._outage_logged = self._refusal_logged = False
+            self.failed_attempts = 0
             self._set_state(LinkState.UP)
             if self._first_login is not None and not self._first_login.done():
                 self._first_login.set_result(None)
             return
         message = getattr(reply, "message", "") or response or "no reason given"
         error = AmiAuthError(f"AMI {self._where}: login as {self.settings.username!r} refused: {message}")
-        log.error("%s", error)
+        self.failed_attempts += 1
+        # A wrong secret is refused on every retry: say it once per outage, even after
+        # the "link down" line, and let the retries that follow log at DEBUG
+        if self._refusal_logged:
+            log.debug("%s (attempt %d)", error, self.failed_attempts)
+        else:
+            self._refusal_logged = self._outage_logged = True
+            self._was_up = False
+            log.error("%s", error)
         if self._first_login is not None and not self._first_login.done():
             self._first_login.set_exception(error)
         self._abort(protocol, str(error))
@@ -501,14 +532,37 @@ class AmiGateway:
     def _next_reconnect_delay(self) -> float:
         delay = self._backoff
         self._backoff = min(self._backoff * 2, self.settings.reconnect_max_s)
+        self._log_reconnect(delay)
         return delay
+
+    def _log_reconnect(self, delay: float) -> None:
+        """One WARNING when the link goes down (or the first connect fails), DEBUG per later retry."""
+        reason = self.last_error or "no reason given"
+        if self._was_up:
+            self._was_up = False
+            self._outage_logged = True
+            log.warning(
+                "AMI %s: link down (%s); reconnecting in %g s, backing off up to %g s",
+                self._where, reason, delay, self.settings.reconnect_max_s,
+            )
+        elif not self._outage_logged:
+            self._outage_logged = True
+            log.warning(
+                "AMI %s: cannot connect (%s); retrying in %g s, backing off up to %g s",
+                self._where, reason, delay, self.settings.reconnect_max_s,
+            )
+        else:
+            log.debug(
+                "AMI %s: attempt %d failed (%s); retrying in %g s", self._where, self.failed_attempts, reason, delay
+            )
 
     def _abort(self, protocol: CobraAmiProtocol, reason: str) -> None:
         """Drop the link at once; panoramisk's reconnect logic then runs as for any loss."""
         if protocol.transport is None or protocol.closed:
             return
         self._abort_reason = reason
-        log.warning("AMI %s: aborting link: %s", self._where, reason)
+        # the reason is in the "link down" warning that follows
+        log.debug("AMI %s: aborting link: %s", self._where, reason)
         protocol.transport.abort()
 
     # -- events ------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -17,8 +19,22 @@ from dialer.ami.actions import (
     Originate,
     Redirect,
 )
-from dialer.ami.gateway import AmiGateway, AmiSettings, GatewayItem, LinkChanged, LinkState, Received
-from dialer.errors import AmiActionFailed, AmiAuthError, AmiLinkLost, AmiNotConnected, AmiTimeout, AmiValueError
+from dialer.ami.gateway import (
+    AmiGateway,
+    AmiSettings,
+    GatewayItem,
+    LinkChanged,
+    LinkState,
+    Received,
+)
+from dialer.errors import (
+    AmiActionFailed,
+    AmiAuthError,
+    AmiLinkLost,
+    AmiNotConnected,
+    AmiTimeout,
+    AmiValueError,
+)
 from dialer.simulator.server import SimulatorServer
 from tests.support.traces import load_trace
 
@@ -276,3 +292,124 @@ async def test_start_without_waiting_comes_up_in_the_background(sim: SimulatorSe
         assert await gateway.ping() >= 0
     finally:
         await gateway.stop()
+
+
+def _gateway_records(caplog: pytest.LogCaptureFixture, level: int | None = None) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.name == "dialer.ami.gateway" and (level is None or r.levelno == level)
+    ]
+
+
+async def test_link_up_and_down_are_logged_once_each_without_the_secret(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="dialer.ami.gateway")
+    secret = "s3cret-never-logged"
+    async with SimulatorServer(host="127.0.0.1", port=0, username="cobra", secret=secret, time_scale=TIME_SCALE) as sim:
+        gateway = AmiGateway(_settings(sim, secret=secret))
+        await gateway.start()
+        try:
+            [up] = _gateway_records(caplog, logging.INFO)
+            assert up.getMessage() == (
+                f"AMI 127.0.0.1:{sim.port}: link up, logged in as 'cobra' (events call,agent,system,dialplan)"
+            )
+            assert _gateway_records(caplog, logging.WARNING) == []
+
+            went_down = asyncio.Event()
+            gateway.on_link_change(lambda state, reason: went_down.set() if state is LinkState.CONNECTING else None)
+            caplog.clear()
+            await sim.drop_connections()
+            await asyncio.wait_for(went_down.wait(), GUARD_S)
+            await gateway.wait_up(GUARD_S)
+            [down] = _gateway_records(caplog, logging.WARNING)
+            assert down.getMessage().startswith(f"AMI 127.0.0.1:{sim.port}: link down (connection ")
+            assert down.getMessage().endswith("reconnecting in 0.02 s, backing off up to 0.2 s")
+            [again] = _gateway_records(caplog, logging.INFO)
+            assert again.getMessage().startswith(f"AMI 127.0.0.1:{sim.port}: link up, logged in as 'cobra'")
+        finally:
+            await gateway.stop()
+    assert [r.getMessage() for r in _gateway_records(caplog, logging.INFO)][-1] == (
+        f"AMI 127.0.0.1:{sim.port}: link stopped"
+    )
+    assert secret not in caplog.text
+
+
+async def test_retries_while_the_pbx_is_away_log_one_warning_then_debug_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dialer.ami.gateway")
+    sim = SimulatorServer(host="127.0.0.1", port=0, username="cobra", secret="cobra", time_scale=TIME_SCALE)
+    await sim.start()
+    port = sim.port
+    gateway = AmiGateway(_settings(sim, reconnect_max_s=0.05))
+    await gateway.start()
+    try:
+        await sim.stop()  # Asterisk goes away: every reconnect attempt is refused
+
+        async def failed(n: int) -> None:
+            while gateway.failed_attempts < n:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(failed(4), GUARD_S)
+        warnings = _gateway_records(caplog, logging.WARNING)
+        assert [w.getMessage().split(" (")[0] for w in warnings] == [f"AMI 127.0.0.1:{port}: link down"]
+        retries = [r.getMessage() for r in _gateway_records(caplog, logging.DEBUG) if " failed (" in r.getMessage()]
+        # each retry says which attempt it was and the backoff, which doubles up to the cap
+        for line, (n, delay) in zip(retries[:3], ((1, 0.04), (2, 0.05), (3, 0.05)), strict=True):
+            assert re.fullmatch(
+                rf"AMI 127\.0\.0\.1:{port}: attempt {n} failed \(connect failed: .+\); retrying in {delay:g} s", line
+            ), line
+
+        caplog.clear()
+        back = SimulatorServer(host="127.0.0.1", port=port, username="cobra", secret="cobra", time_scale=TIME_SCALE)
+        await back.start()
+        try:
+            await gateway.wait_up(GUARD_S)
+            [up] = _gateway_records(caplog, logging.INFO)
+            assert up.getMessage().startswith(f"AMI 127.0.0.1:{port}: link up, logged in as 'cobra'")
+            assert " after " in up.getMessage() and up.getMessage().endswith("failed attempt(s)")
+            assert gateway.failed_attempts == 0
+        finally:
+            await gateway.stop()
+            await back.stop()
+    finally:
+        await gateway.stop()
+
+
+async def test_a_pbx_that_never_answers_is_reported_once(sim: SimulatorServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="dialer.ami.gateway")
+    port = sim.port
+    await sim.stop()
+    gateway = AmiGateway(_settings(sim, port=port, reconnect_max_s=0.05))
+    await gateway.start(wait=False)
+    try:
+
+        async def failed(n: int) -> None:
+            while gateway.failed_attempts < n:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(failed(3), GUARD_S)
+    finally:
+        await gateway.stop()
+    warnings = [w.getMessage() for w in _gateway_records(caplog, logging.WARNING)]
+    assert len(warnings) == 1 and warnings[0].startswith(f"AMI 127.0.0.1:{port}: cannot connect (connect failed")
+    assert _gateway_records(caplog, logging.ERROR) == []
+
+
+async def test_a_refused_login_is_logged_once_however_often_it_is_retried(
+    sim: SimulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dialer.ami.gateway")
+    gateway = AmiGateway(_settings(sim, secret="wrong", reconnect_max_s=0.05))
+    await gateway.start(wait=False)
+    try:
+
+        async def failed(n: int) -> None:
+            while gateway.failed_attempts < n:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(failed(3), GUARD_S)
+    finally:
+        await gateway.stop()
+    [error] = [r.getMessage() for r in _gateway_records(caplog, logging.ERROR)]
+    assert error == f"AMI 127.0.0.1:{sim.port}: login as 'cobra' refused: Authentication failed"
+    assert _gateway_records(caplog, logging.WARNING) == []
+    assert "wrong" not in caplog.text

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import migrate
 from storage.engine import create_engine, display_url, session_factory
 from storage.errors import StorageError
-from web.config import Config, ConfigError, load_config
+from web.config import Config, ConfigError, LogConfig, load_config
+from web.logs import LEVELS, configure_logging
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -31,6 +32,23 @@ def config_option(func: F) -> F:
         default=None,
         help="Configuration file (default: $COBRA_CONFIG, else ./cobra.toml, else embedded defaults).",
     )(func)
+
+
+def log_level_option(func: F) -> F:
+    """Adds ``--log-level`` (default: ``[log] level`` of the configuration, else info)."""
+    return click.option(
+        "--log-level",
+        "log_level",
+        type=click.Choice([level.lower() for level in LEVELS], case_sensitive=False),
+        default=None,
+        help="Least severe log records written to stderr (default: [log] level, $COBRA_LOG__LEVEL, else info).",
+    )(func)
+
+
+def setup_logging(log_level: str | None, config: Config | None = None) -> None:
+    """Timestamped logs on stderr at ``log_level``, else the configuration's ``[log] level``."""
+    log = config.log if config is not None else LogConfig()
+    configure_logging(log_level or log.level, access_log=log.access)
 
 
 def get_config(config_path: str | None) -> Config:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
+from dialer.clocks import BRASILIA
+from web.auth.access import ROLE_LABEL
 from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.demo.check import run_check
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS, bot_user
-from dialer.clocks import BRASILIA
 from web.demo.service import DemoOptions, running_demo
-from web.auth.access import ROLE_LABEL
+from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
 
 
 @click.command("demo", context_settings=CONTEXT_SETTINGS)
@@ -26,8 +27,13 @@ from web.auth.access import ROLE_LABEL
               help="Bot agents that log in and work calls alongside you.")
 @click.option("--check", is_flag=True,
               help="Run the loop headless (agent ready → pop → PROMESSA stored) and exit 0 only if it worked.")
-def demo(directory: Path | None, port: int, bots: int, check: bool) -> None:
+@click.option("--log-level", type=click.Choice([level.lower() for level in LEVELS], case_sensitive=False),
+              default=None, envvar="COBRA_LOG__LEVEL", show_envvar=True,
+              help="Least severe log records written to stderr (default info; warning with --check).")
+def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: str | None) -> None:
     """The embedded demo: SQLite + seeded portfolio + PBX simulator + web + dialer."""
+    # --check prints one summary line: only problems are worth a log line there
+    configure_logging(log_level or ("warning" if check else DEFAULT_LEVEL))
     if check:
         result = run_async(run_check(directory))
         click.echo(result.summary)

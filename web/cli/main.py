@@ -53,6 +53,9 @@ cli.add_command(_bots.bots)
 from web.cli import simulate as _simulate  # noqa: E402
 
 cli.add_command(_simulate.simulate_command)
+from web.cli import asterisk as _asterisk  # noqa: E402
+
+cli.add_command(_asterisk.asterisk_group)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import click
 
 from dialer.simulator import ScenarioError, SimulatorServer
 from web.cli.common import CONTEXT_SETTINGS, run_async
+from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
 
 
 @click.command("pbx-sim", context_settings=CONTEXT_SETTINGS)
@@ -21,8 +22,13 @@ from web.cli.common import CONTEXT_SETTINGS, run_async
               help="Pacing scenario JSON (outcome mix and timings); default: the last-digit convention.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiplies every simulated delay (0.1 = ten times faster).")
-def pbx_sim(port: int, host: str, username: str, secret: str, scenario: str | None, time_scale: float) -> None:
+@click.option("--log-level", type=click.Choice([level.lower() for level in LEVELS], case_sensitive=False),
+              default=DEFAULT_LEVEL.lower(), envvar="COBRA_LOG__LEVEL", show_default=True,
+              help="Least severe log records written to stderr.")
+def pbx_sim(port: int, host: str, username: str, secret: str, scenario: str | None, time_scale: float,
+            log_level: str) -> None:
     """Simulated Asterisk speaking AMI over TCP, for demos and tests."""
+    configure_logging(log_level)
     if time_scale <= 0:
         raise click.BadParameter("must be greater than 0", param_hint="--time-scale")
     try:

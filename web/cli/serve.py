@@ -23,7 +23,14 @@ from storage.engine import display_url
 from storage.errors import StorageError
 from web.agent.dialer import attach_dialer, dialer_settings_from
 from web.app import create_app
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
+from web.cli.common import (
+    CONTEXT_SETTINGS,
+    config_option,
+    get_config,
+    log_level_option,
+    run_async,
+    setup_logging,
+)
 from web.config import Config
 from web.keys import ENGINE
 
@@ -33,9 +40,14 @@ SHUTDOWN_TIMEOUT_S = 10.0
 
 @click.command("serve", context_settings=CONTEXT_SETTINGS)
 @config_option
-def serve(config_path: str | None) -> None:
-    """Run Cobra's web server ([web] host/port of the configuration); Ctrl-C stops it."""
+@log_level_option
+def serve(config_path: str | None, log_level: str | None) -> None:
+    """Run Cobra's web server ([web] host/port of the configuration); Ctrl-C stops it.
+
+    Status lines go to stdout; logs, with timestamp, level and logger, to stderr.
+    """
     config = get_config(config_path)
+    setup_logging(log_level, config)
     run_async(_serve(config))
 
 
