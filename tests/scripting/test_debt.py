@@ -211,7 +211,8 @@ def test_equal_to_principal_on_or_before_the_due_date(
 @given(money, st.dates(min_value=date(2024, 1, 1), max_value=date(2025, 6, 30)), st.integers(0, 400), st.integers(0, 200))
 def test_legal_default_monotone_across_the_change(principal: Decimal, due: date, late: int, more: int) -> None:
     rows = []
-    for year in (2024, 2025, 2026):
+    # the latest payment day drawn is 2025-06-30 + 600 days (February 2027): the table covers it
+    for year in (2024, 2025, 2026, 2027):
         for month in range(1, 13):
             rows.append((Series.TAXA_LEGAL, f"{year}-{month:02d}", "0.45"))
     table = table_from_rows(rows)
