@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from dialer.simulator.server import SimulatorServer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import create_engine, session_factory  # noqa: E402
 from storage.models import Role  # noqa: E402
-from dialer.clocks import business_clock  # noqa: E402
+from dialer.clocks import Clock, business_clock  # noqa: E402
 from web.agent.dialer import attach_dialer  # noqa: E402
 from web.agent.http import AGENT_DESK  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -105,7 +105,7 @@ def _scenario(ring_s: float, talk_s: float) -> dict[str, Any]:
     }
 
 
-async def _prepare_db(directory: Path, agents: int, leads: int) -> str:
+async def _prepare_db(directory: Path, agents: int, leads: int, clock: Clock) -> str:
     url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
@@ -116,7 +116,7 @@ async def _prepare_db(directory: Path, agents: int, leads: int) -> str:
             ]
             await ensure_users(db, FAST_HASHER, users)
             campaign, _ = await ensure_campaign(db)
-            await load_portfolio(db, campaign, leads, today=date.today())
+            await load_portfolio(db, campaign, leads, now=clock())
             await db.commit()
     finally:
         await engine.dispose()
@@ -178,11 +178,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     logging.basicConfig(level=logging.ERROR)
     work = Path(tempfile.mkdtemp(prefix="cobra-bench-pop-"))
     try:
-        url_db = await _prepare_db(work, args.agents, args.leads)
+        # one clock for the seed, the web app and the dialer: all of them see the same business day
+        clock = business_clock()
+        url_db = await _prepare_db(work, args.agents, args.leads, clock)
         sim = SimulatorServer(port=0, scenario=_scenario(args.ring, args.talk), time_scale=1.0)
         await sim.start()
         config = Config(database=DatabaseConfig(url=url_db), web=WebConfig(host="127.0.0.1", port=0))
-        app = create_app(config, auth=Auth(settings=AuthSettings(max_failures_per_ip=10_000), hasher=FAST_HASHER))
+        app = create_app(config, auth=Auth(settings=AuthSettings(max_failures_per_ip=10_000), hasher=FAST_HASHER), clock=clock)
         gateways: list[TimedGateway] = []
 
         def factory(settings: AmiSettings) -> AmiGateway:
@@ -191,7 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         ami = AmiSettings(host="127.0.0.1", port=sim.port, ping_interval_s=30.0, action_timeout_s=10.0)
         settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S, tick_s=0.1, recording=False)
-        attach_dialer(app, ami, settings, gateway_factory=factory, clock=business_clock())
+        attach_dialer(app, ami, settings, gateway_factory=factory, clock=clock)
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         stats = Stats()
         stop = asyncio.Event()

@@ -12,10 +12,11 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dialer.clocks import Clock, system_clock
 from web.demo.client import DeskClient, DeskError, log_in
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,19 @@ def disposition_for(code: str, call_id: str, rng: random.Random, now: datetime) 
 class Bot:
     """One bot agent; :meth:`run` works until cancelled."""
 
-    def __init__(self, base_url: str, login: str, password: str, *, seed: int, timing: BotTiming | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        login: str,
+        password: str,
+        *,
+        seed: int,
+        timing: BotTiming | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self.base_url = base_url
+        # promise and callback dates must be on the server's calendar (the demo's may be moved)
+        self.clock = clock
         self.login = login
         self.password = password
         self.rng = random.Random(seed)
@@ -131,7 +143,7 @@ class Bot:
         codes, weights = zip(*OUTCOME_MIX, strict=True)
         code = self.rng.choices(codes, weights)[0]
         try:
-            await client.request(disposition_for(code, call_id, self.rng, datetime.now(timezone.utc)))
+            await client.request(disposition_for(code, call_id, self.rng, self.clock()))
             self.disposed[code] = self.disposed.get(code, 0) + 1
         except DeskError as exc:
             self.errors.append(str(exc))

@@ -21,6 +21,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from dialer.clocks import BRASILIA
 from scripting.money import format_brl
 from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, CallAttempt, Outcome, OutcomeCode
@@ -41,8 +42,11 @@ class CheckResult:
     summary: str
 
 
-async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
-    """Drive one agent through a call; (call id, seconds from ready to pop, customer greeting)."""
+async def _agent_loop(url: str, login: str, today: date) -> tuple[str, float, str]:
+    """Drive one agent through a call; (call id, seconds from ready to pop, customer greeting).
+
+    ``today`` is the demo's day (its clock may be moved into business hours): the promise is
+    dated from it, as the service validates it."""
     step = "login"
     try:
         cookie = await log_in(url, login, DEMO_PASSWORD)
@@ -82,7 +86,7 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
                     "code": "PROMESSA",
                     "client_key": uuid.uuid4().hex,
                     "promise_amount": str(PROMISE_AMOUNT),
-                    "promise_date": (date.today() + timedelta(days=3)).isoformat(),
+                    "promise_date": (today + timedelta(days=3)).isoformat(),
                     "notes": "cobra demo --check",
                 }
             )
@@ -124,7 +128,7 @@ async def run_check(directory: Path | None = None, *, hasher: PasswordHasher | N
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             async with running_demo(options) as demo:
-                call_id, waited, greeting = await _agent_loop(demo.url, login)
+                call_id, waited, greeting = await _agent_loop(demo.url, login, demo.clock().astimezone(BRASILIA).date())
                 outcome, attempt, confirmed = await _stored(demo.config.database.url, call_id)
     except DeskError as exc:
         return CheckResult(False, f"cobra demo --check: FAILED at {exc}")

@@ -7,12 +7,13 @@ is loaded only when the demo campaign is new, so a second ``cobra demo`` reuses 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.clocks import BRASILIA
 from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Lead, Role, User
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
 from web.auth.accounts import add_account, check_new_account
@@ -89,9 +90,11 @@ async def ensure_campaign(db: AsyncSession) -> tuple[Campaign, bool]:
     return campaign, True
 
 
-async def load_portfolio(db: AsyncSession, campaign: Campaign, count: int, *, today: date, seed: int = 2026) -> int:
-    """The synthetic customers stored as an import stores them (phones, debts, tags, a due lead each)."""
-    customers = generate_customers(count, today=today, seed=seed)
+async def load_portfolio(db: AsyncSession, campaign: Campaign, count: int, *, now: datetime, seed: int = 2026) -> int:
+    """The synthetic customers stored as an import stores them (phones, debts, tags, a due lead each).
+
+    ``now`` is the demo's clock: debts age and leads fall due relative to the day the dialer sees."""
+    customers = generate_customers(count, today=now.astimezone(BRASILIA).date(), seed=seed)
     records = [
         CustomerRecord(
             external_id=c.external_id,
@@ -109,7 +112,6 @@ async def load_portfolio(db: AsyncSession, campaign: Campaign, count: int, *, to
         )
         for c in customers
     ]
-    now = datetime.now(timezone.utc)
     for start in range(0, len(records), 500):
         await store_customers(db, campaign.id, records[start : start + 500], now=now)
     # fresher debts first (likelier to be recovered): the bucket is the lead's priority level
@@ -135,7 +137,7 @@ async def seed_demo(
     hasher: PasswordHasher,
     *,
     customers: int,
-    today: date,
+    now: datetime,
     bots: int = 0,
 ) -> SeedReport:
     """Everything the demo needs (see the module doc); commits."""
@@ -146,7 +148,7 @@ async def seed_demo(
     if campaign_created:
         already = (await db.execute(select(func.count(Lead.id)).where(Lead.campaign_id == campaign.id))).scalar_one()
         if not already:
-            created_customers = await load_portfolio(db, campaign, customers, today=today)
+            created_customers = await load_portfolio(db, campaign, customers, now=now)
     elif campaign.status is not CampaignStatus.ACTIVE:
         campaign.status = CampaignStatus.ACTIVE
     await db.commit()

@@ -18,7 +18,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 
 from dialer.ami.gateway import AmiSettings
-from dialer.clocks import BRASILIA, Clock, demo_clock, system_clock
+from dialer.clocks import Clock, demo_clock, system_clock
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.engine import create_engine, session_factory
@@ -71,7 +71,7 @@ async def prepare_database(options: DemoOptions, clock: Clock = system_clock) ->
                 db,
                 options.hasher or PasswordHasher(),
                 customers=options.customers,
-                today=clock().astimezone(BRASILIA).date(),
+                now=clock(),
                 bots=options.bots,
             )
     finally:
@@ -99,7 +99,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
         )
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
-        app = create_app(config, auth=auth)
+        app = create_app(config, auth=auth, clock=clock)
         recordings = options.directory / "gravacoes"
         ami = AmiSettings.from_pbx(config.pbx[0], reconnect_initial_s=0.2, reconnect_max_s=5.0)
         attach_dialer(
@@ -125,7 +125,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             base = f"http://{host}:{port}"
             crew = BotCrew(
                 [
-                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing)
+                    Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing, clock=clock)
                     for n in range(1, options.bots + 1)
                 ]
             )
