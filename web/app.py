@@ -13,8 +13,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from dialer.clocks import Clock, system_clock
 from storage.engine import create_engine, session_factory
 from scripting.render import Empresa
+from web.agent.hub import AgentHub
 from web.agent.http import AgentDesk, setup_agent
 from web.agent.negotiation import Negotiations, PixReceiver
 from web.auth.access import check_routes
@@ -23,7 +25,7 @@ from web.auth.landing import add_landing_routes
 from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
 from web.config import Config
-from web.keys import AUTH, CONFIG, DB, ENGINE
+from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
 from web.pacing.http import setup_pacing
@@ -48,19 +50,29 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
-def _agent_desk(config: Config) -> AgentDesk:
+def _agent_desk(config: Config, clock: Clock) -> AgentDesk:
     """The agent desk with the company the scripts name and the Pix receiver, from the configuration."""
     company = Empresa(nome=config.company.name, telefone=config.company.phone)
     pix = config.pix
     receiver = PixReceiver(pix.key, pix.name, pix.city) if pix.key else None
-    return AgentDesk(negotiations=Negotiations(company=company), pix=receiver)
+    return AgentDesk(hub=AgentHub(clock=clock), negotiations=Negotiations(company=company), pix=receiver)
 
 
-def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
-    """The web application for ``config``; ``auth`` replaces the auth state built from it (tests pass a clock)."""
+def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = system_clock) -> web.Application:
+    """The web application for ``config``.
+
+    ``clock`` is the one "now" of the whole app (``app[CLOCK]``): sessions, hubs, approvals and
+    pacing read it, and the demo passes the same clock to its dialer, so they all see one
+    "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
+    ``clock`` (one clock per app, so a session's expiry agrees with everything else).
+    """
     app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
-    app[AUTH] = auth if auth is not None else Auth(AuthSettings.from_config(config.web))
+    app[CLOCK] = clock
+    if auth is None:
+        auth = Auth(AuthSettings.from_config(config.web))
+    auth.clock = clock
+    app[AUTH] = auth
     engine = create_engine(config.database.url, echo=config.database.echo)
     app[ENGINE] = engine
     app[DB] = session_factory(engine)
@@ -76,7 +88,7 @@ def create_app(config: Config, *, auth: Auth | None = None) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)
-    setup_agent(app, _agent_desk(config))
+    setup_agent(app, _agent_desk(config, clock))
     setup_supervisor_console(app)
     setup_pacing(app)
     setup_supervisor_api(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dialer.clocks import Clock
 from web.auth.sessions import CurrentLogin
 from web.auth.settings import Auth
 from web.config import Config
@@ -14,6 +15,9 @@ ENGINE: web.AppKey[AsyncEngine] = web.AppKey("cobra.engine", AsyncEngine)
 # Sessions for request handlers: ``async with request.app[DB]() as db: ...``
 DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
 AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
+# The one "now" of the web layer (aware UTC): sessions, hubs, approvals, pacing and the dialer
+# must agree on the day, and the demo moves it into business hours (see dialer.clocks)
+CLOCK: web.AppKey[Clock] = web.AppKey("cobra.clock")
 
 # Set by the auth middleware on every routed request: None when nobody is logged in
 CURRENT_LOGIN: web.RequestKey[CurrentLogin | None] = web.RequestKey("cobra.current_login")

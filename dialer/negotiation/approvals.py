@@ -37,7 +37,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -55,6 +55,7 @@ from storage.repositories.negotiation import (
 )
 from storage.repositories import audit
 
+from dialer.clocks import Clock, system_clock
 from dialer.negotiation.errors import AlreadyDecided, NegotiationError, NotAllowed, UnknownRequest
 from dialer.negotiation.offers import load_context, offer_view, quote_offers
 
@@ -62,10 +63,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=2)
 ENTITY = "approval_request"
-
-
-def _utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +165,7 @@ class ApprovalBroker:
         sessions: async_sessionmaker[AsyncSession],
         *,
         ttl: timedelta = DEFAULT_TTL,
-        clock: Callable[[], datetime] = _utc,
+        clock: Clock = system_clock,
     ) -> None:
         self._sessions = sessions
         self._ttl = ttl

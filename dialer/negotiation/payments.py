@@ -2,7 +2,7 @@
 
 API::
 
-    report = await import_payments(sessions, stream, source="pagamentos.csv", today=date.today())
+    report = await import_payments(sessions, stream, source="pagamentos.csv", today=system_clock().date())
     report.as_dict()   # counts and rejections (row, column, reason) for ``--json``
 
 The file: CSV with a header, ``;`` or ``,`` (or tab), UTF-8 or Latin-1 (detected as for
@@ -34,14 +34,14 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.clocks import Clock, system_clock
 from dialer.portfolio.cpf import parse_cpf
 from dialer.portfolio.csv_reader import detect_delimiter, detect_encoding
 from dialer.portfolio.dates import parse_date
@@ -131,10 +131,6 @@ class ImportReport:
             "leads_requeued": self.leads_requeued,
             "rejected": [r.as_dict() for r in self.rejected],
         }
-
-
-def _utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def read_payment_lines(stream: BinaryIO, report: ImportReport) -> list[PaymentLine]:
@@ -228,7 +224,7 @@ async def import_payments(
     grace_days: int = 0,
     boost: int = BROKEN_PROMISE_BOOST,
     dry_run: bool = False,
-    clock: Callable[[], datetime] = _utc,
+    clock: Clock = system_clock,
 ) -> ImportReport:
     """Import a payment file, then break the promises whose date has passed unpaid (see the module doc)."""
     report = ImportReport(source=source)

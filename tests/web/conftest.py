@@ -116,7 +116,7 @@ def auth_settings() -> AuthSettings:
 @pytest.fixture
 async def app(config: Config, clock: Clock, auth_settings: AuthSettings, db_url: str) -> web.Application:
     await add_users(db_url)
-    return create_app(config, auth=Auth(settings=auth_settings, clock=clock, hasher=FAST_HASHER))
+    return create_app(config, auth=Auth(settings=auth_settings, hasher=FAST_HASHER), clock=clock)
 
 
 @pytest.fixture

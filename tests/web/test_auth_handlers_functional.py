@@ -71,8 +71,8 @@ async def test_each_role_lands_on_its_own_page(client: Client, login: str, home:
 async def test_secure_cookies_when_configured(
     aiohttp_client: AiohttpClient, app: web.Application, config: Config, clock: Clock, auth_settings: AuthSettings
 ) -> None:
-    secure = Auth(settings=replace(auth_settings, secure_cookies=True), clock=clock, hasher=FAST_HASHER)
-    client = await aiohttp_client(create_app(config, auth=secure))
+    secure = Auth(settings=replace(auth_settings, secure_cookies=True), hasher=FAST_HASHER)
+    client = await aiohttp_client(create_app(config, auth=secure, clock=clock))
     page = await client.get("/login")
     assert "Secure" in set_cookie(page, LOGIN_CSRF_COOKIE)
     # the test client won't send Secure cookies over http: post the form cookie by hand

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -10,6 +10,10 @@ from storage.engine import create_engine, session_factory
 from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Debt, Lead, Phone, Role, User
 from tests.web.conftest import FAST_HASHER
 from web.demo.seed import CAMPAIGN_NAME, seed_demo
+
+
+# the demo's clock: what the seed stores is dated from it, not from the machine's
+NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 
 async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -20,17 +24,19 @@ async def test_seed_is_complete_and_idempotent(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as db:
-            first = await seed_demo(db, FAST_HASHER, customers=1000, today=date(2026, 3, 2), bots=2)
+            first = await seed_demo(db, FAST_HASHER, customers=1000, now=NOW, bots=2)
         async with session_factory(engine)() as db:
-            second = await seed_demo(db, FAST_HASHER, customers=1000, today=date(2026, 3, 2), bots=2)
+            second = await seed_demo(db, FAST_HASHER, customers=1000, now=NOW, bots=2)
             counts = {m.__name__: await _count(db, m) for m in (User, Customer, Phone, Debt, Lead, Campaign)}
             users = {u.login: u for u in (await db.execute(select(User))).scalars()}
             campaign = (await db.execute(select(Campaign))).scalar_one()
+            due = set((await db.execute(select(Lead.next_attempt_at).distinct())).scalars())
     finally:
         await engine.dispose()
     assert (first.users_created, first.customers_created, first.campaign_created) == (8, 1000, True)
     assert (second.users_created, second.customers_created, second.campaign_created) == (0, 0, False)
     assert counts["Customer"] == counts["Lead"] == 1000 and counts["Campaign"] == 1 and counts["User"] == 8
+    assert due == {NOW}  # every lead falls due on the demo's clock, not the machine's
     assert counts["Phone"] >= 1000 and counts["Debt"] >= 1000
     assert (campaign.name, campaign.mode, campaign.status) == (CAMPAIGN_NAME, CampaignMode.PROGRESSIVE, CampaignStatus.ACTIVE)
     assert campaign.dial_template == "Local/{number}@cust-sim"

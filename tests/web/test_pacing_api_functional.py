@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, CallAttempt, CallResult, Campaign, CampaignMode, User
-from tests.web.conftest import log_in, session_csrf
+from tests.web.conftest import Clock, log_in, session_csrf
 
 Client = TestClient[web.Request, web.Application]
 
 
-async def _campaign(db_url: str) -> int:
+async def _campaign(db_url: str, now: datetime) -> int:
+    """A campaign with four calls at ``now`` (the app's clock: its "today" is the figures' today)."""
     engine = create_engine(db_url)
     try:
         async with session_factory(engine).begin() as s:
@@ -23,7 +24,6 @@ async def _campaign(db_url: str) -> int:
                          caller_id="0303", pbx_name="default")
             s.add(c)
             await s.flush()
-            now = datetime.now(timezone.utc)
             for i, (result, abandoned, short, caller) in enumerate(
                 [
                     (CallResult.CONNECTED, False, False, "0303"),
@@ -33,7 +33,7 @@ async def _campaign(db_url: str) -> int:
                 ]
             ):
                 s.add(CallAttempt(campaign_id=c.id, mode=CampaignMode.PROGRESSIVE, number=f"+55119000000{i:02d}",
-                                  caller_id=caller, originated_at=now, answered_at=now, ended_at=now, result=result,
+                                  caller_id=caller, created_at=now, originated_at=now, answered_at=now, ended_at=now, result=result,
                                   abandoned=abandoned, short_call=short))
             return c.id
     finally:
@@ -46,8 +46,8 @@ async def _login(client: Client, who: str) -> str:
     return await session_csrf(client)
 
 
-async def test_get_returns_the_figures_from_storage_when_no_dialer_runs(client: Client, db_url: str) -> None:
-    cid = await _campaign(db_url)
+async def test_get_returns_the_figures_from_storage_when_no_dialer_runs(client: Client, db_url: str, clock: Clock) -> None:
+    cid = await _campaign(db_url, clock.now)
     await _login(client, "sofia")
     resp = await client.get(f"/api/v1/campaigns/{cid}/pacing")
     assert resp.status == 200
@@ -67,8 +67,8 @@ async def test_get_returns_the_figures_from_storage_when_no_dialer_runs(client: 
     assert missing.status == 404
 
 
-async def test_put_changes_the_settings_and_is_audited(client: Client, db_url: str) -> None:
-    cid = await _campaign(db_url)
+async def test_put_changes_the_settings_and_is_audited(client: Client, db_url: str, clock: Clock) -> None:
+    cid = await _campaign(db_url, clock.now)
     token = await _login(client, "sofia")
     resp = await client.put(f"/api/v1/campaigns/{cid}/pacing", json={"mode": "predictive", "max_dial_level": 2.5},
                             headers={"X-CSRF-Token": token})
@@ -100,8 +100,8 @@ async def test_put_changes_the_settings_and_is_audited(client: Client, db_url: s
     assert a.after == {"mode": "predictive", "max_dial_level": 2.5, "abandon_cap": 0.03, "amd_enabled": False}
 
 
-async def test_agents_may_not_change_pacing(client: Client, db_url: str) -> None:
-    cid = await _campaign(db_url)
+async def test_agents_may_not_change_pacing(client: Client, db_url: str, clock: Clock) -> None:
+    cid = await _campaign(db_url, clock.now)
     token = await _login(client, "ana")
     resp = await client.put(f"/api/v1/campaigns/{cid}/pacing", json={"mode": "predictive"}, headers={"X-CSRF-Token": token})
     assert resp.status == 403
@@ -109,8 +109,8 @@ async def test_agents_may_not_change_pacing(client: Client, db_url: str) -> None
     assert (await client.get("/supervisor/simulacao")).status == 403
 
 
-async def test_simulation_page_runs_the_what_if_tool(client: Client, db_url: str) -> None:
-    await _campaign(db_url)
+async def test_simulation_page_runs_the_what_if_tool(client: Client, db_url: str, clock: Clock) -> None:
+    await _campaign(db_url, clock.now)
     await _login(client, "sofia")
     page = await client.get("/supervisor/simulacao")
     assert page.status == 200

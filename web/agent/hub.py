@@ -19,9 +19,10 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
+from dialer.clocks import Clock, system_clock
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentState, AgentStatus
 from web.agent.messages import (
@@ -52,10 +53,6 @@ class Socket(Protocol):
     async def send_str(self, data: str) -> None: ...
 
     async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
-
-
-def _utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _text(frame: Frame) -> str:
@@ -124,11 +121,11 @@ class AgentChannel:
     """Everything the hub keeps for one agent across their sockets."""
 
     user_id: int
+    since: datetime  # when the status began (the hub's clock at creation: no status seen yet)
     epoch: str = field(default_factory=lambda: secrets.token_hex(8))
     outbox: Outbox = field(default_factory=lambda: Outbox(OUTBOX_CAPACITY))
     links: set[SocketLink] = field(default_factory=set)
     status: AgentStatus = field(default_factory=AgentStatus)
-    since: datetime = field(default_factory=_utc)
     pop: ScreenPop | None = None
     confirmed: dict[str, datetime] = field(default_factory=dict)  # call id → identity confirmed at
     phase: tuple[str, CallPhase, datetime] | None = None
@@ -143,7 +140,7 @@ PopSource = Callable[[int], ScreenPop | None]
 class AgentHub:
     """Implements ``AgentNotifier``: every method numbers, serialises and enqueues; none waits."""
 
-    def __init__(self, clock: Callable[[], datetime] = _utc) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
         self._channels: dict[int, AgentChannel] = {}
         self._clock = clock
         self.dropped_links = 0
@@ -155,7 +152,7 @@ class AgentHub:
     def channel(self, user_id: int) -> AgentChannel:
         ch = self._channels.get(user_id)
         if ch is None:
-            ch = self._channels[user_id] = AgentChannel(user_id)
+            ch = self._channels[user_id] = AgentChannel(user_id, since=self._clock())
         return ch
 
     def link_count(self, user_id: int | None = None) -> int:

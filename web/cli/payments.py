@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
+from dialer.clocks import system_clock
 from dialer.negotiation.payments import BROKEN_PROMISE_BOOST, ImportReport, PaymentFileError, import_payments
 from dialer.portfolio.dates import parse_date
 from dialer.portfolio.errors import FieldError
@@ -23,7 +24,8 @@ COMPANY_TZ = ZoneInfo("America/Sao_Paulo")
 
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
     if value is None:
-        return datetime.now(COMPANY_TZ).date()
+        # a CLI run outside the service: the real clock, on the company's calendar
+        return system_clock().astimezone(COMPANY_TZ).date()
     try:
         return parse_date(value)
     except FieldError as exc:
@@ -36,7 +38,7 @@ async def _run(config: Config, path: Path, *, today: date, grace_days: int, boos
         with path.open("rb") as stream:
             return await import_payments(
                 session_factory(engine), stream, source=path.name, today=today, grace_days=grace_days, boost=boost,
-                dry_run=dry_run,
+                dry_run=dry_run, clock=system_clock,
             )
     finally:
         await engine.dispose()

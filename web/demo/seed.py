@@ -22,6 +22,7 @@ from storage.models import (
     Role,
     User,
 )
+from dialer.clocks import BRASILIA
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
 from web.auth.accounts import add_account, check_new_account
 from web.demo.portfolio import generate_customers
@@ -149,11 +150,16 @@ async def seed_demo(
     hasher: PasswordHasher,
     *,
     customers: int,
-    today: date,
+    today: date | None = None,
     bots: int = 0,
     now: datetime | None = None,
 ) -> SeedReport:
-    """Everything the demo needs (see the module doc); commits."""
+    """Everything the demo needs (see the module doc); commits.
+
+    ``now`` is the demo's clock (the leads fall due then); ``today`` defaults to its date in Brasília.
+    """
+    if today is None:
+        today = (now or datetime.now(UTC)).astimezone(BRASILIA).date()
     users = list(DEMO_USERS) + [bot_user(n) for n in range(1, bots + 1)]
     created_users = await ensure_users(db, hasher, users)
     campaign, campaign_created = await ensure_campaign(db)

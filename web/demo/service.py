@@ -109,7 +109,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
         )
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
-        app = create_app(config, auth=auth)
+        app = create_app(config, auth=auth, clock=clock)
         recordings = options.directory / "gravacoes"
         ami = AmiSettings.from_pbx(config.pbx[0], reconnect_initial_s=0.2, reconnect_max_s=5.0)
         attach_dialer(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,7 +44,7 @@ from storage.repositories.pacing import (
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import json_error, render_page
-from web.keys import CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.pacing.whatif import (
     DEFAULT_FALLBACK,
     WhatIfError,
@@ -91,8 +90,10 @@ def _campaign_id(request: web.Request) -> int:
 
 
 async def stored_figures(request: web.Request, campaign_id: int) -> PacingFigures | None:
-    """The figures from storage alone (no dialer running here): nothing in flight."""
-    today = local_day(time.time(), BRASILIA_OFFSET_S)
+    """The figures from storage alone (no dialer running here): nothing in flight.
+
+    "Today" is the app's clock's day, the same the dialer and the demo count on."""
+    today = local_day(request.app[CLOCK]().timestamp(), BRASILIA_OFFSET_S)
     async with request.app[DB]() as db:
         row = await campaign_pacing(db, campaign_id)
         if row is None:
@@ -251,7 +252,9 @@ async def simulation_page(request: web.Request) -> web.Response:
             hours = check_hours(_number(form["horas"], "hours"))
             if form["campanha"]:
                 async with request.app[DB]() as db:
-                    inp = await campaign_input(db, form["campanha"], days=14, fallback=DEFAULT_FALLBACK)
+                    inp = await campaign_input(
+                        db, form["campanha"], days=14, fallback=DEFAULT_FALLBACK, now=request.app[CLOCK]()
+                    )
             else:
                 s = named_scenario(DEFAULT_FALLBACK)
                 inp = WhatIfInput(s, f"cenário {s.name}")

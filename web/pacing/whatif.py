@@ -12,11 +12,12 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.clocks import system_clock
 from dialer.pacing.scenario import AgentGroup, LogNormal, Outcomes, Scenario, ScenarioError, load_scenario
 from dialer.pacing.simulation import simulate
 from storage.repositories.pacing import MeasuredCalls, campaign_pacing_by_name, dialable_leads, measured_calls
@@ -151,7 +152,7 @@ async def campaign_input(
     campaign = await campaign_pacing_by_name(session, campaign_name)
     if campaign is None:
         raise WhatIfError("campaign", f"campanha {campaign_name!r} não existe")
-    now = now or datetime.now(timezone.utc)
+    now = now or system_clock()
     m = await measured_calls(session, campaign.id, since=now - timedelta(days=days))
     leads = await dialable_leads(session, campaign.id, until=now + timedelta(hours=12))
     base = named_scenario(fallback)

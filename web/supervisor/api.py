@@ -34,7 +34,7 @@ from storage.repositories.segments import (
 )
 from web.auth.access import requires
 from web.auth.responses import json_error
-from web.keys import AUTH, CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -112,7 +112,7 @@ def _user_id(request: web.Request) -> int | None:
 
 
 def _now(request: web.Request) -> datetime:
-    return request.app[AUTH].clock()
+    return request.app[CLOCK]()
 
 
 def _segments_json(segments: list[StoredSegment]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
 from web.socket_lifecycle import first_message, release_socket
-from web.keys import CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.supervisor_console.hub import SupervisorHub
 
 log = logging.getLogger(__name__)
@@ -220,9 +220,12 @@ async def _close_sockets(app: web.Application) -> None:
 def setup_supervisor_console(
     app: web.Application, *, broker: ApprovalBroker | None = None, ttl: timedelta = DEFAULT_TTL
 ) -> SupervisorConsole:
-    """Mount ``/supervisor`` and ``/ws/supervisor``; build (unless given) and own the approval broker."""
-    hub = SupervisorHub()
-    broker = broker if broker is not None else ApprovalBroker(app[DB], ttl=ttl)
+    """Mount ``/supervisor`` and ``/ws/supervisor``; build (unless given) and own the approval broker.
+
+    Both run on the app's clock (``app[CLOCK]``), so frames and approval times agree with the dialer."""
+    clock = app[CLOCK]
+    hub = SupervisorHub(clock=clock)
+    broker = broker if broker is not None else ApprovalBroker(app[DB], ttl=ttl, clock=clock)
     broker.subscribe(hub)
     console = SupervisorConsole(hub=hub, broker=broker)
     app[SUPERVISOR_CONSOLE] = console

@@ -18,9 +18,9 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from dialer.clocks import Clock, system_clock
 from dialer.negotiation.approvals import ApprovalView
 from web.agent.hub import Socket, SocketLink
 from web.agent.outbox import Frame, Outbox
@@ -31,10 +31,6 @@ OUTBOX_CAPACITY = 256
 LINK_QUEUE_SIZE = OUTBOX_CAPACITY + 64
 
 PendingSource = Callable[[], list[ApprovalView]]
-
-
-def _utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _text(frame: Frame) -> str:
@@ -52,7 +48,7 @@ class SupervisorChannel:
 class SupervisorHub:
     """Fans approval requests out to every supervisor's channel; every method only enqueues."""
 
-    def __init__(self, clock: Callable[[], datetime] = _utc) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
         self._channels: dict[int, SupervisorChannel] = {}
         self._clock = clock
         self.dropped_links = 0
