@@ -55,7 +55,7 @@ def _agent_desk(config: Config, clock: Clock) -> AgentDesk:
     company = Empresa(nome=config.company.name, telefone=config.company.phone)
     pix = config.pix
     receiver = PixReceiver(pix.key, pix.name, pix.city) if pix.key else None
-    return AgentDesk(hub=AgentHub(clock=clock), negotiations=Negotiations(company=company), pix=receiver)
+    return AgentDesk(hub=AgentHub(clock=clock), negotiations=Negotiations(company=company), pix=receiver, clock=clock)
 
 
 def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = system_clock) -> web.Application:
