@@ -51,6 +51,7 @@ from dialer.errors import AmiError, DialerError
 from dialer.executor import EffectRunner
 from dialer.floor import effects as fx
 from dialer.floor.model import Floor, KnownAgent
+from dialer.floor.session import CallSession, ScriptBook
 from dialer.floor.settings import DialerSettings
 from dialer.leads.hopper import Hopper
 from dialer.pacing.live import PacingFigures, PacingSettings
@@ -107,13 +108,15 @@ class DialerRuntime:
         notifier: AgentNotifier,
         settings: DialerSettings,
         clock: Callable[[], datetime] | None = None,
+        scripts: ScriptBook | None = None,
     ) -> None:
-        """``clock``: the dialer's "now" (UTC, aware) for every decision and stored time; tests move it."""
+        """``clock``: the dialer's "now" (UTC, aware) for every decision and stored time; tests move it.
+        ``scripts``: which script each campaign's calls run (the web layer keeps it fresh on publish)."""
         self._db = sessions
         self._clock = clock or system_clock
         self._gateway = gateway
         self.settings = settings
-        self.floor = Floor(settings, wall=self._clock, mono=time.monotonic)
+        self.floor = Floor(settings, wall=self._clock, mono=time.monotonic, scripts=scripts)
         self.writer = DbWriter(sessions, job_timeout_s=max(10.0, settings.stop_timeout_s))
         self.runner = EffectRunner(self.floor, gateway, notifier, self.writer)
         # one implementation of "who is called next" (SPEC §4), leased under this process's name
@@ -165,6 +168,11 @@ class DialerRuntime:
             return
         limit = self.settings.stop_timeout_s
         self.runner.apply(self.floor.stop())
+        # the campaign loop ends after its tick (a claim cut in the middle would leave its lead leased)
+        self.scheduler.stop()
+        loop_task = self._tasks[1] if len(self._tasks) > 1 else None
+        if loop_task is not None:
+            await asyncio.wait([loop_task], timeout=limit)
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -334,6 +342,18 @@ class DialerRuntime:
 
     def current_pop(self, user_id: int) -> ScreenPop | None:
         return self.floor.current_pop(user_id)
+
+    def session_of(self, user_id: int, call_id: str) -> CallSession | None:
+        """The call session (pop, script run, identity, quote) of the agent's current call ``call_id``."""
+        return self.floor.session_of(user_id, call_id)
+
+    def confirm_identity(self, user_id: int, call_id: str) -> CallSession:
+        """Identity confirmed for the agent's current call (the first time counts; raises WrongCall)."""
+        return self.floor.confirm_identity(user_id, call_id)
+
+    def identity_confirmed_at(self, user_id: int, call_id: str) -> datetime | None:
+        session = self.floor.session_of(user_id, call_id)
+        return None if session is None else session.identity_confirmed_at
 
     def now(self) -> datetime:
         """The dialer's clock (the one every part of the service should read)."""

@@ -89,6 +89,7 @@ class CampaignScheduler:
         self._clock = clock
         self._link_up = link_up
         self.settings = floor.settings
+        self._stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ campaigns
 
@@ -130,11 +131,19 @@ class CampaignScheduler:
 
     # ------------------------------------------------------------------ the loop
 
+    def stop(self) -> None:
+        """Ask the campaign loop to end after the tick in hand (so no database work is cut in the middle)."""
+        self._stopping.set()
+
     async def campaign_loop(self) -> None:
         await self.reprioritise_running()  # the day's ranking first: aging buckets moved while the dialer was down
         limit = max(5.0, 10 * self.settings.tick_s)
-        while True:
-            await asyncio.sleep(self.settings.tick_s)
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.settings.tick_s)
+                return
+            except TimeoutError:
+                pass
             try:
                 await asyncio.wait_for(self.refresh(), limit)
                 if self._link_up():  # dialing pauses while the AMI link is down (SPEC §11)

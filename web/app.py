@@ -18,7 +18,7 @@ from storage.engine import create_engine, session_factory
 from scripting.render import Empresa
 from web.agent.hub import AgentHub
 from web.agent.http import AgentDesk, setup_agent
-from web.agent.negotiation import Negotiations, PixReceiver
+from web.agent.negotiation import PixReceiver
 from web.auth.access import check_routes
 from web.auth.handlers import add_auth_routes
 from web.auth.landing import add_landing_routes
@@ -55,7 +55,7 @@ def _agent_desk(config: Config, clock: Clock) -> AgentDesk:
     company = Empresa(nome=config.company.name, telefone=config.company.phone)
     pix = config.pix
     receiver = PixReceiver(pix.key, pix.name, pix.city) if pix.key else None
-    return AgentDesk(hub=AgentHub(clock=clock), negotiations=Negotiations(company=company), pix=receiver, clock=clock)
+    return AgentDesk(hub=AgentHub(clock=clock), company=company, pix=receiver, clock=clock)
 
 
 def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = system_clock) -> web.Application:

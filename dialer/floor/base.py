@@ -35,6 +35,7 @@ from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo
 from dialer.floor.pacing import FloorPacing
+from dialer.floor.session import CallSession, ScriptBook, open_session
 from dialer.floor.settings import FloorSettings
 from dialer.pacing.stats import DialResult
 
@@ -73,8 +74,17 @@ class KnownAgent:
 class FloorBase:
     """The floor's state, clocks and shared moves; effects collect in ``_out`` until the input's end."""
 
-    def __init__(self, settings: FloorSettings, *, wall: Callable[[], datetime], mono: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        settings: FloorSettings,
+        *,
+        wall: Callable[[], datetime],
+        mono: Callable[[], float],
+        scripts: ScriptBook | None = None,
+    ) -> None:
         self.settings = settings
+        self.scripts = scripts if scripts is not None else ScriptBook()
+        self.sessions: dict[int, CallSession] = {}  # agent → the call session on their screen
         self._wall_clock = wall
         self._mono = mono
         self.tracker = CallTracker(settings.connect_window_s)
@@ -111,6 +121,11 @@ class FloorBase:
         s = self.agents.get(user_id)
         return None if s is None else s.pop
 
+    def session_of(self, user_id: int, call_id: str) -> CallSession | None:
+        """The call session of ``call_id`` if it is the agent's current call."""
+        session = self.sessions.get(user_id)
+        return session if session is not None and session.call_id == call_id else None
+
     def call_of(self, user_id: int) -> FloorCall | None:
         """The agent's current call (live or in wrap-up), if any."""
         s = self.agents.get(user_id)
@@ -133,6 +148,8 @@ class FloorBase:
         if was_wrapup and change.after.state is not AgentState.WRAP_UP and s.wrapup_timer:
             s.wrapup_timer = False
             self._out.append(fx.CancelWrapupTimer(s.user_id))
+        if s.call_id is None:
+            self.sessions.pop(s.user_id, None)  # the agent left the call: its session with it
         self._out.append(fx.NotifyState(s.user_id, change.after, change.at))
         before, after = change.before.state.value, change.after.state.value
         if before != after:
@@ -210,9 +227,15 @@ class FloorBase:
         self.calls[call.id] = call
         self._change(s, Trigger.RESERVE, at)
         s.call_id = call.id
-        s.pop = replace(call.pop, created_at=at)
-        self._out.append(fx.NotifyPop(user_id, s.pop))
+        self._pop_for(s, call, at)
         self._out.append(fx.NotifyPhase(user_id, call.id, CallPhase.PREVIEW, at))
+
+    def _pop_for(self, s: AgentSession, call: FloorCall, at: datetime) -> None:
+        """Put ``call`` on the agent's screen: the pop, and the call session its negotiation runs in."""
+        s.pop = replace(call.pop, created_at=at)
+        script = self.scripts.for_campaign(call.campaign.id)
+        self.sessions[s.user_id] = open_session(s.user_id, s.name, s.pop, script, at)
+        self._out.append(fx.NotifyPop(s.user_id, s.pop))
 
     def _release_preview(self, s: AgentSession) -> None:
         """An agent leaving with a preview on screen that was never dialled gives the lead back."""
@@ -241,9 +264,8 @@ class FloorBase:
         self._change(s, Trigger.RESERVE, at)
         call.agent_id = user_id
         s.call_id = call.id
-        s.pop = replace(call.pop, created_at=at)
         # the pop goes out before the Redirect is even queued (SPEC §3)
-        self._out.append(fx.NotifyPop(user_id, s.pop))
+        self._pop_for(s, call, at)
         self._out.append(fx.NotifyPhase(user_id, call.id, CallPhase.CONNECTING, at))
         self._out.append(
             fx.SendRedirect(Redirect(channel=call.channel, context=AGENT_BRIDGE_CONTEXT, exten=s.extension), call.id)

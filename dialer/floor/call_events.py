@@ -121,6 +121,7 @@ class CallEvents(FloorBase):
         if s.call_id == call.id and s.status.state is not AgentState.WRAP_UP:
             s.call_id = None
             s.pop = None
+            self.sessions.pop(s.user_id, None)
         now = self._mono()
         in_window = (
             call.routable_at is not None

@@ -50,6 +50,7 @@ from dialer.floor.call_events import CallEvents
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.dispose import validate_disposition
+from dialer.floor.session import CallSession
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,14 @@ class Floor(CallEvents):
         self._out.append(fx.NotifyPhase(user_id, call_id, CallPhase.DIALING, at))
         self._originate_customer(call, AGENT_BRIDGE_CONTEXT, s.extension)
         return self._flush()
+
+    def confirm_identity(self, user_id: int, call_id: str) -> CallSession:
+        """The agent confirmed who is on the line: the session's identity time (the first one counts)."""
+        session = self.session_of(user_id, call_id)
+        if session is None:
+            raise WrongCall("Esta não é a chamada que está na sua tela.")
+        session.confirm_identity(self.now())
+        return session
 
     def callback_ref(self, user_id: int, customer_id: int) -> AttemptRef:
         """The attempt a callback is scheduled from: only the customer of the agent's current call (SPEC §11)."""

@@ -23,9 +23,11 @@ from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.model import Floor, KnownAgent
+from dialer.floor.session import ScriptBook
 from dialer.floor.settings import DialerSettings
 
 T0 = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)  # 11:00 in Brasília, a Friday
+BOOK = ScriptBook()  # the default script, validated once for every floor of these tests
 
 
 class Clocks:
@@ -85,7 +87,7 @@ def clocks() -> Clocks:
 @pytest.fixture
 def floor(clocks: Clocks) -> Floor:
     f = Floor(
-        DialerSettings(recording=False, connect_window_s=2.0, wrapup_max_s=30.0), wall=clocks.wall, mono=clocks.mono
+        DialerSettings(recording=False, connect_window_s=2.0, wrapup_max_s=30.0), wall=clocks.wall, mono=clocks.mono, scripts=BOOK
     )
     f.running = True
     f.link_up = True

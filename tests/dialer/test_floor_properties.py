@@ -18,7 +18,7 @@ from dialer.calls.events import (
 from dialer.floor import effects as fx
 from dialer.floor.model import Floor
 from dialer.floor.settings import DialerSettings
-from tests.dialer.test_floor_model import Clocks, a_call, agent, campaign
+from tests.dialer.test_floor_model import BOOK, Clocks, a_call, agent, campaign
 
 AGENTS = (1, 2)
 STEPS = 50  # moves per example; each picked among the moves that make sense then (no step wasted on a no-op)
@@ -28,7 +28,7 @@ class Harness:
     def __init__(self) -> None:
         self.clocks = Clocks()
         self.floor = Floor(
-            DialerSettings(recording=False, wrapup_max_s=5.0), wall=self.clocks.wall, mono=self.clocks.mono
+            DialerSettings(recording=False, wrapup_max_s=5.0), wall=self.clocks.wall, mono=self.clocks.mono, scripts=BOOK
         )
         self.floor.running = self.floor.link_up = True
         self.floor.campaign_changed(campaign())

@@ -44,7 +44,7 @@ def pop(call_id: str = "c1") -> ScreenPop:
         customer=PopCustomer(7, "João Gonçalves da Silva", "João", "***.456.789-**", "SP"),
         phone_e164="+5511987654321",
         phone_masked="(11) *****-4321",
-        debts=(PopDebt("CT-1", "Banco Aurora", "Cartão", Decimal("1000"), Decimal("1234.56"), date(2025, 3, 10), 357),),
+        debts=(PopDebt("CT-1", "Banco Aurora", "Cartão", Decimal(1000), Decimal("1234.56"), date(2025, 3, 10), 357),),
         total_balance=Decimal("1234.56"),
         attempts=(),
         promises=(),
@@ -118,10 +118,9 @@ async def test_pop_shows_the_debt_only_after_the_identity_is_confirmed() -> None
     sock = Socket()
     link = connect(hub, sock)
     hub.screen_pop(1, pop())
-    first = hub.confirm_identity(1, pop(), AT)
-    assert hub.confirm_identity(1, pop(), datetime(2026, 3, 2, 15, 5, tzinfo=UTC)) == first  # the first one counts
+    hub.show_identity_confirmed(1, pop(), AT)  # the time is the call session's (the first confirmation)
     await drain(link, sock)
-    gated, opened, _ = [f for f in sock.sent if f["type"] == "screen_pop"]
+    gated, opened = [f for f in sock.sent if f["type"] == "screen_pop"]
     assert gated["details"] is None
     assert gated["summary"] == {
         "greeting_name": "João S.",
@@ -139,12 +138,17 @@ async def test_pop_shows_the_debt_only_after_the_identity_is_confirmed() -> None
     assert opened["identity_confirmed_at"] == "2026-03-02T15:00:00Z"
 
 
-async def test_a_new_call_is_not_opened_by_the_last_calls_confirmation() -> None:
+async def test_a_snapshot_opens_the_pop_only_for_the_call_whose_identity_was_confirmed() -> None:
     hub = AgentHub(clock=lambda: AT)
-    hub.screen_pop(1, pop("c1"))
-    hub.confirm_identity(1, pop("c1"), AT)
-    hub.screen_pop(1, pop("c2"))
-    assert hub.confirmed_at(1, "c2") is None and hub.confirmed_at(1, "c1") is None
+    sock = Socket()
+    link = connect(hub, sock)
+    confirmed = {"c1": AT}  # the call session's answer: c1 was confirmed, c2 (the new call) not yet
+    hub.snapshot(1, None, lambda _: pop("c2"), lambda _, call_id: confirmed.get(call_id))
+    hub.snapshot(1, None, lambda _: pop("c1"), lambda _, call_id: confirmed.get(call_id))
+    await drain(link, sock)
+    c2, c1 = [f for f in sock.sent if f["type"] == "screen_pop"][-2:]
+    assert (c2["call_id"], c2["details"]) == ("c2", None)
+    assert c1["call_id"] == "c1" and c1["details"] is not None and c1["identity_confirmed_at"] == "2026-03-02T15:00:00Z"
 
 
 async def test_back_to_ready_forgets_the_pop_for_snapshots() -> None:

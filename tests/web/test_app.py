@@ -14,7 +14,7 @@ def test_company_and_pix_reach_the_agent_desk(tmp_path: Path) -> None:
         pix=PixConfig(key="financeiro@recuperabem.com.br", name="RECUPERA BEM", city="RECIFE"),
     )
     desk = create_app(config)[AGENT_DESK]
-    assert desk.negotiations.company.nome == "Recupera Bem"
+    assert desk.company.nome == "Recupera Bem"
     assert desk.pix is not None and desk.pix.key == "financeiro@recuperabem.com.br"
 
 

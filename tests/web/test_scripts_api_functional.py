@@ -201,7 +201,9 @@ async def test_a_campaign_on_a_published_script_runs_its_latest_version(rig: Des
         pop = await ana.wait_for(lambda f: f["type"] == "screen_pop", "screen-pop")
         frame = await ana.wait_for(lambda f: f["type"] == "script", "script at the pop")
         assert frame["step_id"] == "abertura" and "Carteira Varejo" in frame["text"]
-        neg = desk_of(rig.app).negotiations.get(rig.users["ana"], pop["call_id"])
+        runtime = desk_of(rig.app).runtime
+        assert runtime is not None
+        neg = runtime.session_of(rig.users["ana"], pop["call_id"])
         assert neg is not None and (neg.run.script.id, neg.run.script.version) == ("varejo", 2)
     finally:
         await ana.close()

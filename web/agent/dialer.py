@@ -63,7 +63,12 @@ def attach_dialer(
             raise
         # one clock for the whole service: the app's unless the caller moves the dialer's too
         runtime = DialerRuntime(
-            sessions=app[DB], gateway=gateway, notifier=desk.hub, settings=settings, clock=clock or app[CLOCK]
+            sessions=app[DB],
+            gateway=gateway,
+            notifier=desk.hub,
+            settings=settings,
+            clock=clock or app[CLOCK],
+            scripts=desk.scripts,
         )
         try:
             await runtime.start()

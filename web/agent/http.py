@@ -23,6 +23,7 @@ from dialer.agents.desktop import Disposition, ScreenPop
 from dialer.agents.state import AgentState, InvalidTransition
 from dialer.clocks import Clock, system_clock
 from dialer.errors import DialerError
+from dialer.floor.session import CallSession, ScriptBook
 from dialer.negotiation.agreements import (
     close_agreement,
     record_promise,
@@ -33,6 +34,7 @@ from dialer.negotiation.errors import NegotiationError, NotAllowed
 from dialer.negotiation.offers import quote_for_customer
 from scripting.offers import OfferKind
 from scripting.pix import PixError
+from scripting.render import Empresa
 from scripting.run import RunError
 from storage.models import OutcomeCode, Role
 from storage.repositories import audit
@@ -59,7 +61,7 @@ from web.agent.messages import (
     SimulateOffer,
     parse_client_message,
 )
-from web.agent.negotiation import CallNegotiation, Negotiations, PixReceiver
+from web.agent.negotiation import COMPANY, PixReceiver, script_frame
 from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
 from web.auth.access import requires
 from web.auth.responses import render_page
@@ -85,14 +87,16 @@ class AgentDesk:
     hub: AgentHub = field(default_factory=AgentHub)
     runtime: DialerRuntime | None = None
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
-    negotiations: Negotiations = field(default_factory=Negotiations)
+    scripts: ScriptBook = field(default_factory=ScriptBook)  # which script each campaign runs (the dialer reads it)
+    company: Empresa = COMPANY  # how scripts name the collection company
     pix: PixReceiver | None = None  # None: no Pix receiver configured, the page offers no Pix code
     clock: Clock = system_clock  # the service's one clock (the dialer's, when it runs)
 
     def start_script(self, user_id: int, agent_name: str, pop: ScreenPop) -> None:
-        """The hub's ``on_pop``: start (or resume) the call's script run and send its current step."""
-        neg = self.negotiations.start(user_id, pop, agent_name, self.clock())
-        self.hub.push(user_id, neg.script_frame())
+        """The hub's ``on_pop``: send the current step of the call session's script run."""
+        session = self.runtime.session_of(user_id, pop.call_id) if self.runtime is not None else None
+        if session is not None:
+            self.hub.push(user_id, script_frame(session, self.company))
 
 
 AGENT_DESK: web.AppKey[AgentDesk] = web.AppKey("cobra.agent_desk", AgentDesk)
@@ -138,6 +142,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         epoch=hello.epoch if hello else None,
         status_of=runtime.status if runtime is not None else None,
         pop_of=runtime.current_pop if runtime is not None else None,
+        confirmed_of=runtime.identity_confirmed_at if runtime is not None else None,
     )
     sender = asyncio.create_task(link.run(), name=f"agent-ws-sender-{user_id}")
     try:
@@ -173,7 +178,12 @@ async def _handle(request: web.Request, desk: AgentDesk, user_id: int, m: Client
     runtime = desk.runtime
     if isinstance(m, Hello):
         # a hello mid-session: the page lost track; give it where it stands now
-        hub.snapshot(user_id, runtime.status if runtime else None, runtime.current_pop if runtime else None)
+        hub.snapshot(
+            user_id,
+            runtime.status if runtime else None,
+            runtime.current_pop if runtime else None,
+            runtime.identity_confirmed_at if runtime else None,
+        )
         return
     if runtime is None:
         hub.reject(user_id, "dialer_unavailable", "O discador não está em funcionamento.", ref=m.ref)
@@ -213,28 +223,29 @@ async def _carry_out(
         at = await _confirm_identity(request, desk, runtime, user_id, m.call_id)
         return {"call_id": m.call_id, "confirmed_at": at.isoformat()}
     if isinstance(m, ScriptStep):
-        neg = _negotiation(desk, user_id, m.call_id)
+        neg = _negotiation(runtime, user_id, m.call_id)
+        confirmed_before = neg.identity_confirmed_at is not None
         try:
             choice = neg.run.choose(m.choice, desk.clock(), m.capture)
         except RunError as exc:
             raise NegotiationError(str(exc), field="choice", code="script_error") from None
-        if choice.confirms_identity and desk.hub.confirmed_at(user_id, m.call_id) is None:
+        if choice.confirms_identity and not confirmed_before:
             await _confirm_identity(request, desk, runtime, user_id, m.call_id)  # sends the script frame too
         else:
-            desk.hub.push(user_id, neg.script_frame())
+            desk.hub.push(user_id, script_frame(neg, desk.company))
         return {"call_id": m.call_id, "choice": choice.id, "step_id": None if neg.run.finished else neg.run.current_step.id,
                 "outcome": neg.run.outcome}
     if isinstance(m, SimulateOffer):
-        neg = _negotiation(desk, user_id, m.call_id, identity=True)
+        neg = _negotiation(runtime, user_id, m.call_id, identity=True)
         await _quote(request, desk, user_id, neg, m)
-        desk.hub.push(user_id, neg.script_frame())
+        desk.hub.push(user_id, script_frame(neg, desk.company))
         assert neg.quote is not None
         return {"call_id": m.call_id, "authority": neg.quote.authority.value}
     if isinstance(m, RequestApproval):
-        neg = _negotiation(desk, user_id, m.call_id, identity=True)
+        neg = _negotiation(runtime, user_id, m.call_id, identity=True)
         return await _request_approval(request, desk, user_id, neg, m)
     if isinstance(m, PixCode):
-        _negotiation(desk, user_id, m.call_id, identity=True)
+        _negotiation(runtime, user_id, m.call_id, identity=True)
         pix = _pix(desk, m.amount, m.call_id)
         desk.hub.push(user_id, PixFrame(call_id=m.call_id, pix=pix))
         return {"call_id": m.call_id}
@@ -253,7 +264,6 @@ async def _carry_out(
             pause_after=m.pause_after,
         )
         result = await runtime.dispose(user_id, d, job)
-        desk.negotiations.end(user_id, m.call_id)
         return {
             "call_id": result.call_id,
             "outcome_id": result.outcome_id,
@@ -283,19 +293,17 @@ class _WrongCall(DialerError):
 async def _confirm_identity(
     request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, call_id: str
 ) -> datetime:
-    """The identity gate: full pop, audit entry, the run's identity step, then the offers and the script."""
-    pop = runtime.current_pop(user_id)
-    if pop is None or pop.call_id != call_id:
-        raise _WrongCall("Esta não é a chamada que está na sua tela.")
-    at = desk.hub.confirm_identity(user_id, pop, desk.clock())
-    await _store_confirmation(request, user_id, call_id, pop.customer.id, at)
-    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, at)
-    neg.confirm_identity(at)
+    """The identity gate: the session's identity time, the full pop, the audit entry, then the offers and the script."""
+    neg = runtime.confirm_identity(user_id, call_id)  # raises WrongCall unless it is the call on the screen
+    at = neg.identity_confirmed_at
+    assert at is not None  # confirm_identity sets it
+    desk.hub.show_identity_confirmed(user_id, neg.pop, at)
+    await _store_confirmation(request, user_id, call_id, neg.customer_id, at)
     try:
         await _quote(request, desk, user_id, neg, SimulateOffer(type="simulate_offer", call_id=call_id))
     except NegotiationError as exc:  # e.g. nothing open to negotiate: the script goes on without offers
         log.info("agent %s: no offers for call %s: %s", user_id, call_id, exc)
-    desk.hub.push(user_id, neg.script_frame())
+    desk.hub.push(user_id, script_frame(neg, desk.company))
     return at
 
 
@@ -303,12 +311,12 @@ def _today(desk: AgentDesk) -> date:
     return desk.clock().astimezone(BRASILIA).date()
 
 
-def _negotiation(desk: AgentDesk, user_id: int, call_id: str, *, identity: bool = False) -> CallNegotiation:
-    """The negotiation of the agent's call ``call_id``; with ``identity``, only once the identity is confirmed."""
-    neg = desk.negotiations.get(user_id, call_id)
+def _negotiation(runtime: DialerRuntime, user_id: int, call_id: str, *, identity: bool = False) -> CallSession:
+    """The call session of the agent's call ``call_id``; with ``identity``, only once the identity is confirmed."""
+    neg = runtime.session_of(user_id, call_id)
     if neg is None:
         raise _WrongCall("Esta não é a chamada que está na sua tela.")
-    if identity and not neg.run.identity_confirmed:
+    if identity and neg.identity_confirmed_at is None:
         raise NotAllowed("confirme a identidade do cliente antes de tratar da dívida", field="call_id")
     return neg
 
@@ -322,7 +330,7 @@ def _pix(desk: AgentDesk, amount: Decimal, call_id: str) -> PixView:
         raise NegotiationError(f"não foi possível gerar o Pix: {exc}", field="amount", code="pix_error") from None
 
 
-async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallNegotiation, m: SimulateOffer) -> None:
+async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallSession, m: SimulateOffer) -> None:
     """Price the offers as ``m`` asks, keep the quote and send it (with a Pix for the first payment when possible).
 
     ``m.installments`` selects a plan among all the policy allows; it does not narrow the list.
@@ -350,7 +358,7 @@ async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallN
 
 
 async def _request_approval(
-    request: web.Request, desk: AgentDesk, user_id: int, neg: CallNegotiation, m: RequestApproval
+    request: web.Request, desk: AgentDesk, user_id: int, neg: CallSession, m: RequestApproval
 ) -> dict[str, Any]:
     """Hand the request to the approval broker; the decision reaches the page as ``approval_result``."""
     from web.supervisor_console.http import APPROVALS  # the console owns the broker
@@ -399,16 +407,13 @@ def _negotiation_job(
     dialer inside the disposition's own transaction. None when the agent is not in wrap-up
     on this call: a retry after the outcome is stored answers "duplicate" from the dialer.
     """
-    status = runtime.status(user_id)
-    pop = runtime.current_pop(user_id)
-    if status.state is not AgentState.WRAP_UP or pop is None or pop.call_id != m.call_id:
+    neg = runtime.session_of(user_id, m.call_id)
+    if runtime.status(user_id).state is not AgentState.WRAP_UP or neg is None:
         return None
     now = runtime.now()
     today = now.astimezone(BRASILIA).date()
-    # none after a server restart mid-call: a fresh run, so ACORDO needs the identity confirmed again
-    neg = desk.negotiations.start(user_id, pop, desk.hub.channel(user_id).name, now)
     if m.code is OutcomeCode.ACORDO:
-        if not neg.run.identity_confirmed:
+        if neg.identity_confirmed_at is None:
             raise NotAllowed("confirme a identidade do cliente antes de fechar o acordo", field="code")
     elif m.code is OutcomeCode.PROMESSA:
         if m.promise_amount is None:

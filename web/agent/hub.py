@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from dialer.clocks import Clock, system_clock
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentState, AgentStatus
+from dialer.clocks import Clock, system_clock
 from web.agent.messages import (
     AckFrame,
     CallEndedFrame,
@@ -34,7 +34,12 @@ from web.agent.messages import (
     _Body,
 )
 from web.agent.outbox import Frame, Outbox
-from web.agent.views import PHASE_LABEL, RESULT_LABEL, agent_state_frame, screen_pop_frame
+from web.agent.views import (
+    PHASE_LABEL,
+    RESULT_LABEL,
+    agent_state_frame,
+    screen_pop_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +132,6 @@ class AgentChannel:
     links: set[SocketLink] = field(default_factory=set)
     status: AgentStatus = field(default_factory=AgentStatus)
     pop: ScreenPop | None = None
-    confirmed: dict[str, datetime] = field(default_factory=dict)  # call id → identity confirmed at
     phase: tuple[str, CallPhase, datetime] | None = None
     name: str = ""
 
@@ -135,6 +139,7 @@ class AgentChannel:
 # Where a snapshot gets the dialer's view of an agent (the runtime, or nothing when it is down)
 StatusSource = Callable[[int], AgentStatus]
 PopSource = Callable[[int], ScreenPop | None]
+ConfirmedSource = Callable[[int, str], datetime | None]  # (agent, call) → identity confirmed at
 
 
 class AgentHub:
@@ -167,7 +172,7 @@ class AgentHub:
         """Number ``body`` in the agent's outbox and send it to every open socket of theirs."""
         ch = self.channel(user_id)
         data = body.body()
-        frame = ch.outbox.push(str(getattr(body, "type")), data)
+        frame = ch.outbox.push(str(body.type), data)
         text = _text(frame)
         for link in list(ch.links):
             if not link.offer(text):
@@ -190,9 +195,8 @@ class AgentHub:
     def screen_pop(self, user_id: int, pop: ScreenPop) -> None:
         ch = self.channel(user_id)
         ch.pop = pop
-        # a new call: confirmations of earlier calls no longer open anything
-        ch.confirmed = {k: v for k, v in ch.confirmed.items() if k == pop.call_id}
-        self.push(user_id, screen_pop_frame(pop, self._clock(), ch.confirmed.get(pop.call_id)))
+        # a new call: nobody has confirmed who answered it yet
+        self.push(user_id, screen_pop_frame(pop, self._clock(), None))
         self._popped(ch, pop)
 
     def _popped(self, ch: AgentChannel, pop: ScreenPop) -> None:
@@ -216,16 +220,9 @@ class AgentHub:
 
     # ------------------------------------------------------------------ requests from the page
 
-    def confirm_identity(self, user_id: int, pop: ScreenPop, at: datetime) -> datetime:
-        """The agent confirmed the identity for ``pop``: send the full pop; the first confirmation time counts."""
-        ch = self.channel(user_id)
-        first = ch.confirmed.setdefault(pop.call_id, at)
-        self.push(user_id, screen_pop_frame(pop, self._clock(), first))
-        return first
-
-    def confirmed_at(self, user_id: int, call_id: str) -> datetime | None:
-        ch = self._channels.get(user_id)
-        return None if ch is None else ch.confirmed.get(call_id)
+    def show_identity_confirmed(self, user_id: int, pop: ScreenPop, at: datetime) -> None:
+        """The identity for ``pop`` was confirmed at ``at`` (the call session's time): send the full pop."""
+        self.push(user_id, screen_pop_frame(pop, self._clock(), at))
 
     def ack(self, user_id: int, ref: str | None, of: str, detail: dict[str, Any] | None = None) -> None:
         self.push(user_id, AckFrame(ref=ref, of=of, detail=detail or {}))
@@ -246,6 +243,7 @@ class AgentHub:
         epoch: str | None,
         status_of: StatusSource | None,
         pop_of: PopSource | None,
+        confirmed_of: ConfirmedSource | None = None,
     ) -> SocketLink:
         """Open a link: ``hello``, then either the frames after ``last_seq`` or a fresh snapshot.
 
@@ -268,10 +266,16 @@ class AgentHub:
             link.offer(_text(frame))
         ch.links.add(link)
         if missed is None:
-            self.snapshot(user_id, status_of, pop_of)
+            self.snapshot(user_id, status_of, pop_of, confirmed_of)
         return link
 
-    def snapshot(self, user_id: int, status_of: StatusSource | None, pop_of: PopSource | None) -> None:
+    def snapshot(
+        self,
+        user_id: int,
+        status_of: StatusSource | None,
+        pop_of: PopSource | None,
+        confirmed_of: ConfirmedSource | None = None,
+    ) -> None:
         """Where the agent stands now: state, and the pop and call phase if on a call."""
         ch = self.channel(user_id)
         status = status_of(user_id) if status_of is not None else ch.status
@@ -282,7 +286,8 @@ class AgentHub:
         if pop is None:
             return
         ch.pop = pop
-        self.push(user_id, screen_pop_frame(pop, self._clock(), ch.confirmed.get(pop.call_id)))
+        confirmed = confirmed_of(user_id, pop.call_id) if confirmed_of is not None else None
+        self.push(user_id, screen_pop_frame(pop, self._clock(), confirmed))
         self._popped(ch, pop)
         if ch.phase is not None and ch.phase[0] == pop.call_id:
             call_id, phase, at = ch.phase

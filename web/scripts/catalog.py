@@ -1,4 +1,4 @@
-"""Which published script each campaign's calls run, kept in the agent desk's ``Negotiations``.
+"""Which published script each campaign's calls run, kept in the desk's :class:`~dialer.floor.session.ScriptBook`.
 
 The screen-pop starts the run synchronously, so the campaign → script map is loaded ahead:
 at startup and again after every publish or campaign change made through this API.
@@ -11,9 +11,13 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.floor.session import ScriptBook
 from scripting.script import Script, ScriptError, check_script
-from storage.repositories.scripts import PublishedScript, campaign_script_keys, latest_version
-from web.agent.negotiation import Negotiations
+from storage.repositories.scripts import (
+    PublishedScript,
+    campaign_script_keys,
+    latest_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ async def load_campaign_scripts(db: AsyncSession) -> dict[int, Script]:
     return {campaign_id: scripts[key] for campaign_id, key in keys.items() if key in scripts}
 
 
-async def refresh_campaign_scripts(db: async_sessionmaker[AsyncSession], negotiations: Negotiations) -> None:
+async def refresh_campaign_scripts(db: async_sessionmaker[AsyncSession], book: ScriptBook) -> None:
     """Reload the map and swap it in whole, so a pop never sees it half-built."""
     async with db() as session:
-        negotiations.campaign_scripts = await load_campaign_scripts(session)
+        book.replace(await load_campaign_scripts(session))

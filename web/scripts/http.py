@@ -169,7 +169,7 @@ async def publish_script(request: web.Request) -> web.Response:
             )
     except AlreadyExists:
         return json_error(409, "conflict", "Outra publicação deste roteiro acabou de acontecer; publique de novo.")
-    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].negotiations)
+    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].scripts)
     return web.json_response({"key": key, **_version_view(published)}, status=201, headers=_NO_STORE)
 
 
@@ -225,7 +225,7 @@ async def put_campaign_script(request: web.Request) -> web.Response:
         if "campaign" in str(exc):
             return json_error(404, "not_found", f"Campanha {campaign_id} não existe.")
         return _invalid("key", f"o roteiro '{key}' não tem versão publicada")
-    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].negotiations)
+    await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].scripts)
     return web.json_response({"campaign_id": campaign_id, "key": key}, headers=_NO_STORE)
 
 
@@ -244,7 +244,7 @@ async def scripts_page(request: web.Request) -> web.Response:
 
 
 async def _load_on_startup(app: web.Application) -> None:
-    await refresh_campaign_scripts(app[DB], app[AGENT_DESK].negotiations)
+    await refresh_campaign_scripts(app[DB], app[AGENT_DESK].scripts)
 
 
 def setup_scripts(app: web.Application) -> None:
