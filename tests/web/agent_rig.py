@@ -78,14 +78,16 @@ async def desk_rig(
     engine = create_engine(db_url)
     try:
         config = Config(database=DatabaseConfig(url=db_url), web=WebConfig(host="127.0.0.1", port=0))
-        app = create_app(config, auth=Auth(settings=AuthSettings(), hasher=FAST_HASHER))
+        # one clock for the app and its dialer, inside business hours (the hopper calls nobody outside them)
+        clock = business_clock()
+        app = create_app(config, auth=Auth(settings=AuthSettings(), hasher=FAST_HASHER), clock=clock)
         ami = AmiSettings(
             host="127.0.0.1", port=sim.port, ping_interval_s=60.0, action_timeout_s=3.0, reconnect_initial_s=0.02,
             reconnect_max_s=0.2,
         )
         # a little under the simulator's window: the tracker times it from when it reads the answer
         settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S * time_scale, tick_s=0.02, recording=False)
-        attach_dialer(app, ami, settings, clock=business_clock())
+        attach_dialer(app, ami, settings, clock=clock)
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         try:
             await runner.setup()

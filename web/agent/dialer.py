@@ -21,7 +21,7 @@ from dialer.clocks import Clock
 from dialer.runtime import DialerRuntime, DialerSettings
 from web.agent.http import AGENT_DESK
 from web.config import Config
-from web.keys import DB
+from web.keys import CLOCK, DB
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def attach_dialer(
     clock: Clock | None = None,
 ) -> None:
     """Run the dialer for as long as ``app`` runs (call before the app starts); ``clock`` is the
-    dialer's "now" (the real clock unless a demo or a test moves it, see :mod:`dialer.clocks`)."""
+    dialer's "now" (the real clock unless a demo or a test moves it, see :mod:`dialer.clocks`);
+    by default the app's own clock (``app[CLOCK]``), so the dialer and the web agree on "today"."""
 
     async def dialer_context(app: web.Application) -> AsyncIterator[None]:
         desk = app[AGENT_DESK]
@@ -61,7 +62,7 @@ def attach_dialer(
         except Exception:
             await gateway.stop()
             raise
-        runtime = DialerRuntime(sessions=app[DB], gateway=gateway, notifier=desk.hub, settings=settings, clock=clock)
+        runtime = DialerRuntime(sessions=app[DB], gateway=gateway, notifier=desk.hub, settings=settings, clock=clock if clock is not None else app[CLOCK])
         try:
             await runtime.start()
         except Exception:
