@@ -64,7 +64,7 @@ def test_stop_takes_the_campaign_off_and_every_change_is_audited_as_cli(config_f
     assert table[0].split() == ["ID", "NAME", "MODE", "STATUS", "LEADS", "DIALABLE"]
     assert table[1].split() == ["1", "Varejo", "progressive", "stopped", "0", "0"]
     assert run(config_file, "campaign", "pause", "Varejo").output.strip() == "campaign Varejo: stopped → paused"
-    assert "stop" in run(config_file, "campaign", "--help").output
+    assert "stop" in CliRunner().invoke(cli, ["campaign", "--help"]).output
     missing = run(config_file, "campaign", "stop", "Nada")
     assert missing.exit_code == 1 and "no campaign named 'Nada'" in missing.output
 
