@@ -161,8 +161,15 @@ class CampaignMode(enum.StrEnum):
 
 
 class CampaignStatus(enum.StrEnum):
+    """Whether the dialer works a campaign.
+
+    ``paused`` is temporary: no new calls, calls in progress finish. ``stopped`` takes the
+    campaign off the floor until someone starts it again.
+    """
+
     ACTIVE = "active"
     PAUSED = "paused"
+    STOPPED = "stopped"
 
 
 class LeadState(enum.StrEnum):

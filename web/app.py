@@ -24,6 +24,7 @@ from web.auth.handlers import add_auth_routes
 from web.auth.landing import add_landing_routes
 from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
+from web.campaigns import setup_campaigns
 from web.config import Config
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
 from web.supervisor import setup_supervisor_api
@@ -93,6 +94,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_pacing(app)
     setup_supervisor_api(app)
     setup_scripts(app)
+    setup_campaigns(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)
     return app

@@ -1,4 +1,7 @@
-"""``cobra campaign``: add, list, start and pause campaigns, and show a campaign's segments."""
+"""``cobra campaign``: add, list, start, pause and stop campaigns, and show a campaign's segments.
+
+Status changes go through ``storage.repositories.campaigns.set_campaign_status`` (audited with
+source "cli"), as the REST API's do; a running service picks them up on its periodic re-read."""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ import json
 from typing import TypeVar
 
 import click
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, CampaignMode, CampaignStatus, Lead, LeadState
 from storage.repositories.audit import record
-from storage.repositories.campaigns import add_campaign, get_campaign_by_name, list_campaigns
+from dialer.clocks import system_clock
+from storage.repositories.campaigns import add_campaign, get_campaign_by_name, list_campaigns, set_campaign_status
 from storage.repositories.segments import boosted_leads, list_segments
 from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
 
@@ -27,7 +31,7 @@ async def campaign_named(db: AsyncSession, name: str) -> Campaign:
 
 @click.group("campaign", context_settings=CONTEXT_SETTINGS)
 def campaign_group() -> None:
-    """Dialing campaigns: add, list, start, pause, and show their segments."""
+    """Dialing campaigns: add, list, start, pause, stop, and show their segments."""
 
 
 @campaign_group.command("add")
@@ -106,15 +110,13 @@ def list_command(as_json: bool, config_path: str | None) -> None:
 def _set_status(name: str, status: CampaignStatus, config_path: str | None) -> None:
     async def change(db: AsyncSession) -> str:
         campaign = await campaign_named(db, name)
-        before = CampaignStatus(campaign.status)
-        if before is status:
-            return f"campaign {campaign.name} is already {status.value}"
-        await db.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=status))
-        await record(
-            db, user_id=None, action=f"campaign.{'start' if status is CampaignStatus.ACTIVE else 'pause'}",
-            entity="campaign", entity_id=campaign.id, before={"status": before.value}, after={"status": status.value},
-        )
-        return f"campaign {campaign.name} is now {status.value}"
+        # a CLI run is outside the service: the real clock, no user (the audit says "cli")
+        changed = await set_campaign_status(db, campaign.id, status, user_id=None, at=system_clock(), source="cli")
+        if changed is None:  # deleted between the two statements
+            raise click.ClickException(f"no campaign named {name!r}")
+        before, after = changed
+        note = "" if before is not after else " (no change)"
+        return f"campaign {campaign.name}: {before.value} → {after.value}{note}"
 
     click.echo(run_async(in_database(get_config(config_path), change)))
 
@@ -131,8 +133,16 @@ def start_command(name: str, config_path: str | None) -> None:
 @click.argument("name")
 @config_option
 def pause_command(name: str, config_path: str | None) -> None:
-    """Pause campaign NAME (calls in progress end normally)."""
+    """Pause campaign NAME for now (calls in progress end normally)."""
     _set_status(name, CampaignStatus.PAUSED, config_path)
+
+
+@campaign_group.command("stop")
+@click.argument("name")
+@config_option
+def stop_command(name: str, config_path: str | None) -> None:
+    """Stop campaign NAME: off the floor until started again (calls in progress end normally)."""
+    _set_status(name, CampaignStatus.STOPPED, config_path)
 
 
 @campaign_group.command("segments")
