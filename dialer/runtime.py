@@ -58,8 +58,9 @@ from dialer.pacing.live import PacingFigures, PacingSettings
 from dialer.scheduler import CampaignScheduler
 from dialer.writer import DbWriter
 from storage.errors import AlreadyExists
-from storage.models import Campaign, CampaignMode, CampaignStatus, Role, User
+from storage.models import CampaignMode, CampaignStatus, Role, User
 from storage.repositories.callbacks import add_callback
+from storage.repositories.campaigns import set_campaign_status
 from storage.repositories.leads import release_expired_claims
 from storage.repositories.outcomes import get_outcome_by_key
 from storage.repositories.pacing import update_campaign_pacing
@@ -365,14 +366,14 @@ class DialerRuntime:
         """Re-read ``campaign_id`` from the database now (a REST or CLI change); the loop also does it every tick."""
         await self.scheduler.refresh(campaign_id)
 
-    async def set_campaign_running(self, campaign_id: int, running: bool) -> None:
-        async def flip(db: AsyncSession) -> None:
-            campaign = await db.get(Campaign, campaign_id)
-            if campaign is None:
-                raise DialerError(f"campanha {campaign_id} não existe")
-            campaign.status = CampaignStatus.ACTIVE if running else CampaignStatus.PAUSED
-
-        await self.writer.run(flip)
+    async def set_campaign_running(self, campaign_id: int, running: bool, by_user: int | None = None) -> None:
+        """Start or pause a campaign (audited like the REST API and the CLI do); in force at once."""
+        status = CampaignStatus.ACTIVE if running else CampaignStatus.PAUSED
+        changed = await self.writer.run(
+            lambda db: set_campaign_status(db, campaign_id, status, user_id=by_user, at=self._clock(), source="dialer")
+        )
+        if changed is None:
+            raise DialerError(f"campanha {campaign_id} não existe")
         await self.campaign_changed(campaign_id)
 
     async def set_pacing(

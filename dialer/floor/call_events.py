@@ -187,6 +187,7 @@ class CallEvents(FloorBase):
                 self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"call {call.id} alone in {e.conference}"))
             return
         call.connected = True
+        self.pacing.connected(call, e.at)
         self._try_change(s, Trigger.CONNECT, at)
         self._out.append(fx.NotifyPhase(s.user_id, call.id, CallPhase.CONNECTED, at))
         path: str | None = None

@@ -8,7 +8,9 @@ crosses :meth:`FloorPacing.pbx_s` on its way in.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from dialer.agents.services import AgentSession
 from dialer.agents.state import AgentState
@@ -38,6 +40,7 @@ class FloorPacing:
         self._loop0 = mono()
         self._wall0 = wall0
         self._by_campaign: dict[int, CampaignPacing] = {}
+        self._connects: dict[int, deque[float]] = {}  # campaign → loop times of its connects, last hour
 
     def set_origin(self, wall_epoch_s: float) -> None:
         """Anchor the PBX clock: loop time now is ``wall_epoch_s`` (epoch seconds on the dialer's clock)."""
@@ -84,6 +87,24 @@ class FloorPacing:
             duration_s=duration_s,
             caller_id=call.campaign.caller_id,
         )
+
+    def connected(self, call: FloorCall, at: float) -> None:
+        """A call reached its agent (contacts per hour on the wallboard and the campaign list)."""
+        times = self._connects.setdefault(call.campaign.id, deque())
+        times.append(at)
+        self._prune(times)
+
+    def connects_last_hour(self, campaign_id: int) -> int:
+        times = self._connects.get(campaign_id)
+        if times is None:
+            return 0
+        self._prune(times)
+        return len(times)
+
+    def _prune(self, times: deque[float]) -> None:
+        horizon = self._mono() - 3600.0 * self.settings.clock_scale
+        while times and times[0] < horizon:
+            times.popleft()
 
     def handle_done(self, call: FloorCall) -> None:
         """A connected call was disposed: its talk and wrap-up times feed the pacer's statistics."""
@@ -155,4 +176,5 @@ class FloorPacing:
         self, info: CampaignInfo, agents: list[AgentSession], calls: list[FloorCall], *, running: bool
     ) -> PacingFigures:
         floor = floor_of(self.agent_views(agents), self.call_views(calls, info.id))
-        return self.of(info).figures(info.id, running=running, floor=floor, pbx_now=self.pbx_time())
+        figures = self.of(info).figures(info.id, running=running, floor=floor, pbx_now=self.pbx_time())
+        return replace(figures, connects_last_hour=self.connects_last_hour(info.id))

@@ -180,6 +180,7 @@ class PacingFigures:
     abandons_30d: int
     short_calls_today: tuple[ShortCalls, ...]
     live: bool  # True: from the running dialer; False: from storage only
+    connects_last_hour: int | None = None  # calls given to an agent in the last hour (the running dialer only)
 
     @property
     def abandon_rate_today(self) -> float:

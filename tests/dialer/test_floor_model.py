@@ -298,3 +298,14 @@ def test_pause_after_disposition(floor: Floor) -> None:
     done = floor.dispose_done(floor.begin_dispose(1, Disposition("c1", "RECUSA", "k1", pause_after=PauseReason.LANCHE)))
     assert floor.status(1) == AgentStatus(AgentState.PAUSED, pause_reason=PauseReason.LANCHE)
     assert any(isinstance(e, fx.CancelWrapupTimer) for e in done), "the armed wrap-up maximum is cancelled"
+
+
+def test_connects_in_the_last_hour_are_counted_per_campaign(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events([CallConnected("c1", "7001", "agent7001", clocks.t, 0.2)])
+    info = floor.campaigns[1]
+    figures = floor.pacing.figures(info, list(floor.agents), list(floor.calls.values()), running=True)
+    assert figures.connects_last_hour == 1
+    clocks.t += 3601.0
+    assert floor.pacing.connects_last_hour(1) == 0

@@ -56,8 +56,7 @@ class CampaignItem:
             "agents_logged_in": None if f is None else f.floor.agents_logged_in,
             "abandon_rate_today": None if f is None else round(f.abandon_rate_today, 4),
             "abandon_rate_30d": None if f is None else round(f.abandon_rate_30d, 4),
-            # the dialer's figures do not count connects per hour yet: null rather than a guess
-            "connects_last_hour": None,
+            "connects_last_hour": None if f is None else f.connects_last_hour,
         }
 
 
