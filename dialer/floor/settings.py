@@ -18,7 +18,7 @@ class DialerSettings:
 
     connect_window_s: float = 2.0
     ring_timeout_s: float = 25.0
-    tick_s: float = 1.0
+    tick_s: float = 0.5  # a campaign change is in force within a tick; the pacer decides every tick
     wrapup_max_s: float | None = None  # None: wrap-up lasts until the agent disposes
     recordings_dir: Path | None = None
     recording: bool = True

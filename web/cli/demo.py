@@ -13,7 +13,7 @@ from web.auth.access import ROLE_LABEL
 from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.demo.check import run_check
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS, bot_user
-from web.demo.service import DemoOptions, running_demo
+from web.demo.service import CLI_CONFIG, DemoOptions, running_demo
 from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
 
 
@@ -68,6 +68,10 @@ async def _run(options: DemoOptions) -> None:
                 click.echo(f"    {bot_user(1).login}…{bot_user(options.bots).login}: {options.bots} bot agent(s) working calls")
             click.echo("\n  As an agent: click Disponível, wait for a call, confirm the identity, register the result.")
             click.echo("  Ctrl-C stops the demo; run it again to continue with the same data.")
+            config = options.directory / CLI_CONFIG
+            click.echo(f"\n  Other commands on the demo's data: COBRA_CONFIG={config} cobra campaign list")
+            click.echo(f"  Bot agents against it: echo {DEMO_PASSWORD} | cobra bots --url {running.url} "
+                       "--login agente1 --login agente2 --password-stdin")
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -49,7 +49,7 @@ class DemoOptions:
     bots: int = 0
     customers: int = DEFAULT_CUSTOMERS
     time_scale: float = 1.0  # the simulator's clock (0.1 = ten times faster)
-    tick_s: float = 1.0
+    tick_s: float = 0.5  # the dialer's tick (DialerSettings default)
     bot_timing: BotTiming | None = None
     hasher: PasswordHasher | None = None  # default: the production argon2 parameters
 
@@ -66,10 +66,34 @@ class RunningDemo:
     clock_moved: bool  # the demo runs on a clock moved into business hours (see dialer.clocks)
 
 
+CLI_CONFIG = "cobra.toml"
+
+
+def write_cli_config(directory: Path, url: str) -> Path:
+    """``<dir>/cobra.toml``: the demo's database for the CLI (``COBRA_CONFIG=<dir>/cobra.toml cobra campaign list``).
+
+    Only what every command reads (the database, the company); the simulator's port changes
+    on every run, so the PBX is left to the demo itself.
+    """
+    path = directory / CLI_CONFIG
+    path.write_text(
+        "# Written by `cobra demo` on every start: the demo's database, for the other commands:\n"
+        f"#   COBRA_CONFIG={path} cobra campaign list\n"
+        "[database]\n"
+        f'url = "{url}"\n'
+        "\n[company]\n"
+        'name = "Cobra Demonstração"\n'
+        'phone = "0800 000 0000"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 async def prepare_database(options: DemoOptions, clock: Clock = system_clock) -> tuple[str, SeedReport]:
     """Create (or reuse) ``<dir>/cobra.db``: migrations, then the idempotent seed."""
     options.directory.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{(options.directory / 'cobra.db').resolve()}"
+    write_cli_config(options.directory, url)
     # migrate.upgrade runs its own event loop: keep it off ours
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
