@@ -50,10 +50,11 @@ async def test_cli_pause_stops_new_calls_within_a_second_and_start_resumes_them(
     db = tmp_path / "cobra.db"
     env = {"COBRA_CONFIG": str(tmp_path / CLI_CONFIG)}
     async with running_demo(options) as demo:
+        log = (tmp_path / "bots.log").open("wb")  # a file, not a pipe nobody reads (it would fill and block them)
         bots = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "web.cli.main", "bots", "--url", demo.url, "--login", "agente1", "--login",
             "agente2", "--login", "agente3", "--every", "1", "--speed", "50",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
             cwd=ROOT, env={**os.environ, "COBRA_BOTS_PASSWORD": DEMO_PASSWORD},
         )
         try:
@@ -67,8 +68,11 @@ async def test_cli_pause_stops_new_calls_within_a_second_and_start_resumes_them(
 
             out = await _cobra("campaign", "start", CAMPAIGN_NAME, env=env)
             assert "active" in out
-            await _until(lambda: _attempts(db) > placed, "dialing resumed", guard=5.0)
+            await _until(lambda: _attempts(db) > placed, "dialing resumed", guard=10.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- cobra bots said:\n{(tmp_path / 'bots.log').read_text()[-3000:]}") from None
         finally:
             bots.terminate()
             async with asyncio.timeout(GUARD_S):
                 await bots.wait()
+            log.close()
