@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,12 +48,15 @@ from dialer.agents.services import (
 )
 from dialer.agents.state import AgentStatus, PauseReason
 from dialer.ami.gateway import AmiGateway, EventsLost, LinkChanged, LinkState, Received
-from dialer.calls.services import store_disposition
+from dialer.calls.refs import AttemptRef
+from dialer.calls.services import build_screen_pop, store_disposition
 from dialer.clocks import system_clock
 from dialer.errors import AmiError, DialerError
 from dialer.executor import EffectRunner
 from dialer.floor import effects as fx
+from dialer.floor.calls import FloorCall
 from dialer.floor.model import Floor, KnownAgent
+from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, ScriptBook
 from dialer.floor.settings import DialerSettings
 from dialer.leads.hopper import Hopper
@@ -64,8 +70,34 @@ from storage.repositories.campaigns import set_campaign_status
 from storage.repositories.leads import release_expired_claims
 from storage.repositories.outcomes import get_outcome_by_key
 from storage.repositories.pacing import update_campaign_pacing
+from storage.repositories.recovery import (
+    claimers,
+    open_attempts,
+    release_claims_of,
+    unfinished_wrapups,
+)
+from storage.repositories.screen_pop import PopData, load_pop_data
 
 log = logging.getLogger(__name__)
+
+LEASE_UPKEEP_S = 60.0  # how often live calls' leases are renewed and expired ones given back
+# an agent's call that ended with no outcome this long before a restart is put back on their screen
+WRAPUP_RESUME_WINDOW = timedelta(hours=12)
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+
+def _process_gone(claimer: str) -> bool:
+    """Whether a lease owner (``host:pid``) is a process of this host that no longer runs."""
+    host, _, pid = claimer.rpartition(":")
+    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
+        return False  # another host's process: its leases expire by themselves
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 # The negotiation the desk stores with the outcome, in the same transaction (agreement or promise, script run)
 NegotiationJob = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
@@ -136,6 +168,7 @@ class DialerRuntime:
         self._pacing_lock = asyncio.Lock()
         self._link_lost = False
         self._started_at = 0.0  # loop time of start: link changes queued before it are history
+        self._recovered = False  # what an earlier run left open is settled once, with the PBX's listing
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -146,7 +179,10 @@ class DialerRuntime:
         self.floor.pacing.set_origin(self._clock().timestamp())
         await self.scheduler.refresh()
         async with self._db() as s:
-            freed = await release_expired_claims(s, now=self._clock(), claimer=self.settings.claimer)
+            now = self._clock()
+            freed = await release_expired_claims(s, now=now, claimer=self.settings.claimer)
+            gone = [c for c in await claimers(s) if _process_gone(c)]
+            freed += await release_claims_of(s, gone, now=now)
             await s.commit()
         if freed:
             log.warning("dialer: %d lead(s) left in progress by an earlier run were put back", freed)
@@ -161,6 +197,7 @@ class DialerRuntime:
             asyncio.create_task(self._pump(), name="dialer-event-pump"),
             asyncio.create_task(self.scheduler.campaign_loop(), name="dialer-campaign-loop"),
             asyncio.create_task(self.scheduler.daily_reprioritise(), name="dialer-daily-reprioritise"),
+            asyncio.create_task(self.scheduler.lease_loop(LEASE_UPKEEP_S), name="dialer-lease-upkeep"),
         ]
 
     async def stop(self) -> None:
@@ -174,6 +211,13 @@ class DialerRuntime:
         loop_task = self._tasks[1] if len(self._tasks) > 1 else None
         if loop_task is not None:
             await asyncio.wait([loop_task], timeout=limit)
+        # calls in progress may finish (the pump still runs); what is still live is handed back
+        deadline = asyncio.get_running_loop().time() + limit
+        while self.floor.calls and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        if self.floor.calls:
+            log.warning("dialer: %d call(s) still live at stop: their records are closed", len(self.floor.calls))
+        self.runner.apply(self.floor.hand_back())
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -212,7 +256,55 @@ class DialerRuntime:
         except AmiError as exc:
             log.warning("dialer: reconciling with the PBX failed: %s", exc)
             return
-        self.runner.apply(self.floor.reconcile(channels, await self._known_agents()))
+        agents = await self._known_agents()
+        self.runner.apply(self.floor.reconcile(channels, agents))
+        if not self._recovered:
+            # the first time the PBX can be asked: what an earlier run left open is settled against it
+            self._recovered = True
+            await self._recover(channels, agents)
+
+    async def _recover(self, channels: list[Any], agents: list[KnownAgent]) -> None:
+        """Close or follow the attempts an earlier run left open; put its unfinished wrap-ups back on screen."""
+        pbx = self.settings.pbx_name
+        rows = await self.writer.run(lambda db: open_attempts(db, pbx))
+        orphans = [
+            Orphan(
+                AttemptRef(r.id, r.lead_id, r.customer_id, r.phone_id, r.campaign_id, None, r.mode is CampaignMode.PREVIEW),
+                originated=r.originated_at is not None,
+                answered=r.answered_at is not None,
+                connected=r.connected_at is not None,
+            )
+            for r in rows
+        ]
+        if orphans:
+            log.warning("dialer: %d call(s) left open by an earlier run: settling them with the PBX", len(orphans))
+            self.runner.apply(self.floor.settle_orphans(orphans, channels))
+        by_id = {a.user_id: a for a in agents}
+        since = self._clock() - WRAPUP_RESUME_WINDOW
+
+        async def wrapups(db: AsyncSession) -> list[tuple[Any, PopData]]:
+            # queued behind the orphans' stores: the calls they just closed are found too
+            now = self._clock()
+            day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
+            found = []
+            for r in await unfinished_wrapups(db, pbx, since=since):
+                if r.customer_id is not None and r.agent_id in by_id:
+                    found.append((r, await load_pop_data(db, r.customer_id, now=now, day_start=day_start)))
+            return found
+
+        for r, data in await self.writer.run(wrapups):
+            campaign = self.floor.campaigns.get(r.campaign_id)
+            if campaign is None:
+                continue
+            at = self._clock()
+            pop = build_screen_pop(
+                data, call_id=r.id, campaign_id=campaign.id, campaign_name=campaign.name, mode=campaign.mode.value,
+                phone_e164=r.number, at=at, today_local=at.astimezone(BRASILIA).date(),
+            )
+            ref = AttemptRef(r.id, r.lead_id, r.customer_id, r.phone_id, r.campaign_id, None, r.mode is CampaignMode.PREVIEW)
+            call = FloorCall(ref, campaign, r.number, pop, preview=ref.preview, originated=True, answered=True)
+            log.info("agent %s: call %s ended with no outcome in an earlier run: back on their screen", r.agent_id, r.id)
+            self.runner.apply(self.floor.resume_wrap_up(by_id[r.agent_id], call))
 
     async def _known_agents(self) -> list[KnownAgent]:
         async with self._db() as db:

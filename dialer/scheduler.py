@@ -45,7 +45,9 @@ from dialer.pacing.live import (
 from dialer.writer import DbWriter
 from storage.models import Callback, Campaign, CampaignMode, new_attempt_id
 from storage.repositories.callbacks import reopen_callback
+from storage.repositories.leads import release_expired_claims
 from storage.repositories.pacing import abandon_days, short_calls_by_caller_id
+from storage.repositories.recovery import renew_claims
 from storage.repositories.screen_pop import PopData, load_pop_data
 
 log = logging.getLogger(__name__)
@@ -292,6 +294,40 @@ class CampaignScheduler:
             log.error("dialer: %d claimed lead(s) not released; their lease frees them", len(leads))
         except Exception:
             log.exception("dialer: releasing %d claimed lead(s) failed; their lease frees them", len(leads))
+
+    # ------------------------------------------------------------------ leases (SPEC §9)
+
+    async def lease_loop(self, every_s: float) -> None:
+        """Keep this process's leases on live calls fresh and give back anyone's expired ones."""
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), every_s)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.wait_for(self.maintain_leases(), max(5.0, every_s))
+            except TimeoutError:
+                log.error("dialer: lease upkeep took too long and was cut short")
+            except Exception:
+                log.exception("dialer: lease upkeep failed")
+
+    async def maintain_leases(self) -> tuple[int, int]:
+        """(renewed, released): live calls' leads renewed for another lease; expired leases of any process freed."""
+        now = self._clock()
+        live = {c.ref.lead_id for c in [*self.floor.calls.values(), *self.floor.wrapups.values()] if c.ref.lead_id is not None}
+        until = now + timedelta(seconds=self.settings.lead_lease_s)
+        claimer = self.settings.claimer
+
+        async def upkeep(db: AsyncSession) -> tuple[int, int]:
+            renewed = await renew_claims(db, live, claimer=claimer, until=until)
+            released = await release_expired_claims(db, now=now)
+            return renewed, released
+
+        renewed, released = await self.writer.run(upkeep)
+        if released:
+            log.warning("dialer: %d lead(s) whose lease ran out were given back", released)
+        return renewed, released
 
     # ------------------------------------------------------------------ re-ranking
 

@@ -86,7 +86,8 @@ class DbWriter:
         while True:
             job, fut = await self._queue.get()
             try:
-                result = await self._attempt(job)
+                # an awaited job fails its caller after ``retry_for_s``; a queued one is never dropped
+                result = await self._attempt(job, self.retry_for_s if fut is not None else None)
                 if fut is not None and not fut.done():
                     fut.set_result(result)
             except asyncio.CancelledError:
@@ -101,9 +102,9 @@ class DbWriter:
             finally:
                 self._queue.task_done()
 
-    async def _attempt(self, job: Job) -> Any:
+    async def _attempt(self, job: Job, retry_for_s: float | None) -> Any:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.retry_for_s
+        deadline = loop.time() + retry_for_s if retry_for_s is not None else float("inf")
         delay = 0.05
         while True:
             try:

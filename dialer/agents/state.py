@@ -45,6 +45,9 @@ class Trigger(str, enum.Enum):
     CALL_END = "call_end"
     DISPOSE = "dispose"  # disposition saved (or wrap-up maximum reached)
     LOGOUT = "logout"
+    # after a restart: the agent's last call ended with no outcome stored (a crash in wrap-up);
+    # the phone is unknown, so the disposition leaves the agent offline (they press Disponível)
+    RESUME_WRAP_UP = "resume_wrap_up"
 
 
 class InvalidTransition(DialerError):
@@ -87,6 +90,10 @@ def apply(status: AgentStatus, trigger: Trigger, reason: PauseReason | None = No
         if trigger is Trigger.LEG_DOWN and state in (AgentState.ON_CALL, AgentState.WRAP_UP):
             return replace(status, state=AgentState.WRAP_UP, leg_lost=True)
         return AgentStatus()
+    if trigger is Trigger.RESUME_WRAP_UP:
+        if state is not AgentState.OFFLINE:
+            raise InvalidTransition(state, trigger)
+        return AgentStatus(AgentState.WRAP_UP, leg_lost=True)
     if trigger is Trigger.PAUSE:
         if reason is None:
             raise InvalidTransition(state, trigger)

@@ -225,8 +225,14 @@ class CallTracker:
         if other_channel_id is not None:
             self._bind(attempt, other_channel_id, None, False, None)
 
-    def expect_agent_leg(self, action_id: str, extension: str, channel_id: str | None = None) -> None:
-        """Register an originate to an agent's phone into its ``agent<extension>`` conference."""
+    def expect_agent_leg(
+        self, action_id: str, extension: str, channel_id: str | None = None, *, up: bool = False
+    ) -> None:
+        """Register an originate to an agent's phone into its ``agent<extension>`` conference.
+
+        ``up``: the leg is already in the conference (adopted from a ``CoreShowChannels``
+        listing after a restart), so no ``AgentLegUp`` is reported for it; its hangup is.
+        """
         if not action_id:
             raise ValueError("action_id must not be empty")
         if not extension:
@@ -236,6 +242,7 @@ class CallTracker:
         if channel_id is not None and channel_id in self._by_uniqueid:
             raise ValueError(f"channel id {channel_id!r} is already tracked")
         leg = _AgentLeg(action_id, extension)
+        leg.up = up
         self._legs[action_id] = leg
         self._by_action[action_id] = leg
         if channel_id is not None:

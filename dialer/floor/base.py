@@ -232,6 +232,7 @@ class FloorBase:
 
     def _pop_for(self, s: AgentSession, call: FloorCall, at: datetime) -> None:
         """Put ``call`` on the agent's screen: the pop, and the call session its negotiation runs in."""
+        assert call.pop is not None, "an adopted call is never put on a screen"
         s.pop = replace(call.pop, created_at=at)
         script = self.scripts.for_campaign(call.campaign.id)
         self.sessions[s.user_id] = open_session(s.user_id, s.name, s.pop, script, at)

@@ -71,9 +71,10 @@ class CallEvents(FloorBase):
         s = self.agents.by_extension(e.extension)
         if s is None:
             return
+        adopted = s.leg_up and s.leg_channel == e.channel  # a leg found in the conference at start-up
         s.leg_up = True
         s.leg_channel = e.channel
-        if s.status.state is AgentState.OFFLINE:
+        if s.status.state is AgentState.OFFLINE and not adopted:
             # logged out while the phone was still being called: hang it up now
             self._out.append(fx.SendHangup(Hangup(channel=e.channel), f"leg of agent {s.user_id} after logout"))
             return
@@ -140,6 +141,8 @@ class CallEvents(FloorBase):
         call.channel = e.channel
         call.answered = True
         call.answered_at = e.at
+        if call.adopted:
+            return  # its answer is stored already; it only waits for its end
         at = self.wall_at(e.at)
         if call.preview:
             if call.agent_id is not None:
@@ -177,6 +180,9 @@ class CallEvents(FloorBase):
     def _on_connected(self, e: CallConnected) -> None:
         call = self.calls.get(e.attempt_id)
         if call is None:
+            return
+        if call.adopted:
+            call.connected = True
             return
         at = self.wall_at(e.at)
         s = self.agents.by_extension(e.agent_extension)

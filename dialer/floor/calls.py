@@ -14,7 +14,7 @@ class FloorCall:
     ref: AttemptRef
     campaign: CampaignInfo
     number: str  # E.164 with '+'
-    pop: ScreenPop  # built when the lead was claimed; stamped with the routing time
+    pop: ScreenPop | None  # built when the lead was claimed (stamped with the routing time); None: adopted
     preview: bool
     owner_id: int | None = None  # owned callback: the agent it belongs to
     agent_id: int | None = None  # agent reserved for / connected to it
@@ -30,6 +30,7 @@ class FloorCall:
     routable_at: float | None = None  # loop time a person was known to be on the line
     ended_at: float | None = None
     talk_s: float = 0.0  # PBX seconds connected (set when it ends)
+    adopted: bool = False  # left by a process that stopped: followed to its end and stored, never routed
 
     @property
     def id(self) -> str:

@@ -41,6 +41,7 @@ from dialer.agents.services import (
 from dialer.agents.state import AgentState, InvalidTransition, PauseReason, Trigger
 from dialer.ami import events as ami
 from dialer.ami.actions import Hangup, Originate
+from dialer.calls.events import REASON_UNKNOWN
 from dialer.calls.refs import AttemptRef
 from dialer.campaigns.preview import agents_for_preview
 from dialer.campaigns.progressive import calls_to_place, share_out
@@ -50,7 +51,8 @@ from dialer.floor.call_events import CallEvents
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.dispose import validate_disposition
-from dialer.floor.session import CallSession
+from dialer.floor.recovery import Orphan
+from dialer.floor.session import CallSession, open_session
 
 log = logging.getLogger(__name__)
 
@@ -348,12 +350,79 @@ class Floor(CallEvents):
             log.info(
                 "agent %s: phone leg %s found in conference %s, adopted", agent.user_id, row.ch.channel, conference
             )
-            self.tracker.expect_agent_leg(f"adopted-{row.ch.uniqueid}", agent.extension, channel_id=row.ch.uniqueid)
+            self.tracker.expect_agent_leg(f"adopted-{row.ch.uniqueid}", agent.extension, channel_id=row.ch.uniqueid, up=True)
             tracked.add(agent.extension)
             s.leg_up = True
             s.leg_channel = row.ch.channel
             if s.status.state is AgentState.CONNECTING:
                 self._try_change(s, Trigger.LEG_UP)
+        return self._flush()
+
+    # ------------------------------------------------------------------ recovery (SPEC §11)
+
+    def settle_orphans(self, orphans: list[Orphan], channels: list[ami.CoreShowChannel]) -> list[fx.Effect]:
+        """Attempts a stopped dialer left open: close the gone ones with their result, follow the live ones.
+
+        A channel still on the PBX (a customer still talking, ringing or waiting) is tracked
+        until its hangup and then stored like any call, but never routed or put on a screen;
+        a gone one is closed now: connected or answered (no abandon verdict: when it ended is
+        unknown), else lost (retried after the short "lost" gap). A preview never dialled goes
+        back at once.
+        """
+        at = self.now()
+        live = {row.ch.uniqueid for row in channels}
+        adopted = False
+        for o in orphans:
+            if not o.originated:
+                self._out.append(fx.StoreCancelled(o.ref, at))
+                continue
+            campaign = self.campaigns.get(o.ref.campaign_id)
+            if campaign is not None and any(uid in live for uid in o.channel_ids):
+                attempt_id = o.ref.attempt_id
+                self.tracker.expect_call(
+                    attempt_id, channel_id=attempt_id, other_channel_id=f"{attempt_id}-2", action_id=f"adopted-{attempt_id}"
+                )
+                call = FloorCall(o.ref, campaign, "", None, preview=o.ref.preview, originated=True, adopted=True)
+                call.answered, call.connected = o.answered, o.connected
+                self.calls[attempt_id] = call
+                adopted = True
+                log.info("call %s left by a stopped dialer is still on the PBX: followed to its end", attempt_id)
+            elif o.answered or o.connected:
+                self._out.append(fx.StoreEnded(o.ref, at, 0, o.connected, False, 0.0, False))
+            else:
+                self._out.append(fx.StoreFailed(o.ref, "lost", REASON_UNKNOWN, None, at))
+        if adopted:
+            # the adopted attempts learn their answer and connect from the listing
+            self._handle_all(self.tracker.reconcile(channels, self._mono()))
+        return self._flush()
+
+    def resume_wrap_up(self, agent: KnownAgent, call: FloorCall) -> list[fx.Effect]:
+        """After a restart: the agent's last call ended with no outcome; put it back on their screen to dispose."""
+        s = self.add_agent(agent)
+        if s.status.state is not AgentState.OFFLINE or s.call_id is not None:
+            return []
+        call.connected = True
+        call.ended_at = self._mono()
+        self.wrapups[call.id] = call
+        self._change(s, Trigger.RESUME_WRAP_UP)
+        s.call_id = call.id
+        assert call.pop is not None  # the runtime rebuilds the pop from the database
+        s.pop = call.pop
+        self.sessions[s.user_id] = open_session(s.user_id, s.name, call.pop, self.scripts.for_campaign(call.campaign.id), self.now())
+        self._out.append(fx.NotifyPop(s.user_id, call.pop))
+        return self._flush()
+
+    def hand_back(self) -> list[fx.Effect]:
+        """At a clean stop, calls still live after the drain: their records are closed (nothing left open)."""
+        at = self.now()
+        for call in list(self.calls.values()):
+            self.calls.pop(call.id, None)
+            if not call.originated:
+                self._out.append(fx.StoreCancelled(call.ref, at))
+            elif call.answered or call.connected:
+                self._out.append(fx.StoreEnded(call.ref, at, 0, call.connected, False, 0.0, call.amd_machine))
+            else:
+                self._out.append(fx.StoreFailed(call.ref, "lost", REASON_UNKNOWN, None, at))
         return self._flush()
 
     # ------------------------------------------------------------------ lifecycle
