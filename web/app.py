@@ -26,6 +26,7 @@ from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
+from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
@@ -67,7 +68,8 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # Outermost first: the error middleware also answers what the auth middleware raises
+    app = web.Application(middlewares=[api_error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
     app[CLOCK] = clock
     if auth is None:
