@@ -30,7 +30,7 @@ from dialer.leads.segments import (
 from dialer.portfolio.errors import PortfolioFormatError
 from dialer.portfolio.importer import import_portfolio
 from storage.errors import InvalidValue, NotFound
-from storage.models import Campaign, HoldKind, Role
+from storage.models import Campaign, Customer, HoldKind, Role
 from storage.repositories.audit import record
 from storage.repositories.portfolio import release_hold, set_hold
 from storage.repositories.segments import (
@@ -268,6 +268,8 @@ async def delete_hold(request: web.Request) -> web.Response:
         try:
             hold = await release_hold(db, customer_id, hold_id, released_by_id=_user_id(request), now=now)
         except NotFound:
+            if await db.get(Customer, customer_id) is None:
+                raise FieldError.not_found("customer_id", f"Cliente {customer_id} não existe.") from None
             raise FieldError.not_found(
                 "hold_id", f"O cliente {customer_id} não tem a suspensão {hold_id}."
             ) from None
