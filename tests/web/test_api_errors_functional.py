@@ -8,6 +8,7 @@ the status, the shape and the field named. A last test checks the table below co
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -193,6 +194,14 @@ async def test_a_bad_field_is_422_naming_it(world: World, route: Route, body: An
     assert resp.status == 422, await resp.text()
     error = await one_shape(resp)
     assert (error["code"], error["field"]) == ("invalid", name)
+
+
+async def test_a_body_over_the_size_limit_is_413_in_the_shape(world: World) -> None:
+    huge = b'{"mode": "' + b"x" * (1024 * 1024) + b'"}'
+    resp = await world.client.put(f"/api/v1/campaigns/{world.ids['campaign_id']}/pacing", data=io.BytesIO(huge),
+                                  headers={"X-CSRF-Token": world.token, "Content-Type": "application/json"})
+    assert resp.status == 413
+    assert (await one_shape(resp))["code"] == "too_large"
 
 
 async def test_an_upload_that_is_not_multipart_is_415_naming_the_file(world: World) -> None:
