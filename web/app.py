@@ -14,10 +14,10 @@ import jinja2
 from aiohttp import web
 
 from dialer.clocks import Clock, system_clock
-from storage.engine import create_engine, session_factory
 from scripting.render import Empresa
-from web.agent.hub import AgentHub
+from storage.engine import create_engine, session_factory
 from web.agent.http import AgentDesk, setup_agent
+from web.agent.hub import AgentHub
 from web.agent.negotiation import PixReceiver
 from web.auth.access import check_routes
 from web.auth.handlers import add_auth_routes
@@ -26,11 +26,12 @@ from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
+from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
-from web.supervisor import setup_supervisor_api
-from web.supervisor_console.http import setup_supervisor_console
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
+from web.supervisor import setup_supervisor_api
+from web.supervisor_console.http import setup_supervisor_console
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -67,7 +68,8 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # Outermost first: the error middleware also answers what the auth middleware raises
+    app = web.Application(middlewares=[api_error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
     app[CLOCK] = clock
     if auth is None:

@@ -105,13 +105,17 @@ async def test_errors_name_the_field_and_roles_are_enforced(client: Client, db_u
     bad = await client.put(f"/api/v1/campaigns/{cid}/segments", headers=headers, json={
         "segments": [{"name": "A", "weight": 10, "filters": {"buckets": ["1-31"]}}, {"name": "B", "weight": 5000}]})
     assert bad.status == 422
-    assert set((await bad.json())["error"]["fields"]) == {"segments[1].weight"}
+    error = (await bad.json())["error"]
+    assert (error["code"], error["field"]) == ("invalid", "segments[1].weight")
+    assert error["message"] == "segments[1].weight: deve ser no máximo 1000"
     bad = await client.put(f"/api/v1/campaigns/{cid}/segments", headers=headers, json={
         "segments": [{"name": "A", "weight": 10, "filters": {"buckets": ["1-31"]}}]})
-    assert (await bad.json())["error"]["fields"] == {
-        "segments[0].filters.buckets": "unknown bucket '1-31'; use a vencer, 1-30, 31-60, 61-90, 91-180, 181-360, 360+"}
+    assert (await bad.json())["error"] == {
+        "code": "invalid", "field": "segments[0].filters.buckets",
+        "message": "segments[0].filters.buckets: unknown bucket '1-31'; use a vencer, 1-30, 31-60, 61-90, 91-180, "
+                   "181-360, 360+"}
     unknown = await client.put(f"/api/v1/campaigns/{cid}/boosts", headers=headers, json={"boosts": {"X9": 10}})
-    assert unknown.status == 422 and "boosts.X9" in (await unknown.json())["error"]["fields"]
+    assert unknown.status == 422 and (await unknown.json())["error"]["field"] == "boosts.X9"
     assert (await client.get("/api/v1/campaigns/999/segments")).status == 404
     no_csrf = await client.put(f"/api/v1/campaigns/{cid}/boosts", json={"boosts": {"X9": 10}})
     assert no_csrf.status == 403
@@ -139,7 +143,7 @@ async def test_holds_set_and_release_with_audit(client: Client, db_url: str) -> 
         await engine.dispose()
     bad = await client.post(f"/api/v1/customers/{customer_id}/holds", headers=headers,
                             json={"kind": "ferias", "reason": "x"})
-    assert bad.status == 422 and "kind" in (await bad.json())["error"]["fields"]
+    assert bad.status == 422 and (await bad.json())["error"]["field"] == "kind"
     created = await client.post(f"/api/v1/customers/{customer_id}/holds", headers=headers,
                                 json={"kind": "lawyer", "reason": "Advogado constituído"})
     hold = await created.json()

@@ -11,6 +11,7 @@ from yarl import URL
 
 from web.auth.access import ROLE_HOME, ROLE_LABEL
 from web.auth.settings import CSRF_FIELD
+from web.errors import error_response
 from web.keys import CURRENT_LOGIN
 
 
@@ -20,8 +21,8 @@ def wants_json(request: web.Request) -> bool:
 
 
 def json_error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    """``{"error": {"code": ..., "message": ...}}`` with ``status``; the message is for people (pt-BR)."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+    """The API's one error body (``web.errors``), ``field`` null, with ``status``; the message is pt-BR."""
+    return error_response(status, code, message, headers=headers)
 
 
 def page_context(request: web.Request, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

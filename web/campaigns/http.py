@@ -10,13 +10,12 @@
   Audited (who, when, before, after, ``source`` "api"); the running dialer re-reads the
   campaign at once.
 
-Errors use :class:`web.errors.FieldError`: a malformed id is 422, an unknown one 404, both
-naming ``campaign_id``.
+Errors are raised as :class:`web.errors.FieldError` and answered in the API's one shape by
+its middleware: a malformed id is 422, an unknown one 404, both naming ``campaign_id``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
@@ -25,14 +24,10 @@ from storage.models import CampaignStatus, Role
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.campaigns.services import campaign_items, change_status
-from web.errors import FieldError
+from web.errors import NO_STORE, FieldError, parse_id
 from web.keys import CLOCK, CURRENT_LOGIN, DB
 
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
-# ASCII digits only (str.isdigit also takes other scripts' digits); ids are PostgreSQL INTEGERs
-_ID = re.compile(r"[0-9]{1,10}")
-MAX_ID = 2**31 - 1
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _runtime(request: web.Request) -> Any:
@@ -43,11 +38,7 @@ def _runtime(request: web.Request) -> Any:
 
 def parse_campaign_id(raw: str) -> int:
     """The campaign id of the path; FieldError (422) naming ``campaign_id`` when malformed."""
-    if _ID.fullmatch(raw) is None or not 1 <= int(raw) <= MAX_ID:
-        raise FieldError.invalid(
-            "campaign_id", f"Identificador de campanha inválido: {raw!r} (use um número inteiro positivo)."
-        )
-    return int(raw)
+    return parse_id(raw, "campaign_id", "campanha")
 
 
 @requires(*MANAGERS)
@@ -61,16 +52,13 @@ async def _set_status(request: web.Request, status: CampaignStatus) -> web.Respo
     login = request[CURRENT_LOGIN]
     if login is None:  # the middleware lets no anonymous request reach here
         raise web.HTTPUnauthorized()
-    try:
-        campaign_id = parse_campaign_id(request.match_info["campaign_id"])
-        change = await change_status(
-            request.app[DB], _runtime(request), campaign_id, status,
-            user_id=login.user_id, at=request.app[CLOCK](), source="api",
-        )
-        if change is None:
-            raise FieldError.not_found("campaign_id", f"Campanha {campaign_id} não existe.")
-    except FieldError as exc:
-        return exc.response()
+    campaign_id = parse_campaign_id(request.match_info["campaign_id"])
+    change = await change_status(
+        request.app[DB], _runtime(request), campaign_id, status,
+        user_id=login.user_id, at=request.app[CLOCK](), source="api",
+    )
+    if change is None:
+        raise FieldError.not_found("campaign_id", f"Campanha {campaign_id} não existe.")
     return web.json_response({**change.item.as_dict(), "previous_status": change.before.value}, headers=NO_STORE)
 
 

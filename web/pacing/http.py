@@ -5,7 +5,8 @@
   ratio per caller id. From the running dialer when there is one, else from storage.
 - ``PUT /api/v1/campaigns/{id}/pacing`` (supervisor, admin; JSON with any of ``mode``,
   ``max_dial_level``, ``abandon_cap``, ``amd_enabled``): changes them live, audited (who,
-  before, after); the dialer applies them on its next tick. Errors name the field.
+  before, after); the dialer applies them on its next tick. Errors name the field, in the
+  API's one shape (``web.errors``): a malformed id or field is 422, an unknown campaign 404.
 - ``GET /supervisor/simulacao`` (supervisor, admin): the what-if tool's page; with
   ``?agentes=…`` it runs the simulation in a worker process (bounded by a timeout) and
   shows occupancy, abandon rate, connects per agent-hour and agent wait per agent count.
@@ -22,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from dialer.pacing.live import (
@@ -43,7 +45,8 @@ from storage.repositories.pacing import (
 )
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
-from web.auth.responses import json_error, render_page
+from web.auth.responses import render_page
+from web.errors import NO_STORE, FieldError, parse_model, path_id, read_json_object
 from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.pacing.whatif import (
     DEFAULT_FALLBACK,
@@ -82,11 +85,23 @@ def _runtime(request: web.Request) -> Any:
     return None if desk is None else desk.runtime
 
 
+class PacingIn(BaseModel):
+    """The body of ``PUT .../pacing``: any of the settings; ``PacingSettings`` checks the values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Any = None
+    max_dial_level: Any = None
+    abandon_cap: Any = None
+    amd_enabled: Any = None
+
+
 def _campaign_id(request: web.Request) -> int:
-    raw = request.match_info["campaign_id"]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    return int(raw)
+    return path_id(request, "campaign_id", "campanha")
+
+
+def _no_campaign(campaign_id: int) -> FieldError:
+    return FieldError.not_found("campaign_id", f"Campanha {campaign_id} não existe.")
 
 
 async def stored_figures(request: web.Request, campaign_id: int) -> PacingFigures | None:
@@ -136,14 +151,8 @@ async def get_pacing(request: web.Request) -> web.Response:
     campaign_id = _campaign_id(request)
     figures = await _figures(request, campaign_id)
     if figures is None:
-        return json_error(404, "not_found", f"Campanha {campaign_id} não existe.")
-    return web.json_response(figures.as_dict(), headers={"Cache-Control": "no-store"})
-
-
-def _bad(field: str, message: str) -> web.Response:
-    return web.json_response(
-        {"error": {"code": "invalid", "field": field, "message": message}}, status=422
-    )
+        raise _no_campaign(campaign_id)
+    return web.json_response(figures.as_dict(), headers=NO_STORE)
 
 
 @requires(Role.SUPERVISOR, Role.ADMIN)
@@ -153,26 +162,22 @@ async def put_pacing(request: web.Request) -> web.Response:
     if login is None:  # the middleware lets no anonymous request reach here
         raise web.HTTPUnauthorized()
     campaign_id = _campaign_id(request)
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return _bad("body", "o corpo deve ser um objeto JSON")
-    if not isinstance(body, dict):
-        return _bad("body", "o corpo deve ser um objeto JSON")
-    unknown = sorted(set(body) - set(SETTINGS_FIELDS))
+    data = await read_json_object(request)
+    unknown = sorted(set(data) - set(SETTINGS_FIELDS))
     if unknown:
-        return _bad(unknown[0], f"campo desconhecido; use: {', '.join(SETTINGS_FIELDS)}")
+        raise FieldError.invalid(unknown[0], f"{unknown[0]}: campo desconhecido; use: {', '.join(SETTINGS_FIELDS)}")
+    body = parse_model(data, PacingIn).model_dump(exclude_unset=True)
     async with request.app[DB]() as db:
         row = await campaign_pacing(db, campaign_id)
     if row is None:
-        return json_error(404, "not_found", f"Campanha {campaign_id} não existe.")
+        raise _no_campaign(campaign_id)
     merged = {**row.settings(), **body}
     try:
         wanted = PacingSettings(
             merged["mode"], merged["max_dial_level"], merged["abandon_cap"], merged["amd_enabled"]
         )
     except SettingsError as exc:
-        return _bad(exc.field, exc.message)
+        raise FieldError.invalid(exc.field, exc.message) from None
     runtime = _runtime(request)
     if runtime is not None:
         await runtime.set_pacing(
@@ -190,8 +195,9 @@ async def put_pacing(request: web.Request) -> web.Response:
                 user_id=login.user_id,
             )
     figures = await _figures(request, campaign_id)
-    assert figures is not None
-    return web.json_response(figures.as_dict(), headers={"Cache-Control": "no-store"})
+    if figures is None:  # deleted meanwhile
+        raise _no_campaign(campaign_id)
+    return web.json_response(figures.as_dict(), headers=NO_STORE)
 
 
 # ---------------------------------------------------------------- the what-if page

@@ -9,6 +9,9 @@
   → one version's text;
 - ``PUT /api/v1/campaigns/{id}/script`` ``{key}`` → the campaign's calls run the latest
   published version of ``key`` (``null``: the default script); audited.
+
+Errors are raised as ``web.errors.FieldError`` and answered in the API's one shape; a 422
+about the script's text also carries ``errors`` (each problem with its step and line).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from scripting.render import TemplateRefused, render_text, sample_context
 from scripting.script import Script, ScriptError, ScriptIssue, check_script, load_script
@@ -32,46 +36,45 @@ from storage.repositories.scripts import (
 )
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
-from web.auth.responses import json_error, render_page
+from web.auth.responses import render_page
+from web.errors import NO_STORE, FieldError, path_id, read_body
 from web.keys import CURRENT_LOGIN, DB
 from web.scripts.catalog import refresh_campaign_scripts
 
 MAX_YAML_CHARS = 200_000
-_NO_STORE = {"Cache-Control": "no-store"}
+_NO_STORE = NO_STORE
 
 
-class BadRequest(Exception):
-    """A request body problem, answered 422 naming the field."""
+class YamlIn(BaseModel):
+    """``{yaml}``: a script's text (other keys are ignored, as the editor may send more)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    model_config = ConfigDict(extra="ignore")
 
-
-def _invalid(field: str, message: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
-    body: dict[str, Any] = {"error": {"code": "invalid", "field": field, "message": message}}
-    if errors is not None:
-        body["errors"] = errors
-    return web.json_response(body, status=422, headers=_NO_STORE)
+    yaml: Any = None
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body", "o corpo deve ser um objeto JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body", "o corpo deve ser um objeto JSON")
-    return body
+class PreviewIn(YamlIn):
+    step: Any = None
+    identity_confirmed: StrictBool = True
 
 
-def _yaml_of(body: dict[str, Any]) -> str:
-    text = body.get("yaml")
+class CampaignScriptIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    key: Any = None
+
+
+def _invalid(field: str, message: str, errors: list[dict[str, Any]] | None = None) -> FieldError:
+    """422 naming ``field``; ``errors`` (the script's problems) go next to ``error`` in the body."""
+    return FieldError.invalid(field, message, extra=None if errors is None else {"errors": errors})
+
+
+def _yaml_of(body: YamlIn) -> str:
+    text = body.yaml
     if not isinstance(text, str) or not text.strip():
-        raise BadRequest("yaml", "informe o texto do roteiro (YAML)")
+        raise _invalid("yaml", "informe o texto do roteiro (YAML)")
     if len(text) > MAX_YAML_CHARS:
-        raise BadRequest("yaml", f"o roteiro passa de {MAX_YAML_CHARS} caracteres")
+        raise _invalid("yaml", f"o roteiro passa de {MAX_YAML_CHARS} caracteres")
     return text
 
 
@@ -98,10 +101,7 @@ def _login_id(request: web.Request) -> int:
 @requires(Role.SUPERVISOR, Role.ADMIN)
 async def validate_script(request: web.Request) -> web.Response:
     """``POST /api/v1/scripts/validate``: every problem with its step and line (``ok`` when none)."""
-    try:
-        text = _yaml_of(await _body(request))
-    except BadRequest as exc:
-        return _invalid(exc.field, exc.message)
+    text = _yaml_of(await read_body(request, YamlIn))
     try:
         script = check_script(text)
     except ScriptError as exc:
@@ -114,29 +114,23 @@ async def validate_script(request: web.Request) -> web.Response:
 @requires(Role.SUPERVISOR, Role.ADMIN)
 async def preview_script(request: web.Request) -> web.Response:
     """``POST /api/v1/scripts/preview``: one step rendered with the sample customer."""
-    try:
-        body = await _body(request)
-        text = _yaml_of(body)
-        step_id = body.get("step")
-        if not isinstance(step_id, str) or not step_id:
-            raise BadRequest("step", "informe o passo a pré-visualizar")
-        identity = body.get("identity_confirmed", True)
-        if not isinstance(identity, bool):
-            raise BadRequest("identity_confirmed", "deve ser true ou false")
-    except BadRequest as exc:
-        return _invalid(exc.field, exc.message)
+    body = await read_body(request, PreviewIn)
+    text = _yaml_of(body)
+    step_id = body.step
+    if not isinstance(step_id, str) or not step_id:
+        raise _invalid("step", "informe o passo a pré-visualizar")
     try:
         script = load_script(text)
     except ScriptError as exc:
-        return _invalid("yaml", "o roteiro tem erros; valide antes de pré-visualizar", _issues(exc.issues))
+        raise _invalid("yaml", "o roteiro tem erros; valide antes de pré-visualizar", _issues(exc.issues)) from None
     try:
         step = script.step(step_id)
     except KeyError:
-        return _invalid("step", f"o passo '{step_id}' não existe (passos: {', '.join(script.step_ids)})")
+        raise _invalid("step", f"o passo '{step_id}' não existe (passos: {', '.join(script.step_ids)})") from None
     try:
-        rendered = render_text(step.text, sample_context(), identity_confirmed=identity)
+        rendered = render_text(step.text, sample_context(), identity_confirmed=body.identity_confirmed)
     except TemplateRefused as exc:
-        return _invalid("step", f"passo {step_id}: {exc}")
+        raise _invalid("step", f"passo {step_id}: {exc}") from None
     choices = [
         {"id": c.id, "label": c.label, "next": c.next, "dispose": c.dispose} for c in step.choices
     ]
@@ -150,16 +144,13 @@ async def publish_script(request: web.Request) -> web.Response:
     """``POST /api/v1/scripts/{key}/versions``: validate, then store the next immutable version (audited)."""
     user_id = _login_id(request)
     key = request.match_info["key"]
-    try:
-        text = _yaml_of(await _body(request))
-    except BadRequest as exc:
-        return _invalid(exc.field, exc.message)
+    text = _yaml_of(await read_body(request, YamlIn))
     try:
         script: Script = check_script(text)
     except ScriptError as exc:
-        return _invalid("yaml", "o roteiro tem erros e não foi publicado", _issues(exc.issues))
+        raise _invalid("yaml", "o roteiro tem erros e não foi publicado", _issues(exc.issues)) from None
     if script.id != key:
-        return _invalid("yaml", f"o id do roteiro ('{script.id}') deve ser igual à chave publicada ('{key}')")
+        raise _invalid("yaml", f"o id do roteiro ('{script.id}') deve ser igual à chave publicada ('{key}')")
     try:
         async with request.app[DB].begin() as db:
             published = await publish_version(db, key, text, published_by=user_id)
@@ -168,7 +159,9 @@ async def publish_script(request: web.Request) -> web.Response:
                 after={"version": published.version, "steps": len(script.steps)},
             )
     except AlreadyExists:
-        return json_error(409, "conflict", "Outra publicação deste roteiro acabou de acontecer; publique de novo.")
+        raise FieldError.conflict(
+            "Outra publicação deste roteiro acabou de acontecer; publique de novo.", field="key"
+        ) from None
     await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].scripts)
     return web.json_response({"key": key, **_version_view(published)}, status=201, headers=_NO_STORE)
 
@@ -186,14 +179,11 @@ async def list_scripts(request: web.Request) -> web.Response:
 async def get_script_version(request: web.Request) -> web.Response:
     """``GET /api/v1/scripts/{key}/versions/{version}``: the text of one published version."""
     key = request.match_info["key"]
-    try:
-        number = int(request.match_info["version"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    number = path_id(request, "version", "versão")
     async with request.app[DB]() as db:
         found = await get_version(db, key, number)
     if found is None:
-        return json_error(404, "not_found", f"O roteiro '{key}' não tem a versão {number}.")
+        raise FieldError.not_found("version", f"O roteiro '{key}' não tem a versão {number}.")
     return web.json_response({"key": key, "yaml": found.yaml_text, **_version_view(found)}, headers=_NO_STORE)
 
 
@@ -201,17 +191,10 @@ async def get_script_version(request: web.Request) -> web.Response:
 async def put_campaign_script(request: web.Request) -> web.Response:
     """``PUT /api/v1/campaigns/{campaign_id}/script`` ``{key}``: the script the campaign's calls run (audited)."""
     user_id = _login_id(request)
-    try:
-        campaign_id = int(request.match_info["campaign_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    try:
-        body = await _body(request)
-    except BadRequest as exc:
-        return _invalid(exc.field, exc.message)
-    key = body.get("key")
+    campaign_id = path_id(request, "campaign_id", "campanha")
+    key = (await read_body(request, CampaignScriptIn)).key
     if key is not None and (not isinstance(key, str) or not key):
-        return _invalid("key", "informe a chave de um roteiro publicado, ou null para o roteiro padrão")
+        raise _invalid("key", "informe a chave de um roteiro publicado, ou null para o roteiro padrão")
     try:
         async with request.app[DB].begin() as db:
             campaign = await db.get(Campaign, campaign_id)
@@ -223,8 +206,8 @@ async def put_campaign_script(request: web.Request) -> web.Response:
             )
     except NotFound as exc:
         if "campaign" in str(exc):
-            return json_error(404, "not_found", f"Campanha {campaign_id} não existe.")
-        return _invalid("key", f"o roteiro '{key}' não tem versão publicada")
+            raise FieldError.not_found("campaign_id", f"Campanha {campaign_id} não existe.") from None
+        raise _invalid("key", f"o roteiro '{key}' não tem versão publicada") from None
     await refresh_campaign_scripts(request.app[DB], request.app[AGENT_DESK].scripts)
     return web.json_response({"campaign_id": campaign_id, "key": key}, headers=_NO_STORE)
 

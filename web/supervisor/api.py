@@ -1,7 +1,8 @@
 """Supervisor REST API: segments and boosts of a campaign, portfolio upload, customer holds (SPEC §4, §8).
 
-Every change is validated at the edge (pydantic bodies; errors name the field, e.g.
-``segments[2].filters.buckets``), applied in one transaction together with its audit entry
+Every change is validated at the edge (pydantic bodies read by ``web.errors.read_body``;
+errors are raised as ``FieldError`` and answered in the API's one shape, naming the first bad
+field, e.g. ``segments[2].filters.buckets``), applied in one transaction together with its audit entry
 (who, when, before, after), and takes effect on the very next pick: segment and boost
 changes re-rank the stored lead priorities the hopper reads.
 """
@@ -14,15 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.leads.hopper import reprioritise_campaign
-from dialer.leads.segments import MAX_BOOST, MAX_SEGMENTS, MAX_WEIGHT, MIN_BOOST, SegmentError, parse_filter
+from dialer.leads.segments import (
+    MAX_BOOST,
+    MAX_SEGMENTS,
+    MAX_WEIGHT,
+    MIN_BOOST,
+    SegmentError,
+    parse_filter,
+)
 from dialer.portfolio.errors import PortfolioFormatError
 from dialer.portfolio.importer import import_portfolio
 from storage.errors import InvalidValue, NotFound
-from storage.models import Campaign, HoldKind, Role
+from storage.models import Campaign, Customer, HoldKind, Role
 from storage.repositories.audit import record
 from storage.repositories.portfolio import release_hold, set_hold
 from storage.repositories.segments import (
@@ -33,7 +41,7 @@ from storage.repositories.segments import (
     set_boosts,
 )
 from web.auth.access import requires
-from web.auth.responses import json_error
+from web.errors import FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -65,44 +73,23 @@ class HoldIn(_Body):
     until: datetime | None = None
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
+def invalid(field: str, message: str) -> FieldError:
+    """422 naming ``field``; the message starts with the field, as pydantic's do (``web.errors``)."""
+    return FieldError.invalid(field, f"{field}: {message}")
 
 
-def invalid(fields: dict[str, str]) -> web.Response:
-    """422 naming every bad field."""
-    first = next(iter(fields.items()))
-    return web.json_response(
-        {"error": {"code": "invalid", "message": f"{first[0]}: {first[1]}", "fields": fields}}, status=422
-    )
+def _campaign_id(request: web.Request) -> int:
+    return path_id(request, "campaign_id", "campanha")
 
 
-async def _body(request: web.Request, model: type[_Body]) -> _Body | web.Response:
-    try:
-        data = await request.json()
-    except ValueError:
-        return json_error(400, "bad_json", "Corpo da requisição não é JSON válido.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        return invalid({_field_path(tuple(e["loc"])) or "(corpo)": e["msg"] for e in exc.errors()})
+def _customer_id(request: web.Request) -> int:
+    return path_id(request, "customer_id", "cliente")
 
 
-def _int(request: web.Request, name: str) -> int | None:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        return None
-
-
-async def _campaign(db: AsyncSession, request: web.Request) -> Campaign | web.Response:
-    campaign_id = _int(request, "campaign_id")
-    campaign = await db.get(Campaign, campaign_id) if campaign_id is not None else None
+async def _campaign(db: AsyncSession, campaign_id: int) -> Campaign:
+    campaign = await db.get(Campaign, campaign_id)
     if campaign is None:
-        return json_error(404, "not_found", f"Campanha {request.match_info['campaign_id']} não existe.")
+        raise FieldError.not_found("campaign_id", f"Campanha {campaign_id} não existe.")
     return campaign
 
 
@@ -121,10 +108,9 @@ def _segments_json(segments: list[StoredSegment]) -> list[dict[str, Any]]:
 
 @requires(Role.SUPERVISOR, Role.ADMIN, Role.QA)
 async def get_segments(request: web.Request) -> web.Response:
+    campaign_id = _campaign_id(request)
     async with request.app[DB]() as db:
-        campaign = await _campaign(db, request)
-        if isinstance(campaign, web.Response):
-            return campaign
+        campaign = await _campaign(db, campaign_id)
         segments = await list_segments(db, campaign.id)
         boosts = await boosted_leads(db, campaign.id)
     return web.json_response({"campaign_id": campaign.id, "segments": _segments_json(segments), "boosts": boosts})
@@ -132,31 +118,23 @@ async def get_segments(request: web.Request) -> web.Response:
 
 @requires(*MANAGERS)
 async def put_segments(request: web.Request) -> web.Response:
-    body = await _body(request, SegmentsIn)
-    if isinstance(body, web.Response):
-        return body
-    assert isinstance(body, SegmentsIn)
+    campaign_id = _campaign_id(request)
+    body = await read_body(request, SegmentsIn)
     new: list[StoredSegment] = []
-    errors: dict[str, str] = {}
     seen: set[str] = set()
     for i, seg in enumerate(body.segments):
         name = " ".join(seg.name.split())
         if name.lower() in seen:
-            errors[f"segments[{i}].name"] = f"nome repetido: {name!r}"
+            raise invalid(f"segments[{i}].name", f"nome repetido: {name!r}")
         seen.add(name.lower())
         try:
             flt = parse_filter(seg.filters, f"segments[{i}].filters")
         except SegmentError as exc:
-            errors[exc.field] = exc.message
-            continue
+            raise invalid(exc.field, exc.message) from None
         new.append(StoredSegment(i, name, seg.weight, flt.to_json()))
-    if errors:
-        return invalid(errors)
     now = _now(request)
     async with request.app[DB]() as db:
-        campaign = await _campaign(db, request)
-        if isinstance(campaign, web.Response):
-            return campaign
+        campaign = await _campaign(db, campaign_id)
         before = await list_segments(db, campaign.id)
         await replace_segments(db, campaign.id, new)
         ranked = await reprioritise_campaign(db, campaign.id, now=now)
@@ -170,26 +148,18 @@ async def put_segments(request: web.Request) -> web.Response:
 
 @requires(*MANAGERS)
 async def put_boosts(request: web.Request) -> web.Response:
-    body = await _body(request, BoostsIn)
-    if isinstance(body, web.Response):
-        return body
-    assert isinstance(body, BoostsIn)
-    errors = {
-        f"boosts.{ext}": f"deve estar entre {MIN_BOOST} e {MAX_BOOST}"
-        for ext, value in body.boosts.items()
-        if not MIN_BOOST <= value <= MAX_BOOST
-    }
-    if errors:
-        return invalid(errors)
+    campaign_id = _campaign_id(request)
+    body = await read_body(request, BoostsIn)
+    for ext, value in body.boosts.items():
+        if not MIN_BOOST <= value <= MAX_BOOST:
+            raise invalid(f"boosts.{ext}", f"deve estar entre {MIN_BOOST} e {MAX_BOOST}")
     now = _now(request)
     async with request.app[DB]() as db:
-        campaign = await _campaign(db, request)
-        if isinstance(campaign, web.Response):
-            return campaign
+        campaign = await _campaign(db, campaign_id)
         changes, unknown = await set_boosts(db, campaign.id, body.boosts, now=now)
         if unknown:
             await db.rollback()
-            return invalid({f"boosts.{ext}": "cliente sem lead nesta campanha" for ext in unknown})
+            raise invalid(f"boosts.{unknown[0]}", "cliente sem lead nesta campanha")
         if changes:
             await reprioritise_campaign(db, campaign.id, now=now, customer_ids=[c.customer_id for c in changes])
             await record(
@@ -203,10 +173,12 @@ async def put_boosts(request: web.Request) -> web.Response:
     )
 
 
-async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool] | web.Response:
+async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
     """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``."""
     if not request.content_type.startswith("multipart/"):
-        return json_error(415, "multipart_required", "Envie o arquivo como multipart/form-data (campo file).")
+        raise FieldError(
+            415, "unsupported_media_type", "Envie o arquivo como multipart/form-data (campo file).", field="file"
+        )
     reader = await request.multipart()
     target: Path | None = None
     dry_run = False
@@ -222,24 +194,22 @@ async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, boo
                 while chunk := await part.read_chunk(1 << 16):
                     size += len(chunk)
                     if size > MAX_UPLOAD_BYTES:
-                        return json_error(413, "too_large", f"Arquivo maior que {MAX_UPLOAD_BYTES // 2**20} MB.")
+                        raise FieldError(
+                            413, "too_large", f"Arquivo maior que {MAX_UPLOAD_BYTES // 2**20} MB.", field="file"
+                        )
                     out.write(chunk)
     if target is None:
-        return invalid({"file": "campo obrigatório (o arquivo CSV da carteira)"})
+        raise invalid("file", "campo obrigatório (o arquivo CSV da carteira)")
     return target, dry_run
 
 
 @requires(*MANAGERS)
 async def post_import(request: web.Request) -> web.Response:
+    campaign_id = _campaign_id(request)
     async with request.app[DB]() as db:
-        campaign = await _campaign(db, request)
-        if isinstance(campaign, web.Response):
-            return campaign
+        campaign = await _campaign(db, campaign_id)
     with tempfile.TemporaryDirectory(prefix="cobra-import-") as tmp:
-        saved = await _save_upload(request, Path(tmp))
-        if isinstance(saved, web.Response):
-            return saved
-        path, dry_run = saved
+        path, dry_run = await _save_upload(request, Path(tmp))
         rejects: list[dict[str, Any]] = []
 
         def keep(row: Any) -> None:
@@ -256,7 +226,7 @@ async def post_import(request: web.Request) -> web.Response:
                     on_rejected=keep,
                 )
         except PortfolioFormatError as exc:
-            return invalid({"file": str(exc)})
+            raise invalid("file", str(exc)) from None
     figures = result.to_json()
     if not dry_run:
         async with request.app[DB]() as db:
@@ -268,24 +238,21 @@ async def post_import(request: web.Request) -> web.Response:
 
 @requires(*MANAGERS)
 async def post_hold(request: web.Request) -> web.Response:
-    body = await _body(request, HoldIn)
-    if isinstance(body, web.Response):
-        return body
-    assert isinstance(body, HoldIn)
+    customer_id = _customer_id(request)
+    body = await read_body(request, HoldIn)
     if body.until is not None and body.until.tzinfo is None:
-        return invalid({"until": "informe o fuso horário (ex.: 2026-05-01T18:00:00-03:00)"})
-    customer_id = _int(request, "customer_id")
-    if customer_id is None:
-        return json_error(404, "not_found", "Cliente não existe.")
+        raise invalid("until", "informe o fuso horário (ex.: 2026-05-01T18:00:00-03:00)")
     now = _now(request)
     async with request.app[DB]() as db:
         try:
             hold = await set_hold(db, customer_id, kind=body.kind, reason=body.reason, until=body.until,
                                   set_by_id=_user_id(request), now=now)
         except NotFound:
-            return json_error(404, "not_found", f"Cliente {customer_id} não existe.")
+            raise FieldError.not_found("customer_id", f"Cliente {customer_id} não existe.") from None
         except InvalidValue as exc:
-            return invalid({"until" if "until" in str(exc) else "reason": str(exc)})
+            if "until" in str(exc):
+                raise invalid("until", "deve estar no futuro") from None
+            raise invalid("reason", "não pode ser vazio") from None
         await record(db, user_id=_user_id(request), action="hold.set", entity="customer", entity_id=customer_id,
                      before=None, after=hold.as_dict(), at=now)
         await db.commit()
@@ -294,17 +261,20 @@ async def post_hold(request: web.Request) -> web.Response:
 
 @requires(*MANAGERS)
 async def delete_hold(request: web.Request) -> web.Response:
-    customer_id, hold_id = _int(request, "customer_id"), _int(request, "hold_id")
-    if customer_id is None or hold_id is None:
-        return json_error(404, "not_found", "Suspensão não existe.")
+    customer_id = _customer_id(request)
+    hold_id = path_id(request, "hold_id", "suspensão")
     now = _now(request)
     async with request.app[DB]() as db:
         try:
             hold = await release_hold(db, customer_id, hold_id, released_by_id=_user_id(request), now=now)
-        except NotFound as exc:
-            return json_error(404, "not_found", str(exc))
-        except InvalidValue as exc:
-            return json_error(409, "already_released", str(exc))
+        except NotFound:
+            if await db.get(Customer, customer_id) is None:
+                raise FieldError.not_found("customer_id", f"Cliente {customer_id} não existe.") from None
+            raise FieldError.not_found(
+                "hold_id", f"O cliente {customer_id} não tem a suspensão {hold_id}."
+            ) from None
+        except InvalidValue:
+            raise FieldError.conflict(f"A suspensão {hold_id} já foi encerrada.", field="hold_id") from None
         after = hold.as_dict()
         await record(db, user_id=_user_id(request), action="hold.release", entity="customer", entity_id=customer_id,
                      before={**after, "released_at": None}, after=after, at=now)
