@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import datetime
 
 from aiohttp import web
@@ -125,3 +127,22 @@ async def test_simulation_page_runs_the_what_if_tool(client: Client, db_url: str
     assert 'data-testid="linha-2"' in html and 'data-testid="linha-3"' in html
     bad = await (await client.get("/supervisor/simulacao", params={"agentes": "0"})).text()
     assert "inteiro de 1 a 200" in bad
+
+
+async def test_two_partial_puts_at_once_both_take_effect(client: Client, db_url: str, clock: Clock) -> None:
+    # finding 6 of the floor-model issue: read-merge-write without a lock lost one of two concurrent changes
+    cid = await _campaign(db_url, clock.now)
+    token = await _login(client, "sofia")
+    headers = {"X-CSRF-Token": token}
+    for _ in range(5):
+        level, cap = await asyncio.gather(
+            client.put(f"/api/v1/campaigns/{cid}/pacing", json={"max_dial_level": 2.0}, headers=headers),
+            client.put(f"/api/v1/campaigns/{cid}/pacing", json={"abandon_cap": 0.02}, headers=headers),
+        )
+        assert (level.status, cap.status) == (200, 200)
+        final = await (await client.get(f"/api/v1/campaigns/{cid}/pacing")).json()
+        assert (final["max_dial_level"], final["abandon_cap"]) == (2.0, 0.02)
+        reset = await client.put(
+            f"/api/v1/campaigns/{cid}/pacing", json={"max_dial_level": 3.0, "abandon_cap": 0.03}, headers=headers
+        )
+        assert reset.status == 200

@@ -75,6 +75,8 @@ class PacingWeb:
 
     pool: ProcessPoolExecutor | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # a PUT reads the stored settings, merges the body and writes: two at once must not merge stale values
+    settings_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 PACING_WEB: web.AppKey[PacingWeb] = web.AppKey("cobra.pacing_web", PacingWeb)
@@ -167,37 +169,41 @@ async def put_pacing(request: web.Request) -> web.Response:
     if unknown:
         raise FieldError.invalid(unknown[0], f"{unknown[0]}: campo desconhecido; use: {', '.join(SETTINGS_FIELDS)}")
     body = parse_model(data, PacingIn).model_dump(exclude_unset=True)
+    async with request.app[PACING_WEB].settings_lock:
+        await _change_pacing(request, campaign_id, body, login.user_id)
+    figures = await _figures(request, campaign_id)
+    if figures is None:  # deleted meanwhile
+        raise _no_campaign(campaign_id)
+    return web.json_response(figures.as_dict(), headers=NO_STORE)
+
+
+async def _change_pacing(request: web.Request, campaign_id: int, body: dict[str, Any], user_id: int) -> None:
+    """Merge ``body`` into the stored settings and write them (the caller holds the settings lock)."""
     async with request.app[DB]() as db:
         row = await campaign_pacing(db, campaign_id)
     if row is None:
         raise _no_campaign(campaign_id)
     merged = {**row.settings(), **body}
     try:
-        wanted = PacingSettings(
-            merged["mode"], merged["max_dial_level"], merged["abandon_cap"], merged["amd_enabled"]
-        )
+        wanted = PacingSettings(merged["mode"], merged["max_dial_level"], merged["abandon_cap"], merged["amd_enabled"])
     except SettingsError as exc:
         raise FieldError.invalid(exc.field, exc.message) from None
     runtime = _runtime(request)
     if runtime is not None:
         await runtime.set_pacing(
-            campaign_id, wanted.mode.value, wanted.max_dial_level, wanted.abandon_cap, login.user_id, wanted.amd_enabled
+            campaign_id, wanted.mode.value, wanted.max_dial_level, wanted.abandon_cap, user_id, wanted.amd_enabled
         )
-    else:
-        async with request.app[DB].begin() as db:
-            await update_campaign_pacing(
-                db,
-                campaign_id,
-                mode=CampaignMode(wanted.mode.value),
-                max_dial_level=wanted.max_dial_level,
-                abandon_cap=wanted.abandon_cap,
-                amd_enabled=wanted.amd_enabled,
-                user_id=login.user_id,
-            )
-    figures = await _figures(request, campaign_id)
-    if figures is None:  # deleted meanwhile
-        raise _no_campaign(campaign_id)
-    return web.json_response(figures.as_dict(), headers=NO_STORE)
+        return
+    async with request.app[DB].begin() as db:
+        await update_campaign_pacing(
+            db,
+            campaign_id,
+            mode=CampaignMode(wanted.mode.value),
+            max_dial_level=wanted.max_dial_level,
+            abandon_cap=wanted.abandon_cap,
+            amd_enabled=wanted.amd_enabled,
+            user_id=user_id,
+        )
 
 
 # ---------------------------------------------------------------- the what-if page
