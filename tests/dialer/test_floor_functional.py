@@ -12,7 +12,14 @@ from dialer.agents.state import AgentState
 from dialer.ami.actions import Hangup
 from dialer.runtime import DialerRuntime
 from storage.models import CallAttempt, CallResult, Campaign, CampaignStatus, Outcome
-from tests.dialer.runtime_support import RecordingNotifier, actions, add_agent, add_campaign, add_lead, eventually
+from tests.dialer.runtime_support import (
+    RecordingNotifier,
+    actions,
+    add_agent,
+    add_campaign,
+    add_lead,
+    eventually,
+)
 from tests.dialer.test_runtime_functional import Rig, rig  # noqa: F401  (rig: the fixture)
 
 
@@ -68,19 +75,22 @@ async def test_restart_with_legs_left_behind_adopts_them_and_never_originates_a_
     assert len(_leg_originates(rig, "7002")) == 1
 
     again = DialerRuntime(sessions=rig.db, gateway=rig.gw, notifier=RecordingNotifier(rig.sim), settings=rig.runtime.settings, clock=rig.clock)
-    rig.runtime = again  # the fixture stops this one
-    await again.start()
-    await again.go_ready(agent.id)
-    await again.go_ready(agent.id)
-    assert again.status(agent.id).state is AgentState.READY
-    await asyncio.sleep(0.2)
-    assert len(_leg_originates(rig, "7002")) == 1, "re-ready after a restart rang the agent's phone again"
-    # and the adopted leg is supervised: hanging it up takes the agent off
-    leg = again.floor.agents.get(agent.id).leg_channel  # type: ignore[union-attr]
-    assert leg is not None and leg.startswith("Local/7002@agent-sim-")
-    await rig.gw.hangup(Hangup(channel=leg))
-    await eventually(lambda: again.status(agent.id).state is AgentState.OFFLINE, "offline after the adopted leg drops")
+    rig.runtime = again
+    try:
+        await again.start()
+        await again.go_ready(agent.id)
+        await again.go_ready(agent.id)
+        assert again.status(agent.id).state is AgentState.READY
+        await asyncio.sleep(0.2)
+        assert len(_leg_originates(rig, "7002")) == 1, "re-ready after a restart rang the agent's phone again"
+        # and the adopted leg is supervised: hanging it up takes the agent off
+        leg = again.floor.agents.get(agent.id).leg_channel  # type: ignore[union-attr]
+        assert leg is not None and leg.startswith("Local/7002@agent-sim-")
+        await rig.gw.hangup(Hangup(channel=leg))
+        await eventually(lambda: again.status(agent.id).state is AgentState.OFFLINE, "offline after the adopted leg drops")
 
+    finally:
+        await again.stop()  # the fixture stops only the runtime it made
 
 async def test_two_concurrent_readies_make_one_session_and_one_leg(rig: Rig) -> None:  # noqa: F811
     async with rig.db.begin() as s:

@@ -309,3 +309,51 @@ def test_connects_in_the_last_hour_are_counted_per_campaign(floor: Floor, clocks
     assert figures.connects_last_hour == 1
     clocks.t += 3601.0
     assert floor.pacing.connects_last_hour(1) == 0
+
+
+def test_orphans_of_a_stopped_dialer_are_closed_or_followed_to_their_end(floor: Floor) -> None:
+    from dialer.floor.recovery import Orphan
+
+    def ref(i: str) -> AttemptRef:
+        return AttemptRef(i, 10, 1, 5, 1)
+
+    live = ami.ChannelSnapshot("Local/5511999990001@cust-sim-00000004;1", "o-live", "o-live", 6, "cobra-agent-bridge", "7001", None)
+    channels = [ami.CoreShowChannel(None, live, "ConfBridge", "agent7001", "00:01:00", "b")]
+    out = floor.settle_orphans(
+        [
+            Orphan(ref("o-ring"), originated=True, answered=False, connected=False),
+            Orphan(ref("o-talk"), originated=True, answered=True, connected=True),
+            Orphan(ref("o-prev"), originated=False, answered=False, connected=False),
+            Orphan(ref("o-live"), originated=True, answered=True, connected=True),
+        ],
+        channels,
+    )
+    by_call = {e.ref.attempt_id: e for e in out if isinstance(e, (fx.StoreFailed, fx.StoreEnded, fx.StoreCancelled))}
+    assert isinstance(by_call["o-ring"], fx.StoreFailed) and by_call["o-ring"].result == "lost"
+    assert isinstance(by_call["o-talk"], fx.StoreEnded) and by_call["o-talk"].connected
+    assert isinstance(by_call["o-prev"], fx.StoreCancelled)
+    assert "o-live" not in by_call and floor.calls["o-live"].adopted
+    assert not any(isinstance(e, (fx.NotifyPop, fx.SendRedirect)) for e in out), "an adopted call is never routed"
+    ended = floor.ami_event(ami.Hangup(live, 16, "Normal Clearing"), floor._mono() + 30)
+    stored = [e for e in ended if isinstance(e, fx.StoreEnded)]
+    assert [(e.ref.attempt_id, e.connected) for e in stored] == [("o-live", True)]
+
+
+def test_an_unfinished_wrap_up_is_put_back_on_the_agents_screen(floor: Floor) -> None:
+    info = floor.campaigns[1]
+    call = a_call("w1", info)
+    out = floor.resume_wrap_up(agent(1), call)
+    assert floor.status(1).state is AgentState.WRAP_UP and floor.current_pop(1) is not None
+    assert "NotifyPop" in kinds(out) and floor.session_of(1, "w1") is not None
+    floor.dispose_done(floor.begin_dispose(1, Disposition("w1", "RECUSA", "k-w1")))
+    assert floor.status(1).state is AgentState.OFFLINE, "the phone is unknown after a restart: Disponível calls it in"
+
+
+def test_a_clean_stop_hands_back_every_live_call(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor, "h1")
+    floor.claimed(fx.ClaimRequest(1, 1), [a_call("h2", floor.campaigns[1])])  # still ringing
+    floor.stop()
+    out = floor.hand_back()
+    closed = {e.ref.attempt_id: type(e).__name__ for e in out if isinstance(e, (fx.StoreEnded, fx.StoreFailed))}
+    assert closed == {"h1": "StoreEnded", "h2": "StoreFailed"} and not floor.calls
