@@ -30,7 +30,9 @@ from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
 @click.option("--log-level", type=click.Choice([level.lower() for level in LEVELS], case_sensitive=False),
               default=None, envvar="COBRA_LOG__LEVEL", show_envvar=True,
               help="Least severe log records written to stderr (default info; warning with --check).")
-def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: str | None) -> None:
+@click.option("--speed", type=click.FloatRange(1.0, 100.0), default=1.0, show_default=True,
+              help="How much faster than life the simulated customers ring and talk (10 = a call in seconds).")
+def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: str | None, speed: float) -> None:
     """The embedded demo: SQLite + seeded portfolio + PBX simulator + web + dialer."""
     # --check prints one summary line: only problems are worth a log line there
     configure_logging(log_level or ("warning" if check else DEFAULT_LEVEL))
@@ -40,7 +42,8 @@ def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: s
         if not result.ok:
             raise SystemExit(1)
         return
-    run_async(_run(DemoOptions(directory=directory or Path("cobra-demo"), port=port, bots=bots)))
+    options = DemoOptions(directory=directory or Path("cobra-demo"), port=port, bots=bots, time_scale=1.0 / speed)
+    run_async(_run(options))
 
 
 async def _run(options: DemoOptions) -> None:
