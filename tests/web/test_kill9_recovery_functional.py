@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = int(os.environ.get("COBRA_KILL9_ROUNDS", "20"))
 GUARD_S = 30.0  # a guard against a hung step, not a measurement
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]  # 20 starts of a real service
 
 
 def _free_port() -> int:
