@@ -42,8 +42,11 @@ async def test_a_queued_write_outlives_a_lock_longer_than_the_busy_timeout(
     try:
         assert await asyncio.to_thread(locked.wait, 10)
         writer.later(lambda db: audit.record(db, user_id=None, action="probe", entity="test", entity_id="1", after={}))
-        while writer.retries < 2:  # it met the lock and is waiting it out, not dropping the write
+        for _ in range(200):  # a guard, not a measurement
+            if writer.retries >= 2:  # it met the lock and is waiting it out
+                break
             await asyncio.sleep(0.05)
+        assert writer.retries >= 2
         release.set()
         await asyncio.wait_for(writer.stop(10.0), 15.0)
     finally:
