@@ -96,8 +96,13 @@ async def test_kill_9_mid_call_twenty_times_loses_nothing_and_leaves_nothing_ope
                 )
                 pops += 1
                 if n % 2 == 0:
-                    # dispose this one (acknowledged), then die with the next one on screen
+                    # end this one ("Desligar") and dispose it (acknowledged), then die with the next one on screen
                     call_id = pop["call_id"]
+                    await client.wait_for(
+                        lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected",
+                        GUARD_S, start, "connected",
+                    )
+                    await client.request({"type": "hangup", "call_id": call_id})
                     await client.wait_for(
                         lambda f: f["type"] == "call_ended" and f["call_id"] == call_id, GUARD_S, start, "call ended"
                     )
