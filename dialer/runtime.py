@@ -59,6 +59,7 @@ from dialer.floor.model import Floor, KnownAgent
 from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, ScriptBook
 from dialer.floor.settings import DialerSettings
+from dialer.floor.snapshot import FloorSnapshot
 from dialer.leads.hopper import Hopper
 from dialer.pacing.live import PacingFigures, PacingSettings
 from dialer.scheduler import CampaignScheduler
@@ -510,6 +511,10 @@ class DialerRuntime:
             settings = info.pacing_settings()
             log.info("campaign %s pacing set by user %s: %s", campaign_id, by_user, settings.as_dict())
             return settings
+
+    def floor_snapshot(self) -> FloorSnapshot:
+        """Every agent and campaign now, for the wallboard and ``GET /api/v1/floor``."""
+        return self.floor.snapshot()
 
     def campaign_figures(self, campaign_id: int) -> PacingFigures | None:
         """The campaign's live pacing figures, or None for a campaign this dialer does not know."""

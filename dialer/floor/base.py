@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.routing import pick_agent
@@ -40,6 +40,8 @@ from dialer.floor.settings import FloorSettings
 from dialer.pacing.stats import DialResult
 
 log = logging.getLogger(__name__)
+
+BRASILIA_TZ = timezone(timedelta(hours=-3))  # no daylight saving since 2019
 
 AGENT_BRIDGE_CONTEXT = "cobra-agent-bridge"
 OUTBOUND_CONTEXT = "cobra-outbound"
@@ -85,6 +87,8 @@ class FloorBase:
         self.settings = settings
         self.scripts = scripts if scripts is not None else ScriptBook()
         self.sessions: dict[int, CallSession] = {}  # agent → the call session on their screen
+        # (agent, local day) → (calls given to them, contacts): the wallboard's figures of the day
+        self.day_counts: dict[tuple[int, date], tuple[int, int]] = {}
         self._wall_clock = wall
         self._mono = mono
         self.tracker = CallTracker(settings.connect_window_s)
@@ -230,8 +234,18 @@ class FloorBase:
         self._pop_for(s, call, at)
         self._out.append(fx.NotifyPhase(user_id, call.id, CallPhase.PREVIEW, at))
 
+    def count_for_agent(self, user_id: int, *, call: int = 0, contact: int = 0) -> None:
+        """Add to the agent's figures of the day (Brasília); earlier days are dropped."""
+        day = self.now().astimezone(BRASILIA_TZ).date()
+        key = (user_id, day)
+        if key not in self.day_counts:
+            self.day_counts = {k: v for k, v in self.day_counts.items() if k[1] == day}
+        calls, contacts = self.day_counts.get(key, (0, 0))
+        self.day_counts[key] = (calls + call, contacts + contact)
+
     def _pop_for(self, s: AgentSession, call: FloorCall, at: datetime) -> None:
         """Put ``call`` on the agent's screen: the pop, and the call session its negotiation runs in."""
+        self.count_for_agent(s.user_id, call=1)
         assert call.pop is not None, "an adopted call is never put on a screen"
         s.pop = replace(call.pop, created_at=at)
         script = self.scripts.for_campaign(call.campaign.id)

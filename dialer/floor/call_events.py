@@ -194,6 +194,7 @@ class CallEvents(FloorBase):
             return
         call.connected = True
         self.pacing.connected(call, e.at)
+        self.count_for_agent(s.user_id, contact=1)
         self._try_change(s, Trigger.CONNECT, at)
         self._out.append(fx.NotifyPhase(s.user_id, call.id, CallPhase.CONNECTED, at))
         path: str | None = None

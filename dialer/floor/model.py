@@ -50,9 +50,10 @@ from dialer.floor.base import AGENT_BRIDGE_CONTEXT, KnownAgent
 from dialer.floor.call_events import CallEvents
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
-from dialer.floor.dispose import validate_disposition
+from dialer.floor.dispose import BRASILIA, validate_disposition
 from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, open_session
+from dialer.floor.snapshot import AgentRow, CampaignRow, FloorSnapshot, customer_label
 
 log = logging.getLogger(__name__)
 
@@ -424,6 +425,54 @@ class Floor(CallEvents):
             else:
                 self._out.append(fx.StoreFailed(call.ref, "lost", REASON_UNKNOWN, None, at))
         return self._flush()
+
+    # ------------------------------------------------------------------ what supervisors see
+
+    def snapshot(self) -> FloorSnapshot:
+        """Every agent and campaign now (the wallboard's and ``GET /api/v1/floor``'s one source)."""
+        now = self.now()
+        day = now.astimezone(BRASILIA).date()
+        agents = []
+        for s in sorted(self.agents, key=lambda a: a.name):
+            call = self.calls.get(s.call_id or "") or self.wrapups.get(s.call_id or "")
+            counts = self.day_counts.get((s.user_id, day), (0, 0))
+            agents.append(
+                AgentRow(
+                    user_id=s.user_id,
+                    name=s.name,
+                    extension=s.extension,
+                    state=s.status.state.value,
+                    since=self.wall_at(s.since) if s.since else now,
+                    pause_reason=s.status.pause_reason.value if s.status.pause_reason is not None else None,
+                    phone_connected=s.leg_up,
+                    call_id=s.call_id,
+                    campaign_id=call.campaign.id if call is not None else None,
+                    customer=customer_label(s.pop.customer.name) if s.pop is not None else None,
+                    calls_today=counts[0],
+                    contacts_today=counts[1],
+                )
+            )
+        campaigns = []
+        for info in sorted(self.campaigns.values(), key=lambda c: c.name):
+            live = [c for c in self.calls.values() if c.campaign.id == info.id and not c.adopted]
+            talking = sum(1 for c in live if c.connected or (c.agent_id is not None and c.answered))
+            ringing = sum(1 for c in live if c.originated and not c.answered)
+            waiting = sum(1 for c in live if c.answered and not c.connected and c.agent_id is None)
+            campaigns.append(
+                CampaignRow(
+                    id=info.id,
+                    name=info.name,
+                    status=info.status,
+                    mode=info.mode.value,
+                    max_dial_level=info.max_dial_level,
+                    abandon_cap=info.abandon_cap,
+                    ringing=ringing,
+                    waiting=waiting,
+                    talking=talking,
+                    connects_last_hour=self.pacing.connects_last_hour(info.id),
+                )
+            )
+        return FloorSnapshot(now, self.link_up, tuple(agents), tuple(campaigns))
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -357,3 +357,20 @@ def test_a_clean_stop_hands_back_every_live_call(floor: Floor) -> None:
     out = floor.hand_back()
     closed = {e.ref.attempt_id: type(e).__name__ for e in out if isinstance(e, (fx.StoreEnded, fx.StoreFailed))}
     assert closed == {"h1": "StoreEnded", "h2": "StoreFailed"} and not floor.calls
+
+
+def test_the_snapshot_shows_agents_and_campaigns_as_supervisors_see_them(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    floor.add_agent(agent(2))
+    answered_call(floor)
+    floor.apply_events([CallConnected("c1", "7001", "agent7001", clocks.t, 0.2)])
+    snap = floor.snapshot()
+    by_id = {a.user_id: a for a in snap.agents}
+    one = by_id[1]
+    assert (one.state, one.phone_connected, one.call_id, one.campaign_id) == ("on_call", True, "c1", 1)
+    assert one.customer == "Maria S." and "Silva" not in one.customer  # first name and initial only
+    assert (one.calls_today, one.contacts_today) == (1, 1)
+    assert (by_id[2].state, by_id[2].phone_connected, by_id[2].customer) == ("offline", False, None)
+    [row] = snap.campaigns
+    assert (row.id, row.status, row.mode, row.talking, row.ringing, row.waiting) == (1, "active", "progressive", 1, 0, 0)
+    assert row.connects_last_hour == 1 and snap.link_up
