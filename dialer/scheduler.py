@@ -42,6 +42,7 @@ from dialer.pacing.live import (
     day_bounds,
     local_day,
 )
+from dialer.scripts_catalog import refresh_campaign_scripts
 from dialer.writer import DbWriter
 from storage.models import Callback, Campaign, CampaignMode, new_attempt_id
 from storage.repositories.callbacks import reopen_callback
@@ -68,6 +69,7 @@ def campaign_info(c: Campaign) -> CampaignInfo:
         max_dial_level=float(c.max_dial_level),
         abandon_cap=float(c.abandon_cap),
         amd_enabled=bool(c.amd_enabled),
+        script_key=c.script_key,
     )
 
 
@@ -106,6 +108,10 @@ class CampaignScheduler:
                 before = self.floor.campaigns.get(info.id)
                 if before is None:
                     await self._seed_pacing(db, info)
+        if any(self.floor.campaigns.get(i.id, None) is not None and self.floor.campaigns[i.id].script_key != i.script_key
+               for i in infos):
+            # a campaign was given another script (by any process): its next calls run it
+            await refresh_campaign_scripts(self._db, self.floor.scripts)
         for info in infos:
             before = self.floor.campaigns.get(info.id)
             if before == info:

@@ -34,6 +34,7 @@ class CampaignInfo:
     max_dial_level: float = 3.0
     abandon_cap: float = 0.03
     amd_enabled: bool = False
+    script_key: str | None = None  # the published script its calls run (None: the default)
 
     @property
     def running(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -159,3 +160,17 @@ async def test_a_dispose_whose_caller_gives_up_still_completes_and_a_retry_is_a_
         raise AssertionError("another agent's key was acknowledged")
     except Exception as exc:  # noqa: BLE001  (which refusal is not the point: that there is one)
         assert "duplicate" not in str(exc)
+
+
+async def test_a_script_assigned_by_another_process_is_run_by_the_next_calls(rig: Rig) -> None:  # noqa: F811
+    from storage.repositories.scripts import publish_version, set_campaign_script
+
+    text = (Path(__file__).resolve().parents[2] / "scripting" / "scripts" / "padrao.yaml").read_text(encoding="utf-8")
+    async with rig.db.begin() as s:
+        campaign = await add_campaign(s, running=False)
+        await publish_version(s, "varejo", text.replace("id: padrao", "id: varejo"), published_by=None)
+    await rig.runtime.start()
+    assert rig.runtime.floor.scripts.for_campaign(campaign.id).id == "padrao"
+    async with rig.db.begin() as s:  # what another server (or a SQL console) does: no API call reaches this one
+        await set_campaign_script(s, campaign.id, "varejo")
+    await eventually(lambda: rig.runtime.floor.scripts.for_campaign(campaign.id).id == "varejo", "script re-read")

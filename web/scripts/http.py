@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StrictBool
 
+from dialer.scripts_catalog import refresh_campaign_scripts
 from scripting.render import TemplateRefused, render_text, sample_context
 from scripting.script import Script, ScriptError, ScriptIssue, check_script, load_script
 from storage.errors import AlreadyExists, NotFound
@@ -39,7 +40,6 @@ from web.auth.access import requires
 from web.auth.responses import render_page
 from web.errors import NO_STORE, FieldError, path_id, read_body
 from web.keys import CURRENT_LOGIN, DB
-from web.scripts.catalog import refresh_campaign_scripts
 
 MAX_YAML_CHARS = 200_000
 _NO_STORE = NO_STORE

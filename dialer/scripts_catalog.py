@@ -1,7 +1,9 @@
-"""Which published script each campaign's calls run, kept in the desk's :class:`~dialer.floor.session.ScriptBook`.
+"""Which published script each campaign's calls run, loaded into the floor's :class:`~dialer.floor.session.ScriptBook`.
 
 The screen-pop starts the run synchronously, so the campaign → script map is loaded ahead:
-at startup and again after every publish or campaign change made through this API.
+when the service starts, after every publish or assignment made through the API, and when
+the dialer's per-tick re-read of the campaigns sees a campaign's script change (a change
+made by any process).
 """
 
 from __future__ import annotations
