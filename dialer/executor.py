@@ -46,7 +46,8 @@ class EffectRunner:
         self.notifier = notifier
         self.writer = writer
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._timers: dict[int, asyncio.TimerHandle] = {}  # agent → wrap-up maximum
+        self._guards: dict[str, asyncio.TimerHandle] = {}  # call → connect guard
 
     def apply(self, effects: Iterable[fx.Effect]) -> None:
         for e in effects:
@@ -56,9 +57,10 @@ class EffectRunner:
                 log.exception("dialer: carrying out %r failed", e)
 
     async def stop(self, timeout: float) -> None:
-        for handle in self._timers.values():
+        for handle in [*self._timers.values(), *self._guards.values()]:
             handle.cancel()
         self._timers.clear()
+        self._guards.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -113,8 +115,19 @@ class EffectRunner:
             handle = self._timers.pop(e.user_id, None)
             if handle is not None:
                 handle.cancel()
+        elif isinstance(e, fx.StartConnectTimer):
+            loop = asyncio.get_running_loop()
+            self._guards[e.call_id] = loop.call_later(e.delay_s, self._connect_expired, e.user_id, e.call_id)
+        elif isinstance(e, fx.CancelConnectTimer):
+            guard = self._guards.pop(e.call_id, None)
+            if guard is not None:
+                guard.cancel()
         else:
             self.writer.later(store_job(e))
+
+    def _connect_expired(self, user_id: int, call_id: str) -> None:
+        self._guards.pop(call_id, None)
+        self.apply(self.floor.connect_expired(user_id, call_id))
 
     def _wrapup_expired(self, user_id: int, call_id: str) -> None:
         self._timers.pop(user_id, None)

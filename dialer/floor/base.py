@@ -52,6 +52,7 @@ AMD_PERSON = frozenset({"HUMAN", "NOTSURE"})
 # A waiting call is offered to an agent who frees up only while this share of the connect
 # window is left for the Redirect to land before the dialplan drops it
 OFFER_WINDOW_SHARE = 0.75
+CONNECT_GUARD_MIN_S = 5.0  # loop seconds an agent may stay reserved for a customer who never joins
 LEG_LOST_MESSAGE = "Telefone desconectado: a sua linha caiu. Clique em Disponível para religar o seu telefone."
 
 # How a failed originate feeds the pacer's statistics (LOST: nobody knows what happened)
@@ -285,6 +286,10 @@ class FloorBase:
         self._out.append(
             fx.SendRedirect(Redirect(channel=call.channel, context=AGENT_BRIDGE_CONTEXT, exten=s.extension), call.id)
         )
+        # the customer's join normally follows in milliseconds; if it never comes (the Redirect was lost, the
+        # channel vanished without a word), the agent must not stay reserved for ever
+        guard_s = max(CONNECT_GUARD_MIN_S, 3 * self.settings.connect_window_s)
+        self._out.append(fx.StartConnectTimer(user_id, call.id, guard_s))
         return True
 
     def _offer_waiting(self) -> None:

@@ -193,6 +193,7 @@ class CallEvents(FloorBase):
                 self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"call {call.id} alone in {e.conference}"))
             return
         call.connected = True
+        self._out.append(fx.CancelConnectTimer(call.id))
         self.pacing.connected(call, e.at)
         self.count_for_agent(s.user_id, contact=1)
         self._try_change(s, Trigger.CONNECT, at)
@@ -227,6 +228,8 @@ class CallEvents(FloorBase):
         call = self.calls.pop(e.attempt_id, None)
         if call is None:
             return
+        if call.agent_id is not None and not call.preview and not call.connected:
+            self._out.append(fx.CancelConnectTimer(call.id))
         at = self.wall_at(e.at)
         if e.abandoned:
             result = "abandoned"

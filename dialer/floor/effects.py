@@ -176,6 +176,20 @@ class CancelWrapupTimer:
     user_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class StartConnectTimer:
+    """Call ``Floor.connect_expired(user_id, call_id)`` after ``delay_s`` loop seconds (a guard, cancelled on connect)."""
+
+    user_id: int
+    call_id: str
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelConnectTimer:
+    call_id: str
+
+
 # ---------------------------------------------------------------- what the scheduler should claim
 
 
@@ -212,5 +226,14 @@ Store: TypeAlias = (
 )
 Notify: TypeAlias = NotifyState | NotifyPop | NotifyPhase | NotifyEnded | NotifyError
 Effect: TypeAlias = (
-    SendOriginate | SendRedirect | SendHangup | SendRecord | Notify | Store | StartWrapupTimer | CancelWrapupTimer
+    SendOriginate
+    | SendRedirect
+    | SendHangup
+    | SendRecord
+    | Notify
+    | Store
+    | StartWrapupTimer
+    | CancelWrapupTimer
+    | StartConnectTimer
+    | CancelConnectTimer
 )

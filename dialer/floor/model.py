@@ -221,6 +221,21 @@ class Floor(CallEvents):
         self._out.append(fx.StoreWrapupTimeout(call_id, at))
         return self._flush()
 
+    def connect_expired(self, user_id: int, call_id: str) -> list[fx.Effect]:
+        """The customer never joined the reserved agent's conference: free the agent, end the customer's channel."""
+        s = self.agents.get(user_id)
+        call = self.calls.get(call_id)
+        if s is None or call is None or call.connected or s.call_id != call_id or s.status.state is not AgentState.RESERVED:
+            return []
+        log.warning("call %s: the customer never joined agent %s's conference; the agent is freed", call_id, user_id)
+        call.agent_id = None
+        call.routable_at = None  # not offered to anyone again: its channel is being hung up
+        if call.channel is not None:
+            self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"call {call_id} never joined its agent"))
+        self._out.append(fx.NotifyEnded(user_id, call_id, "answered", None, self.now()))
+        self._try_change(s, Trigger.RELEASE)
+        return self._flush()
+
     # ------------------------------------------------------------------ campaigns
 
     def campaign_changed(self, info: CampaignInfo) -> list[fx.Effect]:

@@ -374,3 +374,18 @@ def test_the_snapshot_shows_agents_and_campaigns_as_supervisors_see_them(floor: 
     [row] = snap.campaigns
     assert (row.id, row.status, row.mode, row.talking, row.ringing, row.waiting) == (1, "active", "progressive", 1, 0, 0)
     assert row.connects_last_hour == 1 and snap.link_up
+
+
+def test_an_agent_is_never_left_reserved_for_a_customer_who_never_joins(floor: Floor) -> None:
+    ready_agent(floor, 1)
+    out = answered_call(floor)
+    [guard] = [e for e in out if isinstance(e, fx.StartConnectTimer)]
+    assert guard.delay_s >= 5.0
+    freed = floor.connect_expired(1, "c1")
+    assert floor.status(1).state is AgentState.READY
+    assert "SendHangup" in kinds(freed) and "NotifyEnded" in kinds(freed)
+    # a customer who did join cancels the guard, and a late guard changes nothing
+    answered_call(floor, "c2")
+    joined = floor.apply_events([CallConnected("c2", "7001", "agent7001", floor._mono(), 0.1)])
+    assert any(isinstance(e, fx.CancelConnectTimer) for e in joined)
+    assert floor.connect_expired(1, "c2") == [] and floor.status(1).state is AgentState.ON_CALL
