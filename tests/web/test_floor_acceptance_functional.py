@@ -68,7 +68,7 @@ async def test_cli_pause_stops_new_calls_within_a_second_and_start_resumes_them(
 
             out = await _cobra("campaign", "start", CAMPAIGN_NAME, env=env)
             assert "active" in out
-            await _until(lambda: _attempts(db) > placed, "dialing resumed", guard=10.0)
+            await _until(lambda: _attempts(db) > placed, "dialing resumed", guard=20.0)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- cobra bots said:\n{(tmp_path / 'bots.log').read_text()[-3000:]}") from None
         finally:
