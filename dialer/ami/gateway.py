@@ -49,7 +49,7 @@ from dialer.ami.actions import (
     Ping,
     Redirect,
 )
-from dialer.ami.link import LinkState
+from dialer.ami.link import LinkState as LinkState  # noqa: PLC0414 - re-exported: the runtime imports it here
 from dialer.ami.protocol import CobraAmiProtocol, WireAction
 from dialer.ami.wire import Message
 from dialer.errors import (
@@ -375,8 +375,8 @@ class AmiGateway:
             self._login_future = None
         elif isinstance(action, link.DropConnection):
             protocol = self._sockets.get(action.attempt)
+            log.debug("AMI %s: dropping connection %d: %s", self._where, action.attempt, action.reason)
             if protocol is not None and protocol.transport is not None:
-                log.debug("AMI %s: dropping connection %d: %s", self._where, action.attempt, action.reason)
                 protocol.transport.abort()  # not close(): a frozen peer would keep it half open
         elif isinstance(action, link.CloseConnection):
             protocol = self._sockets.get(action.attempt)
