@@ -13,12 +13,13 @@ and fixes what SPEC §3.1 lists:
   reconnect adopted connections that had already closed) is not used, only its
   protocol and action correlation;
 - a ping watchdog checks the replies and, when one is missing, *aborts* the transport
-  (``close()`` would stop panoramisk from reconnecting);
+  (a polite ``close()`` would wait on a peer that no longer reads);
 - every action waits at most a timeout (:class:`AmiTimeout`);
-- nothing is ever re-sent after a reconnect: every action name is in panoramisk's
-  ``forgetable_actions``, and whatever was in flight when the link dropped fails with
-  :class:`AmiLinkLost`. An Originate re-sent by a library could ring a debtor twice;
-  the dialer decides re-dials after reconciling with ``CoreShowChannels``;
+- nothing is ever re-sent after a reconnect: panoramisk's manager (which queues
+  unanswered actions to re-send) is not used, the protocol forgets its pending actions
+  when the link is lost, and whatever was in flight fails with :class:`AmiLinkLost`.
+  An Originate re-sent by a library could ring a debtor twice; the dialer decides
+  re-dials after reconciling with ``CoreShowChannels``;
 - events arrive typed (:func:`dialer.ami.events.parse_event`) with the loop time their
   bytes were read, on a bounded queue the gateway owns.
 """
@@ -64,14 +65,6 @@ from dialer.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-# Every action we send is "forgetable": nothing may re-send one after a reconnect (see
-# the module docstring); the protocol drops its correlation when the link is lost.
-FORGETABLE_ACTIONS: tuple[str, ...] = tuple(
-    a.name.lower()
-    for a in (Login, Logoff, Ping, Originate, Redirect, Hangup, MixMonitor, CoreShowChannels, ConfbridgeList)
-)
-
 
 class _PbxFields(Protocol):
     """The fields of ``web.config.PbxConfig`` the gateway reads (no import of ``web``)."""

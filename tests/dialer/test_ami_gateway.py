@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.ami.gateway import FORGETABLE_ACTIONS, AmiGateway, AmiSettings, EventsLost, LinkChanged, LinkState, Received
+from dialer.ami.gateway import AmiGateway, AmiSettings, EventsLost, LinkChanged, LinkState, Received
 from dialer.ami.wire import Message
 from dialer.errors import AmiValueError
 from web.config import PbxConfig
@@ -41,14 +41,6 @@ def test_bad_settings_are_refused_at_construction(overrides: dict[str, object], 
         return
     with pytest.raises(AmiValueError, match=message):
         AmiGateway(settings)
-
-
-def test_every_action_is_forgetable_so_nothing_is_resent_after_a_reconnect() -> None:
-    assert "originate" in FORGETABLE_ACTIONS
-    assert set(FORGETABLE_ACTIONS) == {
-        "login", "logoff", "ping", "originate", "redirect", "hangup", "mixmonitor", "coreshowchannels",
-        "confbridgelist",
-    }  # fmt: skip
 
 
 def test_the_login_timeout_defaults_to_the_action_timeout() -> None:

@@ -153,3 +153,12 @@ async def test_a_connection_closed_before_anyone_adopted_it_is_reported() -> Non
     await protocol.lost
     assert lost == [None]
     assert protocol.closed
+
+
+async def test_a_lost_link_forgets_the_actions_in_flight_so_none_is_resent(peer: Peer) -> None:
+    action = Originate("Local/5511999990001@cust-sim", context="cobra-outbound", exten="s", action_id="orig-2")
+    future = peer.protocol.send(WireAction(action.headers()))
+    assert "orig-2" in peer.protocol.responses
+    peer.protocol.connection_lost(ConnectionResetError("reset"))
+    assert peer.protocol.responses == {}
+    assert not future.done()  # the gateway fails it (AmiLinkLost); nothing keeps it to re-send
