@@ -29,12 +29,13 @@ if TYPE_CHECKING:
         EventsLost,
         GatewayItem,
         LinkChanged,
-        LinkState,
+        LinkStatus,
         Received,
     )
+    from dialer.ami.link import LinkState
 
 _GATEWAY_NAMES = frozenset(
-    {"AmiGateway", "AmiSettings", "EventsLost", "GatewayItem", "LinkChanged", "LinkState", "Received"}
+    {"AmiGateway", "AmiSettings", "EventsLost", "GatewayItem", "LinkChanged", "LinkState", "LinkStatus", "Received"}
 )
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "Hangup",
     "LinkChanged",
     "LinkState",
+    "LinkStatus",
     "Login",
     "Logoff",
     "MixMonitor",

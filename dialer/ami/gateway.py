@@ -4,16 +4,22 @@ It keeps panoramisk 1.4 (connection handling, ActionID correlation) behind a typ
 and fixes what SPEC §3.1 lists:
 
 - link state comes from our own connect / disconnect / login callbacks, not from
-  panoramisk's ``authenticated`` flag (which stays true after a disconnect);
+  panoramisk's ``authenticated`` flag (which stays true after a disconnect), run through
+  the pure state machine :mod:`dialer.ami.link`, which ends "up" or "reconnecting with
+  backoff" whatever order connect, close and login timeout arrive in;
+  :attr:`AmiGateway.status` shows it to supervisors and metrics;
 - login subscribes to the event classes the dialer reads only;
-- reconnects back off exponentially up to a cap;
+- reconnects back off exponentially up to a cap; panoramisk's ``Manager`` (whose
+  reconnect adopted connections that had already closed) is not used, only its
+  protocol and action correlation;
 - a ping watchdog checks the replies and, when one is missing, *aborts* the transport
-  (``close()`` would stop panoramisk from reconnecting);
+  (a polite ``close()`` would wait on a peer that no longer reads);
 - every action waits at most a timeout (:class:`AmiTimeout`);
-- nothing is ever re-sent after a reconnect: every action name is in panoramisk's
-  ``forgetable_actions``, and whatever was in flight when the link dropped fails with
-  :class:`AmiLinkLost`. An Originate re-sent by a library could ring a debtor twice;
-  the dialer decides re-dials after reconciling with ``CoreShowChannels``;
+- nothing is ever re-sent after a reconnect: panoramisk's manager (which queues
+  unanswered actions to re-send) is not used, the protocol forgets its pending actions
+  when the link is lost, and whatever was in flight fails with :class:`AmiLinkLost`.
+  An Originate re-sent by a library could ring a debtor twice; the dialer decides
+  re-dials after reconciling with ``CoreShowChannels``;
 - events arrive typed (:func:`dialer.ami.events.parse_event`) with the loop time their
   bytes were read, on a bounded queue the gateway owns.
 """
@@ -21,16 +27,14 @@ and fixes what SPEC §3.1 lists:
 from __future__ import annotations
 
 import asyncio
-import enum
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol, Self
 
-from panoramisk.manager import Manager
-
 from dialer.ami import events as ev
+from dialer.ami import link
 from dialer.ami.actions import (
     DEFAULT_EVENT_CLASSES,
     ActionResult,
@@ -46,6 +50,7 @@ from dialer.ami.actions import (
     Ping,
     Redirect,
 )
+from dialer.ami.link import LinkState as LinkState  # noqa: PLC0414 - re-exported: the runtime imports it here
 from dialer.ami.protocol import CobraAmiProtocol, WireAction
 from dialer.ami.wire import Message
 from dialer.errors import (
@@ -60,21 +65,6 @@ from dialer.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-# Every action we send is "forgetable": panoramisk must never re-send one after a
-# reconnect (see the module docstring).
-FORGETABLE_ACTIONS: tuple[str, ...] = tuple(
-    a.name.lower()
-    for a in (Login, Logoff, Ping, Originate, Redirect, Hangup, MixMonitor, CoreShowChannels, ConfbridgeList)
-)
-
-
-class LinkState(enum.Enum):
-    STOPPED = "stopped"
-    CONNECTING = "connecting"  # no TCP connection: connecting or waiting to reconnect
-    LOGGING_IN = "logging_in"  # TCP up, Login sent
-    UP = "up"  # logged in: actions may be sent
-
 
 class _PbxFields(Protocol):
     """The fields of ``web.config.PbxConfig`` the gateway reads (no import of ``web``)."""
@@ -101,6 +91,8 @@ class AmiSettings:
     # action_timeout_s and ping_interval_s
     ping_timeout_s: float | None = None
     connect_timeout_s: float = 5.0
+    # Wait this long for the reply to Login before dropping the connection; None: action_timeout_s
+    login_timeout_s: float | None = None
     reconnect_initial_s: float = 0.5
     reconnect_max_s: float = 30.0
     events: tuple[str, ...] = DEFAULT_EVENT_CLASSES
@@ -125,6 +117,10 @@ class AmiSettings:
             return self.ping_timeout_s
         return min(self.action_timeout_s, self.ping_interval_s)
 
+    @property
+    def effective_login_timeout_s(self) -> float:
+        return self.login_timeout_s if self.login_timeout_s is not None else self.action_timeout_s
+
     def validate(self) -> None:
         """Refuse unusable settings, naming the field."""
         for name in (
@@ -138,6 +134,8 @@ class AmiSettings:
                 raise AmiValueError(f"{name}: must be greater than 0")
         if self.ping_timeout_s is not None and not self.ping_timeout_s > 0:
             raise AmiValueError("ping_timeout_s: must be greater than 0")
+        if self.login_timeout_s is not None and not self.login_timeout_s > 0:
+            raise AmiValueError("login_timeout_s: must be greater than 0")
         if self.reconnect_max_s < self.reconnect_initial_s:
             raise AmiValueError("reconnect_max_s: must not be smaller than reconnect_initial_s")
         if not 0 < self.port <= 65535:
@@ -176,98 +174,53 @@ class EventsLost:
 GatewayItem = Received | LinkChanged | EventsLost
 
 
-class _Manager(Manager):
-    """panoramisk's Manager with our reconnect policy and hooks into the gateway.
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """A snapshot of the link for supervisors, ``/readyz`` and metrics.
 
-    Overridden: ``connect`` (a connect timeout), ``connection_made`` (tell the gateway;
-    a failed connect goes through our backoff), ``connection_lost`` (tell the gateway;
-    our backoff; no reconnect once stopping) and ``ping`` (disabled: panoramisk never
-    checks the reply; the gateway's watchdog does).
+    ``since`` and ``retry_at`` are loop times (``loop.time()``), the clock of
+    :class:`LinkChanged` ``.at``: "down for N s" is ``loop.time() - since``.
     """
 
-    def __init__(self, gateway: AmiGateway, **config: object) -> None:
-        super().__init__(**config)
-        self._gateway = gateway
-        self._reconnect_handle: asyncio.TimerHandle | None = None
-        self._connect_task: asyncio.Task[object] | None = None
-        self.stopping = False
+    state: LinkState
+    since: float
+    failed_attempts: int  # attempts failed since the link was last up
+    last_error: str | None  # why the last attempt failed or the link went down
+    retry_at: float | None  # when the next attempt starts (RECONNECTING only)
+    logins: int  # successful logins since the gateway was created
 
-    def connect(self) -> asyncio.Task[object]:  # type: ignore[override]
-        settings = self._gateway.settings
-        create = self.loop.create_connection(
-            self.config["protocol_factory"], self.config["host"], self.config["port"]
-        )
-        task = self.loop.create_task(
-            asyncio.wait_for(create, settings.connect_timeout_s), name=f"ami-connect-{settings.host}:{settings.port}"
-        )
-        self._connect_task = task
-        task.add_done_callback(self.connection_made)
-        return task
-
-    def connection_made(self, f: asyncio.Future[tuple[asyncio.Transport, CobraAmiProtocol]]) -> None:  # type: ignore[override]
-        if self._connect_task is f:
-            self._connect_task = None
-        if f.cancelled():
-            return
-        exc = f.exception()
-        if exc is not None:
-            self._gateway._on_connect_failed(exc)
-            if not self.stopping:
-                self._schedule_reconnect()
-            return
-        if self.stopping:
-            f.result()[0].close()
-            return
-        super().connection_made(f)
-        if self.pinger is not None:
-            self.pinger.cancel()
-            self.pinger = None
-        self._gateway._on_connected(self.protocol)
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self._connected = False
-        if self.pinger is not None:
-            self.pinger.cancel()
-            self.pinger = None
-        self._gateway._on_disconnected(exc)
-        if not self.stopping:
-            self._schedule_reconnect()
-
-    def ping(self) -> None:
-        """Disabled: see the class docstring."""
-
-    def _schedule_reconnect(self) -> None:
-        delay = self._gateway._next_reconnect_delay()
-        self._reconnect_handle = self.loop.call_later(delay, self._reconnect)
-
-    def _reconnect(self) -> None:
-        self._reconnect_handle = None
-        if not self.stopping:
-            self.connect()
-
-    def stop(self) -> None:
-        """Close the link and make sure nothing reconnects it."""
-        self.stopping = True
-        if self._reconnect_handle is not None:
-            self._reconnect_handle.cancel()
-            self._reconnect_handle = None
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            self._connect_task = None
-        self.close()
+    @property
+    def up(self) -> bool:
+        return self.state is LinkState.UP
 
 
 class AmiGateway:
-    """Typed facade over one AMI link (see the module docstring)."""
+    """Typed facade over one AMI link (see the module docstring).
+
+    The link's state has one owner, the pure machine in :mod:`dialer.ami.link`; this
+    class feeds it what sockets and timers report (``_feed``) and carries out what it
+    answers (``_carry_out``). Nothing here decides a state on its own.
+    """
 
     def __init__(self, settings: AmiSettings) -> None:
         settings.validate()
         self.settings = settings
-        self._state = LinkState.STOPPED
+        self._policy = link.LinkPolicy(
+            login_timeout_s=settings.effective_login_timeout_s,
+            reconnect_initial_s=settings.reconnect_initial_s,
+            reconnect_max_s=settings.reconnect_max_s,
+        )
+        self._link = link.Link()
+        self._announced = LinkState.STOPPED
+        self._pending_events: list[link.LinkEvent] = []
+        self._feeding = False
+        self._stopping = False
         self.up = asyncio.Event()
         self._queue: asyncio.Queue[GatewayItem] = asyncio.Queue(maxsize=settings.queue_size)
-        self._manager: _Manager | None = None
-        self._protocol: CobraAmiProtocol | None = None
+        # open sockets by connection attempt, from the protocol factory until they are lost
+        self._sockets: dict[int, CobraAmiProtocol] = {}
+        self._connects: dict[int, asyncio.Task[tuple[asyncio.BaseTransport, CobraAmiProtocol]]] = {}
+        self._protocol: CobraAmiProtocol | None = None  # the adopted one (logging in or up)
         self._inflight: dict[str, WireAction] = {}
         self._inflight_names: dict[str, str] = {}
         self._pending_originates: dict[str, Originate] = {}
@@ -276,16 +229,8 @@ class AmiGateway:
         self._first_login: asyncio.Future[None] | None = None
         self._login_future: asyncio.Future[object] | None = None
         self._login_timer: asyncio.TimerHandle | None = None
-        self._abort_reason: str | None = None
-        self._backoff = settings.reconnect_initial_s
+        self._retry_timer: asyncio.TimerHandle | None = None
         self._lost_pending = 0
-        self.last_error: str | None = None
-        # Logging once per change, not per retry: was the link up since the last "down"
-        # line, has this outage been reported, and how many attempts failed in it
-        self._was_up = False
-        self._outage_logged = False
-        self._refusal_logged = False
-        self.failed_attempts = 0
         # Counters for metrics and tests
         self.dropped_events = 0
         self.malformed_events = 0
@@ -296,12 +241,33 @@ class AmiGateway:
 
     @property
     def state(self) -> LinkState:
-        return self._state
+        return self._link.state
+
+    @property
+    def since(self) -> float:
+        """Loop time of the last state change."""
+        return self._link.since
+
+    @property
+    def failed_attempts(self) -> int:
+        """Connection attempts failed since the link was last up."""
+        return self._link.failed_attempts
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last attempt failed or the link went down; None once up again."""
+        return self._link.last_error
+
+    @property
+    def status(self) -> LinkStatus:
+        """The link at a glance (read-only snapshot)."""
+        lk = self._link
+        return LinkStatus(lk.state, lk.since, lk.failed_attempts, lk.last_error, lk.retry_at, self.logins)
 
     @property
     def connected(self) -> bool:
         """True while logged in (actions can be sent)."""
-        return self._state is LinkState.UP
+        return self._link.state is LinkState.UP
 
     @property
     def pending_originates(self) -> dict[str, Originate]:
@@ -323,16 +289,17 @@ class AmiGateway:
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
 
-    def _set_state(self, state: LinkState, reason: str | None = None) -> None:
-        if state is self._state:
+    def _announce(self, state: LinkState, reason: str | None = None) -> None:
+        """Tell the stream and the listeners about a new state, once per change."""
+        if state is self._announced:
             return
-        self._state = state
+        self._announced = state
         if state is LinkState.UP:
             self.up.set()
         else:
             self.up.clear()
-        # Every transition at DEBUG; the ones an operator acts on (up, down, stopped) are
-        # logged where their cause is known, once per change
+        # Every transition at DEBUG; the ones an operator acts on are reported by the
+        # machine's Report actions, once per change
         log.debug("AMI %s: %s%s", self._where, state.value, f" ({reason})" if reason else "")
         self._offer(LinkChanged(state, self._now(), reason))
         for listener in list(self._listeners):
@@ -344,6 +311,185 @@ class AmiGateway:
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
+    # -- the machine -------------------------------------------------------------
+
+    def _feed(self, event: link.LinkEvent) -> None:
+        """Run ``event`` through the link machine and carry out its actions.
+
+        Events raised while carrying out actions wait their turn, so each step sees the
+        state the previous one left.
+        """
+        if self._stopping and not isinstance(event, link.Stop | link.Connected):
+            return  # stop() is closing the link on purpose: no reconnect, no "down"
+        self._pending_events.append(event)
+        if self._feeding:
+            return
+        self._feeding = True
+        try:
+            while self._pending_events:
+                self._step(self._pending_events.pop(0))
+        finally:
+            self._feeding = False
+
+    def _step(self, event: link.LinkEvent) -> None:
+        before = self._link
+        after, actions = link.step(before, event, self._now(), self._policy)
+        self._link = after
+        adopted = after.state in (LinkState.LOGGING_IN, LinkState.UP)
+        self._protocol = self._sockets.get(after.attempt) if adopted else None
+        if after.state is not before.state:
+            reason = after.last_error if after.state is LinkState.RECONNECTING else None
+            self._announce(after.state, "stopped" if after.state is LinkState.STOPPED else reason)
+        for action in actions:
+            self._carry_out(action)
+        if self._first_login is not None and not self._first_login.done():
+            if after.state is LinkState.UP:
+                self._first_login.set_result(None)
+            elif isinstance(event, link.LoginRefused) and after is not before:
+                self._first_login.set_exception(AmiAuthError(f"AMI {self._where}: {event.reason}"))
+
+    def _carry_out(self, action: link.LinkAction) -> None:  # noqa: C901, PLR0912 - one branch per action
+        loop = asyncio.get_running_loop()
+        if isinstance(action, link.OpenConnection):
+            self._open(action.attempt)
+        elif isinstance(action, link.CancelConnect):
+            task = self._connects.pop(action.attempt, None)
+            if task is not None:
+                task.cancel()
+        elif isinstance(action, link.SendLogin):
+            self._send_login(action.attempt)
+        elif isinstance(action, link.StartLoginTimer):
+            self._cancel_login_timer()
+            self._login_timer = loop.call_later(action.delay_s, self._feed, link.LoginTimedOut(action.attempt))
+        elif isinstance(action, link.CancelLoginTimer):
+            self._cancel_login_timer()
+            if self._login_future is not None and not self._login_future.done():
+                self._login_future.cancel()
+            self._login_future = None
+        elif isinstance(action, link.DropConnection):
+            protocol = self._sockets.get(action.attempt)
+            log.debug("AMI %s: dropping connection %d: %s", self._where, action.attempt, action.reason)
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.abort()  # not close(): a frozen peer would keep it half open
+        elif isinstance(action, link.CloseConnection):
+            protocol = self._sockets.get(action.attempt)
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.close()
+        elif isinstance(action, link.ScheduleRetry):
+            if self._retry_timer is not None:
+                self._retry_timer.cancel()
+            self._retry_timer = loop.call_later(action.delay_s, self._feed, link.RetryDue(action.attempt))
+        elif isinstance(action, link.CancelRetry):
+            if self._retry_timer is not None:
+                self._retry_timer.cancel()
+                self._retry_timer = None
+        elif isinstance(action, link.FailInflight):
+            self._fail_inflight(action)
+        elif isinstance(action, link.Report):
+            self._report(action)
+
+    def _cancel_login_timer(self) -> None:
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
+
+    def _open(self, attempt: int) -> None:
+        """Start the TCP connect of ``attempt``; its outcome comes back as a link event."""
+
+        def factory() -> CobraAmiProtocol:
+            on_lost = functools.partial(self._on_socket_lost, attempt)
+            protocol = CobraAmiProtocol(sink=self._on_message, on_lost=on_lost)
+            self._sockets[attempt] = protocol
+            return protocol
+
+        loop = asyncio.get_running_loop()
+        create = loop.create_connection(factory, self.settings.host, self.settings.port)
+        task = loop.create_task(
+            asyncio.wait_for(create, self.settings.connect_timeout_s), name=f"ami-connect-{self._where}-{attempt}"
+        )
+        self._connects[attempt] = task
+        task.add_done_callback(functools.partial(self._on_connect_done, attempt))
+
+    def _on_connect_done(
+        self, attempt: int, task: asyncio.Task[tuple[asyncio.BaseTransport, CobraAmiProtocol]]
+    ) -> None:
+        if self._connects.get(attempt) is task:
+            del self._connects[attempt]
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            self._feed(link.Connected(attempt))
+            return
+        reason = "connect timeout" if isinstance(exc, TimeoutError) else f"connect failed: {exc}"
+        self._feed(link.ConnectFailed(attempt, reason))
+
+    def _on_socket_lost(self, attempt: int, exc: BaseException | None) -> None:
+        """The protocol's ``on_lost``: may come before the connect's own callback."""
+        self._sockets.pop(attempt, None)
+        self._feed(link.Closed(attempt, f"connection lost: {exc}" if exc else "connection closed"))
+
+    def _send_login(self, attempt: int) -> None:
+        protocol = self._sockets.get(attempt)
+        if protocol is None or protocol.closed:
+            # lost between the connect and now; its Closed event is queued or done
+            self._feed(link.Closed(attempt, "connection closed before Login"))
+            return
+        login = Login(self.settings.username, self.settings.secret, self.settings.events)
+        future: asyncio.Future[object] = protocol.send(WireAction(login.headers()))
+        self._login_future = future
+        future.add_done_callback(functools.partial(self._on_login_reply, attempt))
+
+    def _on_login_reply(self, attempt: int, fut: asyncio.Future[object]) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            return  # the connection went: its Closed (or the login timer) moves the link on
+        reply = fut.result()
+        response = getattr(reply, "response", "")
+        if response == "Success":
+            self._feed(link.LoginAccepted(attempt))
+            return
+        message = getattr(reply, "message", "") or response or "no reason given"
+        self._feed(link.LoginRefused(attempt, f"login as {self.settings.username!r} refused: {message}"))
+
+    def _fail_inflight(self, action: link.FailInflight) -> None:
+        for action_id, wire in list(self._inflight.items()):
+            if wire.future.done():
+                continue
+            name = self._inflight_names.get(action_id, "action")
+            if action.stopped:
+                wire.future.set_exception(AmiNotConnected(f"{name} {action_id}: gateway stopped"))
+                continue
+            channel_id = next((cid for cid, o in self._pending_originates.items() if o.action_id == action_id), None)
+            wire.future.set_exception(AmiLinkLost(name, action_id, channel_id))
+
+    def _report(self, report: link.Report) -> None:
+        """Say what changed, once per change (the machine decides which notice)."""
+        where, reason, delay = self._where, report.reason or "no reason given", report.delay_s
+        cap = self.settings.reconnect_max_s
+        notice = report.notice
+        if notice is link.Notice.UP:
+            self.logins += 1
+            after = f" after {report.failed_attempts} failed attempt(s)" if report.failed_attempts else ""
+            # never the secret: only who we are and what we listen to
+            log.info(
+                "AMI %s: link up, logged in as %r (events %s)%s",
+                where, self.settings.username, ",".join(self.settings.events), after,
+            )  # fmt: skip
+        elif notice is link.Notice.DOWN:
+            log.warning(
+                "AMI %s: link down (%s); reconnecting in %g s, backing off up to %g s", where, reason, delay, cap
+            )
+        elif notice is link.Notice.CANNOT_CONNECT:
+            log.warning(
+                "AMI %s: cannot connect (%s); retrying in %g s, backing off up to %g s", where, reason, delay, cap
+            )
+        elif notice is link.Notice.REFUSED:
+            log.error("AMI %s: %s", where, reason)
+        elif notice is link.Notice.RETRY_FAILED:
+            log.debug("AMI %s: attempt %d failed (%s); retrying in %g s", where, report.failed_attempts, reason, delay)
+        elif notice is link.Notice.STOPPED:
+            log.info("AMI %s: link stopped", where)
+
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self, wait: bool = True, timeout: float | None = None) -> None:
@@ -351,31 +497,21 @@ class AmiGateway:
 
         With ``wait`` (the default) return once logged in; raise :class:`AmiAuthError`
         if the login is refused, :class:`AmiNotConnected` if the link is not up within
-        ``timeout`` (default: connect timeout + action timeout); in both cases the
+        ``timeout`` (default: connect timeout + login timeout); in both cases the
         gateway is stopped again. Without ``wait``, return at once and keep trying in
         the background.
         """
-        if self._state is not LinkState.STOPPED:
+        if self._link.state is not LinkState.STOPPED or self._stopping:
             raise AmiError(f"AMI {self._where}: gateway already started")
         loop = asyncio.get_running_loop()
-        self._manager = _Manager(
-            self,
-            loop=loop,
-            host=self.settings.host,
-            port=self.settings.port,
-            encoding="utf8",
-            protocol_factory=functools.partial(CobraAmiProtocol, sink=self._on_message),
-            forgetable_actions=FORGETABLE_ACTIONS,
-        )
-        self._backoff = self.settings.reconnect_initial_s
         self._first_login = loop.create_future() if wait else None
-        self._set_state(LinkState.CONNECTING)
-        self._manager.connect()
+        self._feed(link.Start())
         self._watchdog = loop.create_task(self._ping_watchdog(), name=f"ami-watchdog-{self._where}")
         self._watchdog.add_done_callback(self._on_watchdog_done)
         if self._first_login is None:
             return
-        limit = timeout if timeout is not None else self.settings.connect_timeout_s + self.settings.action_timeout_s
+        first_try = self.settings.connect_timeout_s + self.settings.effective_login_timeout_s
+        limit = timeout if timeout is not None else first_try
         try:
             await asyncio.wait_for(asyncio.shield(self._first_login), limit)
         except TimeoutError:
@@ -390,47 +526,39 @@ class AmiGateway:
 
     async def stop(self) -> None:
         """Log off, close the link, stop reconnecting; in-flight actions fail with :class:`AmiNotConnected`."""
-        manager = self._manager
-        if self._state is LinkState.STOPPED or manager is None or manager.stopping:
+        if self._link.state is LinkState.STOPPED or self._stopping:
             return
-        # From here a dropped link is expected: no reconnect, no CONNECTING state
-        manager.stopping = True
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None:
-            watchdog.cancel()
-            await asyncio.wait([watchdog])
-        if self._state is LinkState.UP:
-            try:
-                await self._send(Logoff(), timeout=min(1.0, self.settings.action_timeout_s))
-            except AmiError as exc:
-                log.info("AMI %s: logoff: %s", self._where, exc)
-        protocol = manager.protocol
-        manager.stop()
-        if self._first_login is not None and not self._first_login.done():
-            self._first_login.cancel()
-        self._cancel_login()
-        for action_id, action in list(self._inflight.items()):
-            if not action.future.done():
-                name = self._inflight_names.get(action_id, "action")
-                action.future.set_exception(AmiNotConnected(f"{name} {action_id}: gateway stopped"))
-        self._protocol = None
-        if isinstance(protocol, CobraAmiProtocol) and protocol.lost is not None:
-            # Let the transport finish closing so no socket outlives the gateway
-            try:
-                await asyncio.wait_for(asyncio.shield(protocol.lost), 1.0)
-            except TimeoutError:
-                log.warning("AMI %s: transport did not report closing within 1 s", self._where)
-        self._set_state(LinkState.STOPPED, "stopped")
-        log.info("AMI %s: link stopped", self._where)
-        self._was_up = False
-        self._outage_logged = self._refusal_logged = False
-        self._manager = None
+        # From here a dropped link is expected: no reconnect, no "down" (see _feed)
+        self._stopping = True
+        try:
+            watchdog, self._watchdog = self._watchdog, None
+            if watchdog is not None:
+                watchdog.cancel()
+                await asyncio.wait([watchdog])
+            if self._link.state is LinkState.UP:
+                try:
+                    await self._send(Logoff(), timeout=min(1.0, self.settings.action_timeout_s))
+                except AmiError as exc:
+                    log.info("AMI %s: logoff: %s", self._where, exc)
+            protocol = self._protocol
+            for open_socket in self._sockets.values():
+                open_socket.sink = None  # LinkChanged(STOPPED) is the stream's last item
+            if self._first_login is not None and not self._first_login.done():
+                self._first_login.cancel()
+            self._feed(link.Stop())
+            if protocol is not None and protocol.lost is not None:
+                # Let the transport finish closing so no socket outlives the gateway
+                try:
+                    await asyncio.wait_for(asyncio.shield(protocol.lost), 1.0)
+                except TimeoutError:
+                    log.warning("AMI %s: transport did not report closing within 1 s", self._where)
+        finally:
+            self._stopping = False
 
     def _on_watchdog_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             # Only a bug gets here; without the watchdog a half-open link would go unnoticed
             log.error("AMI %s: ping watchdog died", self._where, exc_info=task.exception())
-            self.last_error = f"ping watchdog died: {task.exception()!r}"
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -438,132 +566,6 @@ class AmiGateway:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-    # -- callbacks from _Manager (plain functions, run by the loop) --------------
-
-    def _on_connect_failed(self, exc: BaseException) -> None:
-        reason = "connect timeout" if isinstance(exc, TimeoutError) else f"connect failed: {exc}"
-        self.last_error = reason
-        self.failed_attempts += 1
-
-    def _on_connected(self, protocol: CobraAmiProtocol) -> None:
-        self._protocol = protocol
-        self._set_state(LinkState.LOGGING_IN)
-        login = Login(self.settings.username, self.settings.secret, self.settings.events)
-        action = WireAction(login.headers())
-        self._login_future = protocol.send(action)
-        self._login_future.add_done_callback(functools.partial(self._on_login_reply, protocol))
-        self._login_timer = asyncio.get_running_loop().call_later(
-            self.settings.action_timeout_s, self._on_login_timeout, protocol
-        )
-
-    def _on_login_timeout(self, protocol: CobraAmiProtocol) -> None:
-        self._login_timer = None
-        if protocol is self._protocol and self._state is LinkState.LOGGING_IN:
-            self._abort(protocol, f"no reply to Login within {self.settings.action_timeout_s} s")
-
-    def _on_login_reply(self, protocol: CobraAmiProtocol, fut: asyncio.Future[object]) -> None:
-        if self._login_timer is not None:
-            self._login_timer.cancel()
-            self._login_timer = None
-        if fut.cancelled() or fut.exception() is not None or protocol is not self._protocol:
-            return
-        reply = fut.result()
-        response = getattr(reply, "response", "")
-        if response == "Success":
-            self._backoff = self.settings.reconnect_initial_s
-            self.logins += 1
-            self.last_error = None
-            after = f" after {self.failed_attempts} failed attempt(s)" if self.failed_attempts else ""
-            # never the secret: only who we are and what we listen to
-            log.info(
-                "AMI %s: link up, logged in as %r (events %s)%s",
-                self._where,
-                self.settings.username,
-                ",".join(self.settings.events),
-                after,
-            )
-            self._was_up = True
-            self._outage_logged = self._refusal_logged = False
-            self.failed_attempts = 0
-            self._set_state(LinkState.UP)
-            if self._first_login is not None and not self._first_login.done():
-                self._first_login.set_result(None)
-            return
-        message = getattr(reply, "message", "") or response or "no reason given"
-        error = AmiAuthError(f"AMI {self._where}: login as {self.settings.username!r} refused: {message}")
-        self.failed_attempts += 1
-        # A wrong secret is refused on every retry: say it once per outage, even after
-        # the "link down" line, and let the retries that follow log at DEBUG
-        if self._refusal_logged:
-            log.debug("%s (attempt %d)", error, self.failed_attempts)
-        else:
-            self._refusal_logged = self._outage_logged = True
-            self._was_up = False
-            log.error("%s", error)
-        if self._first_login is not None and not self._first_login.done():
-            self._first_login.set_exception(error)
-        self._abort(protocol, str(error))
-
-    def _on_disconnected(self, exc: BaseException | None) -> None:
-        reason = self._abort_reason or (f"connection lost: {exc}" if exc else "connection closed")
-        self._abort_reason = None
-        self.last_error = reason
-        self._protocol = None
-        self._cancel_login()
-        for action_id, action in list(self._inflight.items()):
-            if not action.future.done():
-                name = self._inflight_names.get(action_id, "action")
-                channel_id = next(
-                    (cid for cid, o in self._pending_originates.items() if o.action_id == action_id), None
-                )
-                action.future.set_exception(AmiLinkLost(name, action_id, channel_id))
-        if self._manager is not None and not self._manager.stopping:
-            self._set_state(LinkState.CONNECTING, reason)
-
-    def _cancel_login(self) -> None:
-        if self._login_timer is not None:
-            self._login_timer.cancel()
-            self._login_timer = None
-        if self._login_future is not None and not self._login_future.done():
-            self._login_future.cancel()
-        self._login_future = None
-
-    def _next_reconnect_delay(self) -> float:
-        delay = self._backoff
-        self._backoff = min(self._backoff * 2, self.settings.reconnect_max_s)
-        self._log_reconnect(delay)
-        return delay
-
-    def _log_reconnect(self, delay: float) -> None:
-        """One WARNING when the link goes down (or the first connect fails), DEBUG per later retry."""
-        reason = self.last_error or "no reason given"
-        if self._was_up:
-            self._was_up = False
-            self._outage_logged = True
-            log.warning(
-                "AMI %s: link down (%s); reconnecting in %g s, backing off up to %g s",
-                self._where, reason, delay, self.settings.reconnect_max_s,
-            )
-        elif not self._outage_logged:
-            self._outage_logged = True
-            log.warning(
-                "AMI %s: cannot connect (%s); retrying in %g s, backing off up to %g s",
-                self._where, reason, delay, self.settings.reconnect_max_s,
-            )
-        else:
-            log.debug(
-                "AMI %s: attempt %d failed (%s); retrying in %g s", self._where, self.failed_attempts, reason, delay
-            )
-
-    def _abort(self, protocol: CobraAmiProtocol, reason: str) -> None:
-        """Drop the link at once; panoramisk's reconnect logic then runs as for any loss."""
-        if protocol.transport is None or protocol.closed:
-            return
-        self._abort_reason = reason
-        # the reason is in the "link down" warning that follows
-        log.debug("AMI %s: aborting link: %s", self._where, reason)
-        protocol.transport.abort()
 
     # -- events ------------------------------------------------------------------
 
@@ -622,8 +624,8 @@ class AmiGateway:
         """Validate, send, wait for the complete reply; the messages in order."""
         headers = action.headers()  # refuses unsafe values before any I/O
         protocol = self._protocol
-        if self._state is not LinkState.UP or protocol is None:
-            raise AmiNotConnected(f"{action.name}: AMI link to {self._where} is {self._state.value}")
+        if self._link.state is not LinkState.UP or protocol is None:
+            raise AmiNotConnected(f"{action.name}: AMI link to {self._where} is {self._link.state.value}")
         action_id = action.action_id
         if action_id in self._inflight:
             raise AmiValueError(f"action_id: {action_id!r} is already in flight")
@@ -711,14 +713,14 @@ class AmiGateway:
         while True:
             await self.up.wait()
             await asyncio.sleep(interval)
-            protocol = self._protocol
-            if self._state is not LinkState.UP or protocol is None:
+            attempt = self._link.attempt
+            if self._link.state is not LinkState.UP or self._protocol is None:
                 continue
             try:
                 await self.ping(timeout)
             except AmiTimeout:
                 self.missed_pings += 1
-                self._abort(protocol, f"no reply to Ping within {timeout:g} s")
+                self._feed(link.PingMissed(attempt, f"no reply to Ping within {timeout:g} s"))
             except (AmiNotConnected, AmiLinkLost):
                 continue  # the link went down on its own; reconnect is already under way
             except AmiError as exc:

@@ -8,6 +8,11 @@
    the gateway's stream too, in wire order. panoramisk's own event dispatch (and with it
    its fire-and-forget coroutine callbacks) is not used.
 
+3. A lost connection is always reported, once, to ``on_lost``, even when it closes
+   before anyone adopted it (a proxy that accepts and closes at once): panoramisk
+   only marks it closed then, and the link waited for a Login reply for ever.
+   panoramisk's manager is not used; nothing is queued for re-sending.
+
 Replies to actions still go through panoramisk's correlation (``Action.add_message``
 by ActionID), so ``send`` returns panoramisk's future as usual.
 """
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Called with each event message and the loop time its bytes were read
 EventSink = Callable[[Message, float], None]
+# Called once when the connection is gone, whoever closed it
+LostCallback = Callable[[BaseException | None], None]
 
 
 class WireAction(Action):
@@ -75,15 +82,21 @@ def to_panoramisk(msg: Message) -> PanoramiskMessage:
 class CobraAmiProtocol(AMIProtocol):
     """``AMIProtocol`` with incremental decoding and an event sink (see module doc)."""
 
-    def __init__(self, sink: EventSink | None = None) -> None:
+    closed: bool  # set by panoramisk's connection_made
+
+    def __init__(self, sink: EventSink | None = None, on_lost: LostCallback | None = None) -> None:
         super().__init__()
         self.sink = sink
+        self.on_lost = on_lost
         self._parser = MessageParser(expect_banner=True)
         self.lost: asyncio.Future[None] | None = None
+        self._lost_told = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.log = log
+        # panoramisk's send encodes with this (its default is ASCII: "José" would not go out)
+        self.encoding = "utf8"
         self._parser = MessageParser(expect_banner=True)
         self.lost = asyncio.get_running_loop().create_future()
 
@@ -124,11 +137,17 @@ class CobraAmiProtocol(AMIProtocol):
             # Asterisk is going away: treat the link as lost now so reconnecting starts
             self.connection_lost(ConnectionError("Asterisk sent Shutdown"))
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """Report the loss once, whoever noticed it first (the socket, or a ``Shutdown``)."""
         if self.lost is not None and not self.lost.done():
             self.lost.set_result(None)
-        if self.factory is None:
-            # Lost before the manager adopted us: nothing to tell, nothing to re-send
+        if not self.closed:
             self.closed = True
-            return
-        super().connection_lost(exc)
+            if self.transport is not None:
+                self.transport.close()  # nothing more to read: Asterisk is going away
+        # every action Cobra sends is forgetable (SPEC §3.1): drop the correlation, the
+        # gateway fails whoever waits for a reply
+        self.responses.clear()
+        if self.on_lost is not None and not self._lost_told:
+            self._lost_told = True
+            self.on_lost(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.ami.gateway import FORGETABLE_ACTIONS, AmiGateway, AmiSettings, EventsLost, LinkChanged, LinkState, Received
+from dialer.ami.gateway import AmiGateway, AmiSettings, EventsLost, LinkChanged, LinkState, Received
 from dialer.ami.wire import Message
 from dialer.errors import AmiValueError
 from web.config import PbxConfig
@@ -43,17 +43,11 @@ def test_bad_settings_are_refused_at_construction(overrides: dict[str, object], 
         AmiGateway(settings)
 
 
-def test_every_action_is_forgetable_so_nothing_is_resent_after_a_reconnect() -> None:
-    assert "originate" in FORGETABLE_ACTIONS
-    assert set(FORGETABLE_ACTIONS) == {
-        "login", "logoff", "ping", "originate", "redirect", "hangup", "mixmonitor", "coreshowchannels",
-        "confbridgelist",
-    }  # fmt: skip
-
-
-def test_reconnect_backoff_doubles_up_to_the_cap() -> None:
-    gw = AmiGateway(AmiSettings(reconnect_initial_s=0.5, reconnect_max_s=3.0))
-    assert [gw._next_reconnect_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
+def test_the_login_timeout_defaults_to_the_action_timeout() -> None:
+    assert AmiSettings(action_timeout_s=4).effective_login_timeout_s == 4
+    assert AmiSettings(action_timeout_s=4, login_timeout_s=0.5).effective_login_timeout_s == 0.5
+    with pytest.raises(AmiValueError, match=r"^login_timeout_s: must be greater than 0"):
+        AmiGateway(AmiSettings(login_timeout_s=0))
 
 
 def _newchannel(uniqueid: str) -> Message:
@@ -91,10 +85,10 @@ async def test_link_listeners_see_each_change_once_and_a_bad_listener_is_contain
 
     gw.on_link_change(broken)
     gw.on_link_change(lambda state, reason: seen.append((state, reason)))
-    gw._set_state(LinkState.CONNECTING, "first")
-    gw._set_state(LinkState.CONNECTING, "again")
-    gw._set_state(LinkState.UP)
+    gw._announce(LinkState.CONNECTING, "first")
+    gw._announce(LinkState.CONNECTING, "again")
+    gw._announce(LinkState.UP)
     assert seen == [(LinkState.CONNECTING, "first"), (LinkState.UP, None)]
-    assert gw.up.is_set() and gw.connected
+    assert gw.up.is_set()
     items = [gw.queue.get_nowait() for _ in range(gw.queue.qsize())]
     assert [i.state for i in items if isinstance(i, LinkChanged)] == [LinkState.CONNECTING, LinkState.UP]

@@ -194,22 +194,21 @@ async def test_reconnect_after_a_drop_never_resends_the_originate(sim: Simulator
     assert lost.value.action_id == action.action_id
 
     await gw.wait_up(GUARD_S)
-    assert seen[:3] == [LinkState.CONNECTING, LinkState.LOGGING_IN, LinkState.UP]
+    assert seen[:4] == [LinkState.RECONNECTING, LinkState.CONNECTING, LinkState.LOGGING_IN, LinkState.UP]
     assert gw.logins == 2
     # A round trip after the reconnect: whatever the client wrote before it has been read
     await gw.ping()
     assert _originates(sim) == [action.action_id]
-    down = await _next(gw, lambda i: isinstance(i, LinkChanged) and i.state is LinkState.CONNECTING)
-    assert isinstance(down, LinkChanged) and down.reason is not None
+    down = await _next(gw, lambda i: isinstance(i, LinkChanged) and i.state is LinkState.RECONNECTING)
+    assert isinstance(down, LinkChanged) and down.reason == "connection closed"
 
 
 async def test_the_ping_watchdog_aborts_a_frozen_link_and_reconnects(sim: SimulatorServer) -> None:
     gateway = AmiGateway(_settings(sim, ping_interval_s=0.05, ping_timeout_s=0.1))
     went_down = asyncio.Event()
-    gateway.on_link_change(lambda state, reason: went_down.set() if state is LinkState.CONNECTING else None)
+    gateway.on_link_change(lambda state, reason: went_down.set() if state is LinkState.RECONNECTING else None)
     await gateway.start()
     try:
-        went_down.clear()  # CONNECTING was also the first state of start()
         sim.freeze_pings = True
         await asyncio.wait_for(went_down.wait(), GUARD_S)
         assert gateway.missed_pings >= 1
@@ -314,7 +313,7 @@ async def test_link_up_and_down_are_logged_once_each_without_the_secret(caplog: 
             assert _gateway_records(caplog, logging.WARNING) == []
 
             went_down = asyncio.Event()
-            gateway.on_link_change(lambda state, reason: went_down.set() if state is LinkState.CONNECTING else None)
+            gateway.on_link_change(lambda state, reason: went_down.set() if state is LinkState.RECONNECTING else None)
             caplog.clear()
             await sim.drop_connections()
             await asyncio.wait_for(went_down.wait(), GUARD_S)
@@ -351,7 +350,7 @@ async def test_retries_while_the_pbx_is_away_log_one_warning_then_debug_lines(
         await asyncio.wait_for(failed(4), GUARD_S)
         warnings = _gateway_records(caplog, logging.WARNING)
         assert [w.getMessage().split(" (")[0] for w in warnings] == [f"AMI 127.0.0.1:{port}: link down"]
-        retries = [r.getMessage() for r in _gateway_records(caplog, logging.DEBUG) if " failed (" in r.getMessage()]
+        retries = [r.getMessage() for r in _gateway_records(caplog, logging.DEBUG) if ": attempt " in r.getMessage()]
         # each retry says which attempt it was and the backoff, which doubles up to the cap
         for line, (n, delay) in zip(retries[:3], ((1, 0.04), (2, 0.05), (3, 0.05)), strict=True):
             assert re.fullmatch(

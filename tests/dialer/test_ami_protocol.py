@@ -129,10 +129,36 @@ def test_to_panoramisk_keeps_repeats_body_and_the_wire_message() -> None:
     assert repeated["variable"] == ["A=1", "B=2"]
 
 
-async def test_shutdown_is_a_lost_link(peer: Peer) -> None:
+async def test_shutdown_is_a_lost_link_reported_once(peer: Peer) -> None:
+    lost: list[BaseException | None] = []
+    peer.protocol.on_lost = lost.append
     peer.protocol.data_received(_event(Event="Shutdown", Shutdown="Uncleanly", Restart="True"))
-    factory = peer.protocol.factory
-    assert isinstance(factory, _Factory)
-    assert len(factory.lost) == 1
-    assert "Shutdown" in str(factory.lost[0])
+    assert len(lost) == 1
+    assert "Shutdown" in str(lost[0])
     assert peer.protocol.closed
+    assert peer.protocol.lost is not None
+    await peer.protocol.lost
+    peer.protocol.connection_lost(None)  # the socket's own report, after ours
+    assert len(lost) == 1
+
+
+async def test_a_connection_closed_before_anyone_adopted_it_is_reported() -> None:
+    """A proxy in front of a stopped Asterisk accepts and closes at once: the loss is told."""
+    loop = asyncio.get_running_loop()
+    lost: list[BaseException | None] = []
+    ours, theirs = socket.socketpair()
+    _, protocol = await loop.create_connection(lambda: CobraAmiProtocol(on_lost=lost.append), sock=ours)
+    theirs.close()
+    assert protocol.lost is not None
+    await protocol.lost
+    assert lost == [None]
+    assert protocol.closed
+
+
+async def test_a_lost_link_forgets_the_actions_in_flight_so_none_is_resent(peer: Peer) -> None:
+    action = Originate("Local/5511999990001@cust-sim", context="cobra-outbound", exten="s", action_id="orig-2")
+    future = peer.protocol.send(WireAction(action.headers()))
+    assert "orig-2" in peer.protocol.responses
+    peer.protocol.connection_lost(ConnectionResetError("reset"))
+    assert peer.protocol.responses == {}
+    assert not future.done()  # the gateway fails it (AmiLinkLost); nothing keeps it to re-send
