@@ -207,11 +207,12 @@ class DialerRuntime:
             return
         limit = self.settings.stop_timeout_s
         self.runner.apply(self.floor.stop())
-        # the campaign loop ends after its tick (a claim cut in the middle would leave its lead leased)
+        # the scheduler's loops end after the work in hand (a claim or a write cut in the middle would
+        # leave a lead leased or a connection half-closed); only the pump is cancelled
         self.scheduler.stop()
-        loop_task = self._tasks[1] if len(self._tasks) > 1 else None
-        if loop_task is not None:
-            await asyncio.wait([loop_task], timeout=limit)
+        scheduled = self._tasks[1:]
+        if scheduled:
+            await asyncio.wait(scheduled, timeout=limit)
         # calls in progress may finish (the pump still runs); what is still live is handed back
         deadline = asyncio.get_running_loop().time() + limit
         while self.floor.calls and asyncio.get_running_loop().time() < deadline:

@@ -360,13 +360,17 @@ class CampaignScheduler:
 
     async def daily_reprioritise(self) -> None:
         """After each local midnight (Brasília), re-rank the running campaigns' leads."""
-        while True:
+        while not self._stopping.is_set():
             now = self._clock()
             midnight = datetime.combine(
                 now.astimezone(BRASILIA).date() + timedelta(days=1), dt_time(0), tzinfo=BRASILIA
             )
             # a little past midnight, so the new day's buckets are the ones computed
-            await asyncio.sleep((midnight - now).total_seconds() + 1.0)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), (midnight - now).total_seconds() + 1.0)
+                return
+            except TimeoutError:
+                pass
             await self.reprioritise_running()
 
 

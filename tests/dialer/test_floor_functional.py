@@ -56,6 +56,8 @@ async def test_an_agent_whose_leg_drops_mid_call_is_told_and_gets_no_further_cal
     errors = await eventually(lambda: rig.notifier.of("error", agent.id), "the agent told")
     assert errors[0].payload[0] == "agent_leg_lost" and "Telefone desconectado" in errors[0].payload[1]
     await eventually(lambda: rig.runtime.status(agent.id).state is AgentState.WRAP_UP, "wrap-up")
+    # Cobra hangs the customer up; the disposition is taken once the call has ended (as the page shows it)
+    await eventually(lambda: [r for r in rig.notifier.of("call_ended", agent.id) if r.payload[0] == call_id], "call ended")
     result = await rig.runtime.dispose(agent.id, Disposition(call_id, "RECUSA", "k-leg"))
     assert result.status.state is AgentState.OFFLINE, "no phone: offline, not ready"
     placed = len(_customer_originates(rig))
