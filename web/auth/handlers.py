@@ -15,9 +15,10 @@ from web.auth.csrf import tokens_match
 from web.auth.middleware import current_login
 from web.auth.passwords import verify_password
 from web.auth.responses import redirect, render_page
+from web.auth.revocation import REASON_ENDED, REASON_LOGOUT
 from web.auth.sessions import create_session, end_session, purge_expired, token_hash
 from web.auth.settings import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from web.keys import AUTH, CURRENT_LOGIN, DB
+from web.keys import AUTH, CURRENT_LOGIN, DB, SESSION_GUARD
 
 MAX_LOGIN_LENGTH = 64
 LOGIN_FORM_TTL_S = 3600
@@ -30,7 +31,7 @@ def safe_next(target: str | None, role: Role) -> str:
     home = ROLE_HOME[role]
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return home
-    if target.startswith("/login") or target.startswith("/api/"):
+    if target.startswith(("/login", "/api/")):
         return home
     return target
 
@@ -135,6 +136,8 @@ async def login_submit(request: web.Request) -> web.Response:
             db, user, now=now, ttl=auth.settings.session_ttl, ip=ip, user_agent=request.headers.get("User-Agent")
         )
         await db.commit()
+    if previous:  # and the old session's open pages close
+        request.app[SESSION_GUARD].revoke_session(token_hash(previous), REASON_ENDED)
 
     request[CURRENT_LOGIN] = new.login
     response = redirect(safe_next(next_, new.login.role))
@@ -159,6 +162,8 @@ async def logout(request: web.Request) -> web.Response:
         async with request.app[DB]() as db:
             await end_session(db, login.session_hash)
             await db.commit()
+        # this session's open pages (other tabs too) close now, with the reason shown
+        request.app[SESSION_GUARD].revoke_session(login.session_hash, REASON_LOGOUT)
     response = redirect("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
