@@ -174,6 +174,20 @@ async def test_cobra_user_passwd_closes_every_open_page_of_the_agent(rig: DeskRi
         await ana.http.close()
 
 
+async def test_a_role_or_phone_change_closes_the_users_socket(rig: DeskRig, config_file: str) -> None:
+    bia = await _agent(rig, "bia")
+    ana = await _agent(rig)
+    try:
+        out = await cobra(config_file, "user", "set", "bia", "--extension", "7009", "--endpoint", "Local/7009@agent-sim")
+        assert "1 open session(s) ended" in out.output
+        assert await _reason_of(bia) == (CLOSE_REVOKED, REASON_ENDED)
+        await cobra(config_file, "user", "set", "ana", "--role", "qa", "--no-phone")
+        assert await _reason_of(ana) == (CLOSE_REVOKED, REASON_ENDED)
+    finally:
+        await bia.http.close()
+        await ana.http.close()
+
+
 async def test_logout_over_http_closes_that_sessions_sockets_at_once(rig: DeskRig) -> None:
     ana = await _agent(rig)
     bia = await _agent(rig, "bia")
