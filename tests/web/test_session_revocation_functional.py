@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,13 @@ from storage.models import ApprovalRequest, ApprovalStatus, Outcome, Role, User
 from tests.dialer.negotiation_support import TODAY, World, seed
 from tests.dialer.runtime_support import add_campaign, add_lead, eventually
 from tests.web.agent_rig import GUARD_S, DeskRig, WsAgent, desk_of, desk_rig
-from tests.web.conftest import UserSpec, add_users
+from tests.web.conftest import Clock, UserSpec, add_users
 from tests.web.test_supervisor_console_functional import Console, open_console
 from web.auth.revocation import (
     CLOSE_REVOKED,
     REASON_DISABLED,
     REASON_ENDED,
+    REASON_EXPIRED,
     REASON_LOGOUT,
 )
 from web.cli.main import cli
@@ -288,3 +290,14 @@ async def test_the_broker_refuses_a_decision_through_an_ended_session(
 async def _users(app: web.Application) -> list[User]:
     async with app[SESSION_GUARD].sessions() as db:
         return list((await db.scalars(select(User))).all())
+
+
+async def test_a_session_that_expires_closes_its_socket(served: str, world: World, clock: Clock) -> None:
+    sofia = await open_console(served, "sofia")
+    try:
+        await sofia.frame("approvals")
+        clock.advance(timedelta(hours=8, seconds=1))  # the sessions of these tests last 8 h
+        code, reason, _ = await _console_close(sofia)
+        assert (code, reason) == (CLOSE_REVOKED, REASON_EXPIRED)
+    finally:
+        await sofia.http.close()

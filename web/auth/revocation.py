@@ -42,7 +42,7 @@ RECHECK_S = 1.0
 
 # Close reasons must fit the 123 bytes a close frame allows (UTF-8: accents take two)
 REASON_LOGOUT = "Você saiu do Cobra. Entre de novo para continuar."
-REASON_ENDED = "Sua sessão foi encerrada (senha ou perfil alterado). Entre de novo."
+REASON_ENDED = "Sua sessão foi encerrada (saída, nova senha ou perfil alterado). Entre de novo."
 REASON_DISABLED = "Seu acesso foi desativado pelo administrador."
 REASON_EXPIRED = "Sua sessão expirou. Entre de novo."
 REASON_ROLE = "Seu perfil de acesso mudou. Entre de novo."
@@ -182,6 +182,8 @@ class SessionGuard:
                 await self.sweep()
             except (SQLAlchemyError, OSError) as exc:  # a locked or unreachable database: try again next sweep
                 log.warning("session sweep failed: %s", getattr(exc, "orig", None) or exc)
+            except Exception:  # never let one bad sweep end the watch for the rest of the run
+                log.exception("session sweep failed")
             await asyncio.sleep(self.sweep_s)
 
     def start(self) -> None:
