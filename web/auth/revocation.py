@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CLOSE_REVOKED = 1008
 SWEEP_S = 0.5
 RECHECK_S = 1.0
+STOP_TIMEOUT_S = 5.0
 
 # Close reasons must fit the 123 bytes a close frame allows (UTF-8: accents take two)
 REASON_LOGOUT = "Você saiu do Cobra. Entre de novo para continuar."
@@ -98,6 +99,7 @@ class SessionGuard:
     _watches: set[Watch] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ------------------------------------------------------------------ sockets
 
@@ -173,26 +175,39 @@ class SessionGuard:
     # ------------------------------------------------------------------ the sweeper task
 
     async def run(self) -> None:
-        """Sweep every ``sweep_s`` while sockets are open; sleep while none are."""
-        while True:
+        """Sweep every ``sweep_s`` while sockets are open; sleep while none are; end when stopped."""
+        while not self._stop.is_set():
             if not self._watches:
                 self._wake.clear()
                 await self._wake.wait()
+                continue
             try:
                 await self.sweep()
             except (SQLAlchemyError, OSError) as exc:  # a locked or unreachable database: try again next sweep
                 log.warning("session sweep failed: %s", getattr(exc, "orig", None) or exc)
             except Exception:  # never let one bad sweep end the watch for the rest of the run
                 log.exception("session sweep failed")
-            await asyncio.sleep(self.sweep_s)
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.sweep_s)
+            except TimeoutError:
+                pass
 
     def start(self) -> None:
         if self._task is None:
+            self._stop.clear()
             self._task = asyncio.create_task(self.run(), name="session-guard")
 
     async def stop(self) -> None:
+        """End the sweeper between sweeps (a query cancelled midway can leave its connection
+        unclosed); cancelled only if a sweep hangs past ``STOP_TIMEOUT_S``."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_S)
+        except TimeoutError:
             task.cancel()
             try:
                 await task
