@@ -194,7 +194,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sim = SimulatorServer(port=0, scenario=_scenario(args.ring, args.talk), time_scale=1.0)
         await sim.start()
         config = Config(database=DatabaseConfig(url=url_db), web=WebConfig(host="127.0.0.1", port=0))
-        app = create_app(config, auth=Auth(settings=AuthSettings(max_failures_per_ip=10_000), hasher=FAST_HASHER), clock=clock)
+        app = create_app(config, auth=Auth(settings=AuthSettings(client_free_failures=10_000), hasher=FAST_HASHER), clock=clock)
         gateways: list[TimedGateway] = []
 
         def factory(settings: AmiSettings) -> AmiGateway:

@@ -23,11 +23,12 @@ from web.auth.access import check_routes
 from web.auth.handlers import add_auth_routes
 from web.auth.landing import add_landing_routes
 from web.auth.middleware import auth_middleware
+from web.auth.revocation import SessionGuard
 from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
 from web.errors import api_error_middleware
-from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
+from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE, SESSION_GUARD
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
 from web.supervisor import setup_supervisor_api
@@ -43,6 +44,14 @@ MAX_BODY_BYTES = 1024 * 1024
 
 async def _dispose_engine(app: web.Application) -> None:
     await app[ENGINE].dispose()
+
+
+async def _start_session_guard(app: web.Application) -> None:
+    app[SESSION_GUARD].start()
+
+
+async def _stop_session_guard(app: web.Application) -> None:
+    await app[SESSION_GUARD].stop()
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -79,6 +88,10 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     engine = create_engine(config.database.url, echo=config.database.echo)
     app[ENGINE] = engine
     app[DB] = session_factory(engine)
+    app[SESSION_GUARD] = SessionGuard(app[DB], clock)
+    app.on_startup.append(_start_session_guard)
+    # stopped before the engine goes: its sweeps read the database
+    app.on_cleanup.append(_stop_session_guard)
     app.on_cleanup.append(_dispose_engine)
     app.on_response_prepare.append(_security_headers)
 

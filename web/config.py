@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scripting.pix import PixError, normalise_key
+from web.auth.clients import parse_networks
 from web.logs import DEFAULT_LEVEL, parse_level
 
 ENV_PREFIX = "COBRA_"
@@ -52,6 +53,30 @@ class WebConfig(_Section):
     secure_cookies: bool = False
     # A login lasts this long (a shift); logout or `cobra user disable` ends it sooner
     session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    # Reverse proxies (CIDRs) whose X-Forwarded-For is believed: the right-most address that is
+    # not one of them is the client (login throttling, audit). Empty: the peer is the client.
+    # From the environment: COBRA_WEB__TRUSTED_PROXIES="10.0.0.0/8,127.0.0.1/32"
+    trusted_proxies: list[str] = []
+    # Login throttling: failed passwords allowed before attempts must wait, and the longest wait
+    # (it doubles from 1 s with each further failure); per login (from anywhere) and per client
+    login_free_failures: int = Field(5, ge=1, le=1000)
+    login_max_delay_s: float = Field(60.0, ge=1, le=24 * 3600)
+    client_free_failures: int = Field(20, ge=1, le=100_000)
+    client_max_delay_s: float = Field(900.0, ge=1, le=24 * 3600)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, v: object) -> object:
+        # an environment override is one string: accept "a/32,b/24" as well as a TOML array
+        if isinstance(v, str):
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        parse_networks(v)  # raises naming the entry
+        return [entry.strip() for entry in v]
 
 
 class PbxConfig(_Section):

@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialer.clocks import Clock
+from web.auth.revocation import SessionGuard
 from web.auth.sessions import CurrentLogin
 from web.auth.settings import Auth
 from web.config import Config
@@ -15,6 +16,8 @@ ENGINE: web.AppKey[AsyncEngine] = web.AppKey("cobra.engine", AsyncEngine)
 # Sessions for request handlers: ``async with request.app[DB]() as db: ...``
 DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
 AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
+# Closes open websockets whose session ended (logout, disable, password or role change)
+SESSION_GUARD: web.AppKey[SessionGuard] = web.AppKey("cobra.session_guard", SessionGuard)
 # The one "now" of the web layer (aware UTC): sessions, hubs, approvals, pacing and the dialer
 # must agree on the day, and the demo moves it into business hours (see dialer.clocks)
 CLOCK: web.AppKey[Clock] = web.AppKey("cobra.clock")

@@ -41,23 +41,28 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.clocks import Clock, system_clock
+from dialer.negotiation.errors import (
+    AlreadyDecided,
+    NegotiationError,
+    NotAllowed,
+    UnknownRequest,
+)
+from dialer.negotiation.offers import load_context, offer_view, quote_offers
 from scripting.money import format_percent_br
 from scripting.offers import OfferKind
 from scripting.policy import Authority
-from storage.models import ApprovalRequest, ApprovalStatus, Role, User
+from storage.models import ApprovalRequest, ApprovalStatus, Role, User, WebSession
+from storage.repositories import audit
 from storage.repositories.negotiation import (
     add_approval_request,
     decide_approval_request,
     get_approval_request,
     pending_approval_requests,
 )
-from storage.repositories import audit
-
-from dialer.clocks import Clock, system_clock
-from dialer.negotiation.errors import AlreadyDecided, NegotiationError, NotAllowed, UnknownRequest
-from dialer.negotiation.offers import load_context, offer_view, quote_offers
 
 log = logging.getLogger(__name__)
 
@@ -318,9 +323,20 @@ class ApprovalBroker:
     # ------------------------------------------------------------------ a supervisor answers
 
     async def decide(
-        self, request_id: int, *, supervisor_id: int, approve: bool, reason: str | None = None
+        self,
+        request_id: int,
+        *,
+        supervisor_id: int,
+        approve: bool,
+        reason: str | None = None,
+        session_hash: str | None = None,
     ) -> ApprovalView:
-        """Approve or refuse a pending request; AlreadyDecided if another decision came first."""
+        """Approve or refuse a pending request; AlreadyDecided if another decision came first.
+
+        Refused (NotAllowed, code ``session_revoked``) for a disabled supervisor and, when
+        ``session_hash`` names the login session the decision comes through, for a session
+        that ended or expired: checked in the decision's own transaction, so a supervisor
+        disabled a moment earlier (from any process) decides nothing."""
         now = self._clock()
         reason = (reason or "").strip()[:500] or None
         async with self._sessions() as db:
@@ -331,6 +347,10 @@ class ApprovalBroker:
             supervisor = await db.get(User, supervisor_id)
             if supervisor is None or supervisor.role not in (Role.SUPERVISOR, Role.ADMIN):
                 raise NotAllowed("só supervisores decidem pedidos de desconto", field="request_id")
+            if not supervisor.active:
+                raise NotAllowed("seu acesso foi desativado: a decisão não foi registrada", code="session_revoked")
+            if session_hash is not None and not await _session_open(db, session_hash, supervisor_id, now):
+                raise NotAllowed("sua sessão foi encerrada: entre de novo para decidir", code="session_revoked")
             if row.status is not ApprovalStatus.PENDING:
                 raise AlreadyDecided(_already(row.status), field="request_id")
             if approve and supervisor.discount_limit_pct is not None and row.requested_pct > supervisor.discount_limit_pct:
@@ -447,6 +467,16 @@ def _call(callback: ResultCallback | None, result: ApprovalResult) -> None:
         callback(result)
     except Exception:
         log.exception("approval result callback failed for request %s", result.request_id)
+
+
+async def _session_open(db: AsyncSession, session_hash: str, user_id: int, now: datetime) -> bool:
+    """Is the login session ``session_hash`` of ``user_id`` still there and unexpired?"""
+    found = await db.scalar(
+        select(WebSession.token_hash).where(
+            WebSession.token_hash == session_hash, WebSession.user_id == user_id, WebSession.expires_at > now
+        )
+    )
+    return found is not None
 
 
 def _already(status: ApprovalStatus) -> str:

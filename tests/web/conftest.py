@@ -110,7 +110,7 @@ def config(db_url: str) -> Config:
 
 @pytest.fixture
 def auth_settings() -> AuthSettings:
-    return AuthSettings(session_ttl=timedelta(hours=8), max_failures_per_login=3, max_failures_per_ip=6)
+    return AuthSettings(session_ttl=timedelta(hours=8), login_free_failures=3, client_free_failures=6)
 
 
 @pytest.fixture

@@ -11,10 +11,21 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from tests.web.conftest import FAST_HASHER, PASSWORD, AiohttpClient, Clock, form_token, log_in, session_csrf
+from storage.repositories.audit import AuditEntry, entries_for
+from tests.web.conftest import (
+    FAST_HASHER,
+    PASSWORD,
+    AiohttpClient,
+    Clock,
+    form_token,
+    log_in,
+    session_csrf,
+)
 from web.app import create_app
+from web.auth.clients import parse_networks
 from web.auth.settings import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Auth, AuthSettings
 from web.config import Config
+from web.keys import DB
 
 Client = TestClient[web.Request, web.Application]
 
@@ -157,24 +168,99 @@ async def test_logout_by_fetch_with_the_csrf_header(client: Client) -> None:
     assert (await client.get("/api/v1/me")).status == 401
 
 
-async def test_repeated_failures_lock_the_login_even_for_the_right_password(client: Client, clock: Clock) -> None:
+async def test_failures_make_the_login_wait_then_the_right_password_gets_in(
+    client: Client, clock: Clock, app: web.Application
+) -> None:
     for _ in range(3):
         assert (await log_in(client, "ana", "errada-123")).status == 401
-    blocked = await log_in(client, "ana")
-    assert blocked.status == 429
-    assert "Muitas tentativas" in await blocked.text()
-    assert int(blocked.headers["Retry-After"]) == 15 * 60
-    # other logins from elsewhere are not affected by ana's lock (per-IP limit is 6 here)
+    waiting = await log_in(client, "ana")
+    assert waiting.status == 429
+    assert "Muitas tentativas; tente de novo em 1 s." in await waiting.text()
+    assert waiting.headers["Retry-After"] == "1"
+    # other logins are not held up by ana's wait (the client limit is 6 here)
     assert (await log_in(client, "sofia")).status == 303
     client.session.cookie_jar.clear()
-    clock.advance(timedelta(minutes=15, seconds=1))
+    clock.advance(timedelta(seconds=1))
+    # never a lockout: after the wait the right password gets in
     assert (await log_in(client, "ana")).status == 303
+    entries = await login_audit(app, "ana")
+    assert [e.action for e in entries] == ["login_failed"] * 3 + ["login_throttled", "login"]
+    assert all(e.after is not None and e.after["client"] == "127.0.0.1" for e in entries)
+    assert entries[0].after == {"login": "ana", "client": "127.0.0.1", "reason": "bad_password"}
+    assert entries[3].after == {"login": "ana", "client": "127.0.0.1", "scope": "login", "retry_after_s": 1}
+    assert entries[4].user_id is not None and entries[0].user_id is None
+    assert not any("errada" in str(e.after) or PASSWORD in str(e.after) for e in entries)
 
 
-async def test_failures_from_one_ip_across_logins_lock_that_ip(client: Client) -> None:
+async def test_the_wait_doubles_with_each_failure_after_the_free_ones(client: Client, clock: Clock) -> None:
+    for _ in range(3):
+        assert (await log_in(client, "ana", "errada-123")).status == 401
+    waits = []
+    for _ in range(4):
+        refused = await log_in(client, "ana", "errada-123")
+        assert refused.status == 429
+        waits.append(int(refused.headers["Retry-After"]))
+        clock.advance(timedelta(seconds=waits[-1]))
+        assert (await log_in(client, "ana", "errada-123")).status == 401
+    assert waits == [1, 2, 4, 8]
+
+
+async def test_failures_from_one_address_make_that_address_wait(client: Client) -> None:
     for i in range(6):
         assert (await log_in(client, f"chute{i}", "errada-123")).status == 401
     assert (await log_in(client, "root")).status == 429
+
+
+async def _login_from(client: Client, login: str, forwarded_for: str, password: str = PASSWORD) -> int:
+    page = await client.get("/login")
+    data = {"login": login, "password": password, "csrf_token": form_token(await page.text())}
+    resp = await client.post("/login", data=data, headers={"X-Forwarded-For": forwarded_for}, allow_redirects=False)
+    client.session.cookie_jar.clear()
+    return resp.status
+
+
+async def test_behind_a_trusted_proxy_one_attacker_does_not_lock_out_the_floor(
+    aiohttp_client: AiohttpClient, app: web.Application, config: Config, clock: Clock, auth_settings: AuthSettings
+) -> None:
+    proxied = Auth(settings=replace(auth_settings, trusted_proxies=parse_networks(["127.0.0.1/32"])), hasher=FAST_HASHER)
+    client = await aiohttp_client(create_app(config, auth=proxied, clock=clock))
+    for i in range(6):
+        assert await _login_from(client, f"chute{i}", "198.51.100.66", "errada-123") == 401
+    assert await _login_from(client, "root", "198.51.100.66") == 429  # the attacker waits
+    # a client-made X-Forwarded-For in front of the proxy's does not move the attacker elsewhere
+    assert await _login_from(client, "root", "192.0.2.1, 198.51.100.66") == 429
+    # everyone else behind the proxy logs in
+    assert await _login_from(client, "root", "198.51.100.7") == 303
+    assert await _login_from(client, "ana", "198.51.100.8") == 303
+
+
+async def test_without_trusted_proxies_x_forwarded_for_is_not_believed(client: Client) -> None:
+    for i in range(6):
+        assert await _login_from(client, f"chute{i}", f"198.51.100.{i}", "errada-123") == 401
+    assert await _login_from(client, "root", "198.51.100.7") == 429
+
+
+async def test_an_attacker_elsewhere_only_delays_the_right_password(
+    aiohttp_client: AiohttpClient, app: web.Application, config: Config, clock: Clock, auth_settings: AuthSettings
+) -> None:
+    proxied = Auth(settings=replace(auth_settings, trusted_proxies=parse_networks(["127.0.0.1/32"])), hasher=FAST_HASHER)
+    client = await aiohttp_client(create_app(config, auth=proxied, clock=clock))
+    for i in range(12):  # a guess at ana's password each time the wait allows, from many addresses
+        while await _login_from(client, "ana", f"203.0.113.{i}", "errada-123") == 429:
+            clock.advance(timedelta(seconds=1))
+    # right after the attacker's latest failure, ana (elsewhere) is asked to wait at most the login cap
+    page = await client.get("/login")
+    data = {"login": "ana", "password": PASSWORD, "csrf_token": form_token(await page.text())}
+    waiting = await client.post("/login", data=data, headers={"X-Forwarded-For": "198.51.100.8"}, allow_redirects=False)
+    assert waiting.status == 429
+    assert int(waiting.headers["Retry-After"]) <= 60  # default [web] login_max_delay_s
+    clock.advance(timedelta(seconds=int(waiting.headers["Retry-After"])))
+    assert await _login_from(client, "ana", "198.51.100.8") == 303
+
+
+async def login_audit(app: web.Application, login: str) -> list[AuditEntry]:
+    async with app[DB]() as db:
+        return await entries_for(db, "login", login, oldest_first=True)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.auth.ratelimit import LoginRateLimiter
+from web.auth.ratelimit import LoginRateLimiter, ThrottlePolicy
 
 
 class Seconds:
@@ -20,18 +20,67 @@ def clock() -> Seconds:
 
 @pytest.fixture
 def limiter(clock: Seconds) -> LoginRateLimiter:
-    return LoginRateLimiter(max_per_login=3, max_per_ip=5, window_s=600, clock=clock)
+    return LoginRateLimiter(
+        per_login=ThrottlePolicy(free_failures=3, max_delay_s=60),
+        per_client=ThrottlePolicy(free_failures=5, max_delay_s=900),
+        window_s=600,
+        clock=clock,
+    )
 
 
-def test_blocks_a_login_after_its_limit_until_failures_age_out(limiter: LoginRateLimiter, clock: Seconds) -> None:
-    for step in range(3):
-        assert limiter.check("ana", "10.0.0.1").allowed
-        limiter.record_failure("ana", "10.0.0.1")
-        clock.t += 10 * (step + 1)  # failures at 1000, 1010, 1030
-    verdict = limiter.check("ana", "10.0.0.2")
-    assert (verdict.allowed, verdict.retry_after_s) == (False, 1000 + 600 - 1060)
-    clock.t = 1600.5  # the first failure has aged out: 2 left, under the limit
-    assert limiter.check("ana", "10.0.0.2").allowed
+def fail(limiter: LoginRateLimiter, login: str, client: str | None, times: int) -> None:
+    for _ in range(times):
+        assert limiter.check(login, client).allowed
+        limiter.record_failure(login, client)
+
+
+def test_free_failures_then_a_wait_that_doubles_up_to_the_cap() -> None:
+    policy = ThrottlePolicy(free_failures=3, max_delay_s=60, first_delay_s=1)
+    assert [policy.delay_after(n) for n in range(10)] == [0, 0, 0, 1, 2, 4, 8, 16, 32, 60]
+    assert policy.delay_after(10_000) == 60
+
+
+def test_after_the_wait_the_next_attempt_is_allowed(limiter: LoginRateLimiter, clock: Seconds) -> None:
+    fail(limiter, "ana", "10.0.0.1", 3)
+    refused = limiter.check("ana", "10.0.0.1")
+    assert (refused.allowed, refused.retry_after_s, refused.scope) == (False, 1, "login")
+    clock.t += 1
+    assert limiter.check("ana", "10.0.0.1").allowed  # the right password would get in now
+    limiter.record_failure("ana", "10.0.0.1")  # a 4th failure: the wait doubles
+    assert limiter.check("ana", "10.0.0.1").retry_after_s == 2
+    clock.t += 2
+    assert limiter.check("ana", "10.0.0.1").allowed
+
+
+def test_refused_attempts_do_not_lengthen_the_wait(limiter: LoginRateLimiter, clock: Seconds) -> None:
+    for _ in range(6):
+        limiter.record_failure("ana", None)  # 3 over the free ones: wait 8 s
+    first = limiter.check("ana", None)
+    assert (first.retry_after_s, first.first_refusal) == (8, True)
+    for _ in range(50):
+        again = limiter.check("ana", None)
+        assert not again.allowed and not again.first_refusal
+    clock.t += 8
+    assert limiter.check("ana", None).allowed
+
+
+def test_an_attacker_never_locks_the_login_for_longer_than_its_cap(limiter: LoginRateLimiter, clock: Seconds) -> None:
+    for i in range(200):  # guesses from many addresses, each as soon as allowed
+        while not limiter.check("ana", f"10.1.{i % 250}.1").allowed:
+            clock.t += 1
+        limiter.record_failure("ana", f"10.1.{i % 250}.1")
+    verdict = limiter.check("ana", "192.168.0.7")
+    assert not verdict.allowed and verdict.retry_after_s <= 60
+    clock.t += 60
+    assert limiter.check("ana", "192.168.0.7").allowed
+
+
+def test_one_client_guessing_many_logins_waits_alone(limiter: LoginRateLimiter) -> None:
+    for i in range(5):
+        limiter.record_failure(f"user{i}", "10.0.0.9")
+    refused = limiter.check("root", "10.0.0.9")
+    assert (refused.allowed, refused.scope) == (False, "client")
+    assert limiter.check("root", "10.0.0.10").allowed
 
 
 def test_logins_are_counted_case_insensitively(limiter: LoginRateLimiter) -> None:
@@ -40,18 +89,16 @@ def test_logins_are_counted_case_insensitively(limiter: LoginRateLimiter) -> Non
     assert not limiter.check("aNa", None).allowed
 
 
-def test_blocks_an_ip_that_tries_many_logins(limiter: LoginRateLimiter) -> None:
-    for i in range(5):
-        limiter.record_failure(f"user{i}", "10.0.0.9")
-    assert not limiter.check("root", "10.0.0.9").allowed
-    assert limiter.check("root", "10.0.0.10").allowed
+def test_failures_are_forgotten_after_the_window(limiter: LoginRateLimiter, clock: Seconds) -> None:
+    fail(limiter, "ana", "10.0.0.1", 3)
+    clock.t += 600
+    fail(limiter, "ana", "10.0.0.1", 3)  # three free failures again
+    assert not limiter.check("ana", "10.0.0.1").allowed
 
 
-def test_success_clears_the_login_but_not_the_ip(limiter: LoginRateLimiter) -> None:
-    for _ in range(2):
-        limiter.record_failure("ana", "10.0.0.9")
-    for i in range(3):
-        limiter.record_failure(f"x{i}", "10.0.0.9")
+def test_success_clears_the_login_but_not_the_client(limiter: LoginRateLimiter, clock: Seconds) -> None:
+    fail(limiter, "ana", "10.0.0.9", 2)
+    fail(limiter, "x", "10.0.0.9", 3)
     limiter.record_success("ana")
     assert limiter.check("ana", "10.0.0.1").allowed
     assert not limiter.check("ana", "10.0.0.9").allowed
@@ -59,6 +106,8 @@ def test_success_clears_the_login_but_not_the_ip(limiter: LoginRateLimiter) -> N
 
 def test_rejects_nonsense_limits(clock: Seconds) -> None:
     with pytest.raises(ValueError):
-        LoginRateLimiter(max_per_login=0, max_per_ip=5, window_s=60, clock=clock)
+        ThrottlePolicy(free_failures=0, max_delay_s=5)
     with pytest.raises(ValueError):
-        LoginRateLimiter(max_per_login=1, max_per_ip=5, window_s=0, clock=clock)
+        ThrottlePolicy(free_failures=1, max_delay_s=0.5, first_delay_s=1)
+    with pytest.raises(ValueError):
+        LoginRateLimiter(per_login=ThrottlePolicy(1, 5), per_client=ThrottlePolicy(1, 5), window_s=0, clock=clock)

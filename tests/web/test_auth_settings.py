@@ -18,3 +18,11 @@ def test_settings_come_from_the_web_section(tmp_path: Path) -> None:
 def test_defaults_are_a_shift_over_plain_http() -> None:
     settings = AuthSettings.from_config(Config().web)
     assert (settings.session_ttl, settings.secure_cookies) == (timedelta(hours=12), False)
+
+
+def test_throttling_and_trusted_proxies_come_from_the_web_section(tmp_path: Path) -> None:
+    file = tmp_path / "cobra.toml"
+    file.write_text('[web]\ntrusted_proxies = ["127.0.0.1/32"]\nlogin_free_failures = 7\n', encoding="utf-8")
+    settings = AuthSettings.from_config(load_config(file, environ={}).web)
+    assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32"]
+    assert (settings.login_free_failures, settings.login_max_delay_s, settings.client_max_delay_s) == (7, 60.0, 900.0)

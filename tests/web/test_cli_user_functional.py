@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
 from storage.engine import create_engine, session_factory
+from storage.repositories.audit import entries_for
 from storage.repositories.users import get_user_by_login
 from web.auth.passwords import verify_password
 from web.cli import user as user_cli
@@ -120,3 +121,56 @@ def test_unmigrated_database_says_to_upgrade(tmp_path: Path) -> None:
     result = run(str(config), "list")
     assert result.exit_code == 1
     assert "run `cobra db upgrade` first" in result.output
+
+
+def audit_of(db_url: str, login: str) -> list[tuple[str, int | None, dict[str, object] | None, dict[str, object] | None]]:
+    async def fetch() -> list[tuple[str, int | None, dict[str, object] | None, dict[str, object] | None]]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as db:
+                user = await get_user_by_login(db, login)
+                assert user is not None
+                entries = await entries_for(db, "user", user.id, oldest_first=True)
+                return [(e.action, e.user_id, e.before, e.after) for e in entries]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(fetch())
+
+
+def test_every_user_command_is_audited_as_done_from_the_cli(config_file: str, db_url: str) -> None:
+    assert run(config_file, "add", "sofia", "--role", "supervisor", "--name", "Sofia Lima", password="senha-forte-1").exit_code == 0
+    assert run(config_file, "passwd", "sofia", password="outra-senha-2").exit_code == 0
+    assert run(config_file, "disable", "sofia").exit_code == 0
+    assert run(config_file, "enable", "sofia").exit_code == 0
+    changed = run(config_file, "set", "sofia", "--role", "qa")
+    assert changed.exit_code == 0, changed.output
+    assert changed.output.strip() == "user sofia: role supervisor → qa; 0 open session(s) ended"
+    entries = audit_of(db_url, "sofia")
+    assert [e[0] for e in entries] == ["user.add", "user.passwd", "user.disable", "user.enable", "user.change"]
+    assert all(user_id is None and after is not None and after["source"] == "cli" for _, user_id, _, after in entries)
+    assert entries[0][3] == {
+        "login": "sofia", "role": "supervisor", "full_name": "Sofia Lima", "extension": None, "endpoint": None,
+        "source": "cli",
+    }
+    assert (entries[2][2], entries[2][3]) == ({"active": True}, {"active": False, "sessions_ended": 0, "login": "sofia", "source": "cli"})
+    assert (entries[4][2], entries[4][3]) == ({"role": "supervisor"}, {"role": "qa", "sessions_ended": 0, "login": "sofia", "source": "cli"})
+    # no password, nor its hash, in the audit log
+    text = str(entries)
+    assert "senha" not in text and "argon2" not in text
+
+
+def test_set_validates_like_add(config_file: str) -> None:
+    assert run(config_file, "add", "ana", "--role", "agent", "--extension", "7001", "--endpoint", "PJSIP/7001",
+               password="senha-forte-1").exit_code == 0
+    assert run(config_file, "add", "bia", "--role", "agent", "--extension", "7002", "--endpoint", "PJSIP/7002",
+               password="senha-forte-1").exit_code == 0
+    taken = run(config_file, "set", "bia", "--extension", "7001")
+    assert taken.exit_code == 2 and "already assigned to ana" in taken.output
+    no_phone = run(config_file, "set", "bia", "--no-phone")
+    assert no_phone.exit_code == 2 and "agents need --extension and --endpoint" in no_phone.output
+    moved = run(config_file, "set", "bia", "--extension", "7003", "--endpoint", "PJSIP/7003")
+    assert moved.exit_code == 0
+    assert "extension 7002 → 7003, endpoint PJSIP/7002 → PJSIP/7003" in moved.output
+    assert run(config_file, "set", "bia", "--name", "bia").output.strip() == "user bia: nothing to change"
+    assert run(config_file, "set", "zeca", "--role", "qa").exit_code == 1

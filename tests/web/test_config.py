@@ -98,3 +98,32 @@ def test_a_bad_pix_key_names_the_key(tmp_path: Path) -> None:
     path.write_text('[pix]\nkey = "123"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape("config key 'pix.key'")):
         load_config(path, environ={})
+
+
+def test_trusted_proxies_and_throttling_from_file_and_env(tmp_path: Path) -> None:
+    file = tmp_path / "cobra.toml"
+    file.write_text('[web]\ntrusted_proxies = ["127.0.0.1/32", "10.0.0.0/8"]\nlogin_max_delay_s = 30\n', encoding="utf-8")
+    web = load_config(file, environ={}).web
+    assert (web.trusted_proxies, web.login_max_delay_s) == (["127.0.0.1/32", "10.0.0.0/8"], 30)
+    env = {"COBRA_WEB__TRUSTED_PROXIES": "192.168.1.0/24, ::1/128", "COBRA_WEB__CLIENT_FREE_FAILURES": "50"}
+    web = load_config(file, environ=env).web
+    assert (web.trusted_proxies, web.client_free_failures) == (["192.168.1.0/24", "::1/128"], 50)
+    assert load_config(file, environ={"COBRA_WEB__TRUSTED_PROXIES": '["10.1.0.0/16"]'}).web.trusted_proxies == [
+        "10.1.0.0/16"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "detail"),
+    [
+        ('trusted_proxies = ["10.0.0.1/8"]', "web.trusted_proxies", "'10.0.0.1/8'"),
+        ('trusted_proxies = ["proxy.local"]', "web.trusted_proxies", "'proxy.local'"),
+        ("login_free_failures = 0", "web.login_free_failures", ""),
+        ("client_max_delay_s = 0", "web.client_max_delay_s", ""),
+    ],
+)
+def test_bad_throttling_or_proxy_values_name_the_key(tmp_path: Path, toml: str, key: str, detail: str) -> None:
+    file = tmp_path / "cobra.toml"
+    file.write_text(f"[web]\n{toml}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(f"config key '{key}'") + ".*" + re.escape(detail)):
+        load_config(file, environ={})

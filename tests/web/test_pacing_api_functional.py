@@ -90,7 +90,7 @@ async def test_put_changes_the_settings_and_is_audited(client: Client, db_url: s
     try:
         async with session_factory(engine)() as s:
             campaign = await s.get(Campaign, cid)
-            audits = (await s.execute(select(AuditLog))).scalars().all()
+            audits = (await s.execute(select(AuditLog).where(AuditLog.entity == "campaign"))).scalars().all()
             sofia = (await s.execute(select(User).where(User.login == "sofia"))).scalar_one()
     finally:
         await engine.dispose()

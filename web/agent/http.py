@@ -65,8 +65,9 @@ from web.agent.negotiation import COMPANY, PixReceiver, script_frame
 from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
 from web.auth.access import requires
 from web.auth.responses import render_page
+from web.auth.revocation import CLOSE_REVOKED
 from web.auth.websocket import authenticate_websocket
-from web.keys import CURRENT_LOGIN, DB
+from web.keys import CURRENT_LOGIN, DB, SESSION_GUARD
 from web.socket_lifecycle import first_message, release_socket
 
 if TYPE_CHECKING:  # the web layer drives it; importing it here is only for the types
@@ -145,18 +146,39 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         confirmed_of=runtime.identity_confirmed_at if runtime is not None else None,
     )
     sender = asyncio.create_task(link.run(), name=f"agent-ws-sender-{user_id}")
+    guard = request.app[SESSION_GUARD]
+    # the socket closes (1008, the reason on the page) as soon as the session ends
+    watch = guard.watch(login, lambda reason: link.cut(reason, CLOSE_REVOKED))
     try:
         if first is not None and hello is None:
             await _handle(request, desk, user_id, first)
         async for msg in ws:
-            if link.dead is not None:
+            parsed = _parse(msg)
+            # every action re-checks the session (a disposition against the database): a revoked one carries nothing more
+            if link.dead is not None or not await guard.allows(watch, fresh=isinstance(parsed, Dispose)):
                 break
-            await _handle(request, desk, user_id, _parse(msg))
+            await _handle(request, desk, user_id, parsed)
     finally:
+        guard.unwatch(watch)
         hub.disconnect(link)
         desk.sockets.discard(ws)
         await release_socket(link, sender, ws, SENDER_STOP_TIMEOUT_S)
+        if watch.revoked is not None:
+            await _leave_dialer(desk, user_id)
     return ws
+
+
+async def _leave_dialer(desk: AgentDesk, user_id: int) -> None:
+    """A revoked agent with no other open page leaves the dialer, so no call is routed to nobody.
+
+    The dialer refuses while a call or its wrap-up is open: that call ends as any call does."""
+    runtime = desk.runtime
+    if runtime is None or desk.hub.link_count(user_id) > 0:
+        return
+    try:
+        await runtime.logout(user_id)
+    except DialerError as exc:
+        log.info("agent %s: session revoked but still in a call (%s); left in the dialer", user_id, exc)
 
 
 def _parse(msg: Any) -> ClientMessage | BadMessage:

@@ -72,6 +72,7 @@ class SocketLink:
         self.socket = socket
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
         self.dead: str | None = None  # why the hub cut it
+        self.close_code = CLOSE_SLOW  # what the close frame says: reconnect (slow) or not (revoked session)
 
     def offer(self, text: str) -> bool:
         """Queue ``text``; False (and the link is cut) when the queue is full."""
@@ -84,11 +85,12 @@ class SocketLink:
             self.cut("fila de envio cheia")
             return False
 
-    def cut(self, reason: str) -> None:
-        """Stop sending: drop what is queued and let :meth:`run` close the socket."""
+    def cut(self, reason: str, code: int = CLOSE_SLOW) -> None:
+        """Stop sending: drop what is queued and let :meth:`run` close the socket with ``code``."""
         if self.dead is not None:
             return
         self.dead = reason
+        self.close_code = code
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queue.put_nowait(None)
@@ -115,7 +117,7 @@ class SocketLink:
                 return
         try:
             await asyncio.wait_for(
-                self.socket.close(code=CLOSE_SLOW, message=(self.dead or "").encode()[:120]), CLOSE_TIMEOUT_S
+                self.socket.close(code=self.close_code, message=(self.dead or "").encode()[:123]), CLOSE_TIMEOUT_S
             )
         except (TimeoutError, ConnectionError, RuntimeError):
             pass

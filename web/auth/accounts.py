@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -17,7 +18,12 @@ from dialer.ami import sanitize
 from dialer.errors import AmiValueError
 from storage.errors import NotFound
 from storage.models import Role, User
-from storage.repositories.users import add_user, get_user_by_login
+from storage.repositories import audit
+from storage.repositories.users import (
+    add_user,
+    get_user_by_extension,
+    get_user_by_login,
+)
 from web.auth.passwords import hash_password
 from web.auth.sessions import end_user_sessions
 
@@ -84,9 +90,20 @@ def check_new_account(
     return NewAccount(login, role, name, extension, endpoint)
 
 
-async def add_account(db: AsyncSession, hasher: PasswordHasher, account: NewAccount, password: str) -> User:
-    """Store ``account`` with an argon2 hash of ``password``; storage's AlreadyExists on a taken login/extension."""
-    return await add_user(
+async def add_account(
+    db: AsyncSession,
+    hasher: PasswordHasher,
+    account: NewAccount,
+    password: str,
+    *,
+    source: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """Store ``account`` with an argon2 hash of ``password``; storage's AlreadyExists on a taken login/extension.
+
+    With ``source`` ("cli", "api"...) the change is audited as done by ``actor_id`` (None: a
+    terminal, not a logged-in user); seeds and test fixtures leave it out."""
+    user = await add_user(
         db,
         login=account.login,
         password_hash=hash_password(hasher, password),
@@ -95,6 +112,8 @@ async def add_account(db: AsyncSession, hasher: PasswordHasher, account: NewAcco
         extension=account.extension,
         endpoint=account.endpoint,
     )
+    await _audit(db, source, actor_id, "user.add", user, None, _profile(user))
+    return user
 
 
 async def list_accounts(db: AsyncSession) -> list[User]:
@@ -109,15 +128,124 @@ async def _existing(db: AsyncSession, login: str) -> User:
     return user
 
 
-async def change_password(db: AsyncSession, hasher: PasswordHasher, login: str, password: str) -> int:
+async def change_password(
+    db: AsyncSession,
+    hasher: PasswordHasher,
+    login: str,
+    password: str,
+    *,
+    source: str | None = None,
+    actor_id: int | None = None,
+) -> int:
     """Set a new password and end the user's sessions; returns how many sessions ended."""
     user = await _existing(db, login)
     user.password_hash = hash_password(hasher, password)
-    return await end_user_sessions(db, user.id)
+    ended = await end_user_sessions(db, user.id)
+    await _audit(db, source, actor_id, "user.passwd", user, None, {"sessions_ended": ended})
+    return ended
 
 
-async def set_active(db: AsyncSession, login: str, active: bool) -> int:
+async def set_active(
+    db: AsyncSession, login: str, active: bool, *, source: str | None = None, actor_id: int | None = None
+) -> int:
     """Enable or disable a user; disabling ends their sessions. Returns how many sessions ended."""
     user = await _existing(db, login)
+    before = user.active
     user.active = active
-    return 0 if active else await end_user_sessions(db, user.id)
+    ended = 0 if active else await end_user_sessions(db, user.id)
+    action = "user.enable" if active else "user.disable"
+    await _audit(db, source, actor_id, action, user, {"active": before}, {"active": active, "sessions_ended": ended})
+    return ended
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """What changed in an account, and how many sessions that ended."""
+
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+    sessions_ended: int
+
+
+# A change of any of these ends the user's sessions: what they may open, or which phone and
+# conference the dialer uses for them, is no longer what their open pages were given
+_SESSION_BOUND = ("role", "extension", "endpoint")
+
+
+async def change_account(
+    db: AsyncSession,
+    login: str,
+    *,
+    role: Role | str | None = None,
+    full_name: str | None = None,
+    extension: str | None = None,
+    endpoint: str | None = None,
+    clear_phone: bool = False,
+    source: str | None = None,
+    actor_id: int | None = None,
+) -> AccountChange:
+    """Change the role, name, extension or endpoint of ``login`` (None: unchanged; ``clear_phone``
+    removes extension and endpoint). Validated as a new account would be; a role, extension or
+    endpoint change ends the user's sessions (their open pages close). AccountError names the option."""
+    user = await _existing(db, login)
+    current = _profile(user)
+    wanted_extension = None if clear_phone else (extension if extension is not None else user.extension)
+    wanted_endpoint = None if clear_phone else (endpoint if endpoint is not None else user.endpoint)
+    checked = check_new_account(
+        user.login,
+        role if role is not None else Role(user.role),
+        full_name if full_name is not None else user.full_name,
+        wanted_extension,
+        wanted_endpoint,
+    )
+    if checked.extension is not None and checked.extension != user.extension:
+        holder = await get_user_by_extension(db, checked.extension)
+        if holder is not None and holder.id != user.id:
+            raise AccountError(f"--extension {checked.extension!r}: already assigned to {holder.login}")
+    user.role = checked.role
+    user.full_name = checked.full_name
+    user.extension = checked.extension
+    user.endpoint = checked.endpoint
+    wanted = _profile(user)
+    changed = [key for key in wanted if wanted[key] != current[key]]
+    before = {key: current[key] for key in changed}
+    after = {key: wanted[key] for key in changed}
+    ended = 0
+    if any(key in _SESSION_BOUND for key in changed):
+        ended = await end_user_sessions(db, user.id)
+    if changed:
+        await _audit(db, source, actor_id, "user.change", user, before, {**after, "sessions_ended": ended})
+    return AccountChange(before, after, ended)
+
+
+def _profile(user: User) -> dict[str, str | None]:
+    return {
+        "login": user.login,
+        "role": Role(user.role).value,
+        "full_name": user.full_name,
+        "extension": user.extension,
+        "endpoint": user.endpoint,
+    }
+
+
+async def _audit(
+    db: AsyncSession,
+    source: str | None,
+    actor_id: int | None,
+    action: str,
+    user: User,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    """The audit entry of an account change (never a password or its hash)."""
+    if source is None:
+        return
+    await audit.record(
+        db,
+        user_id=actor_id,
+        action=action,
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after={**after, "login": user.login, "source": source},
+    )

@@ -6,18 +6,22 @@ import asyncio
 import secrets
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Role
+from storage.repositories import audit
 from storage.repositories.users import get_user_by_login
 from web.auth.access import ALL_ROLES, ROLE_HOME, public, public_with_own_csrf, requires
 from web.auth.accounts import normalise_login
+from web.auth.clients import FORWARDED_FOR, client_address
 from web.auth.csrf import tokens_match
 from web.auth.middleware import current_login
 from web.auth.passwords import verify_password
 from web.auth.responses import redirect, render_page
+from web.auth.revocation import REASON_ENDED, REASON_LOGOUT
 from web.auth.sessions import create_session, end_session, purge_expired, token_hash
 from web.auth.settings import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from web.keys import AUTH, CURRENT_LOGIN, DB
+from web.keys import AUTH, CURRENT_LOGIN, DB, SESSION_GUARD
 
 MAX_LOGIN_LENGTH = 64
 LOGIN_FORM_TTL_S = 3600
@@ -30,7 +34,7 @@ def safe_next(target: str | None, role: Role) -> str:
     home = ROLE_HOME[role]
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return home
-    if target.startswith("/login") or target.startswith("/api/"):
+    if target.startswith(("/login", "/api/")):
         return home
     return target
 
@@ -91,7 +95,7 @@ async def login_submit(request: web.Request) -> web.Response:
     if not login_name or not password or len(login_name) > MAX_LOGIN_LENGTH:
         return _login_form(request, status=401, error=BAD_CREDENTIALS, login=login_name[:MAX_LOGIN_LENGTH], next_=next_)
 
-    ip = request.remote
+    ip = client_of(request)
     async with request.app[DB]() as db:
         user = await get_user_by_login(db, login_name)
         # end the read transaction now: on SQLite every transaction holds the write lock,
@@ -102,25 +106,29 @@ async def login_submit(request: web.Request) -> web.Response:
         # limiter is consulted inside the slot so parallel attempts can't all pass it first
         async with auth.hashing_slots:
             verdict = auth.limiter.check(login_name, ip)
-            ok = False
+            ok = password_ok = False
             if verdict.allowed:
                 stored = user.password_hash if user else None
-                ok = await asyncio.to_thread(verify_password, auth.hasher, stored, password)
-                ok = ok and user is not None and user.active
+                password_ok = await asyncio.to_thread(verify_password, auth.hasher, stored, password)
+                ok = password_ok and user is not None and user.active
                 if not ok:
                     auth.limiter.record_failure(login_name, ip)
         if not verdict.allowed:
-            minutes = max(1, -(-verdict.retry_after_s // 60))
+            if verdict.first_refusal:  # once per wait and key: a flood of refused attempts is not a flood of rows
+                await _audit_login(request, db, "login_throttled", login_name, ip, None, scope=verdict.scope,
+                                   retry_after_s=verdict.retry_after_s)
             response = _login_form(
                 request,
                 status=429,
                 login=login_name,
                 next_=next_,
-                error=f"Muitas tentativas de login. Aguarde {minutes} min e tente novamente.",
+                error=f"Muitas tentativas; tente de novo em {verdict.retry_after_s} s.",
             )
             response.headers["Retry-After"] = str(verdict.retry_after_s)
             return response
         if not ok or user is None:
+            reason = "unknown_login" if user is None else ("disabled" if password_ok else "bad_password")
+            await _audit_login(request, db, "login_failed", login_name, ip, None, reason=reason)
             return _login_form(request, status=401, error=BAD_CREDENTIALS, login=login_name, next_=next_)
         auth.limiter.record_success(login_name)
         if auth.hasher.check_needs_rehash(user.password_hash):
@@ -134,7 +142,10 @@ async def login_submit(request: web.Request) -> web.Response:
         new = await create_session(
             db, user, now=now, ttl=auth.settings.session_ttl, ip=ip, user_agent=request.headers.get("User-Agent")
         )
+        await _audit_login(request, db, "login", login_name, ip, user.id, commit=False)
         await db.commit()
+    if previous:  # and the old session's open pages close
+        request.app[SESSION_GUARD].revoke_session(token_hash(previous), REASON_ENDED)
 
     request[CURRENT_LOGIN] = new.login
     response = redirect(safe_next(next_, new.login.role))
@@ -158,10 +169,44 @@ async def logout(request: web.Request) -> web.Response:
     if login is not None:
         async with request.app[DB]() as db:
             await end_session(db, login.session_hash)
+            await _audit_login(request, db, "logout", login.login, client_of(request), login.user_id, commit=False)
             await db.commit()
+        # this session's open pages (other tabs too) close now, with the reason shown
+        request.app[SESSION_GUARD].revoke_session(login.session_hash, REASON_LOGOUT)
     response = redirect("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def client_of(request: web.Request) -> str | None:
+    """The client's address: the peer, or what a trusted proxy forwarded (``[web] trusted_proxies``)."""
+    trusted = request.app[AUTH].settings.trusted_proxies
+    return client_address(request.remote, request.headers.getall(FORWARDED_FOR, []), trusted)
+
+
+async def _audit_login(
+    request: web.Request,
+    db: AsyncSession,
+    action: str,
+    login: str,
+    client: str | None,
+    user_id: int | None,
+    *,
+    commit: bool = True,
+    **detail: object,
+) -> None:
+    """An audit entry about a login attempt: the login and the client address, never the password."""
+    await audit.record(
+        db,
+        user_id=user_id,
+        action=action,
+        entity="login",
+        entity_id=login,
+        after={"login": login, "client": client, **detail},
+        at=request.app[AUTH].clock(),
+    )
+    if commit:
+        await db.commit()
 
 
 def add_auth_routes(app: web.Application) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,3 +119,35 @@ async def purge_expired(db: AsyncSession, *, now: datetime) -> int:
     """Delete sessions past their expiry (done at each login, so no background task is needed)."""
     result = await db.execute(delete(WebSession).where(WebSession.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What the database says of a session today: None fields when the session row is gone."""
+
+    user_id: int
+    role: Role
+    active: bool
+    expires_at: datetime
+
+
+async def session_states(db: AsyncSession, session_hashes: Collection[str]) -> dict[str, SessionState]:
+    """The stored state of each session in ``session_hashes`` (one indexed read; absent = ended)."""
+    found: dict[str, SessionState] = {}
+    hashes = list(session_hashes)
+    # chunks keep the IN list far below SQLite's bound-parameter limit
+    for start in range(0, len(hashes), 500):
+        rows = await db.execute(
+            select(WebSession.token_hash, User.id, User.role, User.active, WebSession.expires_at)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash.in_(hashes[start : start + 500]))
+        )
+        for token, user_id, role, active, expires_at in rows:
+            found[token] = SessionState(user_id, Role(role), bool(active), expires_at)
+    return found
+
+
+async def users_active(db: AsyncSession, user_ids: Collection[int]) -> dict[int, bool]:
+    """Whether each of ``user_ids`` may log in (absent: the user no longer exists)."""
+    rows = await db.execute(select(User.id, User.active).where(User.id.in_(list(user_ids))))
+    return {user_id: bool(active) for user_id, active in rows}

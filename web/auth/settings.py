@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 
 from storage.models import utcnow
-from web.auth.ratelimit import LoginRateLimiter
+from web.auth.clients import IPNetwork, parse_networks
+from web.auth.ratelimit import LoginRateLimiter, ThrottlePolicy
 from web.config import WebConfig
 
 SESSION_COOKIE = "cobra_session"
@@ -23,17 +24,29 @@ MAX_CONCURRENT_HASHES = 2
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
-    """How long sessions last, cookie flags, and login throttling limits."""
+    """How long sessions last, cookie flags, login throttling and the proxies trusted to name the client."""
 
     session_ttl: timedelta = timedelta(hours=12)
     secure_cookies: bool = False
-    max_failures_per_login: int = 5
-    max_failures_per_ip: int = 20
+    login_free_failures: int = 5
+    login_max_delay_s: float = 60.0
+    client_free_failures: int = 20
+    client_max_delay_s: float = 900.0
+    first_delay_s: float = 1.0
     failure_window: timedelta = timedelta(minutes=15)
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @classmethod
     def from_config(cls, web: WebConfig) -> AuthSettings:
-        return cls(session_ttl=timedelta(hours=web.session_hours), secure_cookies=web.secure_cookies)
+        return cls(
+            session_ttl=timedelta(hours=web.session_hours),
+            secure_cookies=web.secure_cookies,
+            login_free_failures=web.login_free_failures,
+            login_max_delay_s=web.login_max_delay_s,
+            client_free_failures=web.client_free_failures,
+            client_max_delay_s=web.client_max_delay_s,
+            trusted_proxies=parse_networks(web.trusted_proxies),
+        )
 
 
 @dataclass(slots=True)
@@ -53,8 +66,8 @@ class Auth:
     def __post_init__(self) -> None:
         s = self.settings
         self.limiter = LoginRateLimiter(
-            max_per_login=s.max_failures_per_login,
-            max_per_ip=s.max_failures_per_ip,
+            per_login=ThrottlePolicy(s.login_free_failures, s.login_max_delay_s, s.first_delay_s),
+            per_client=ThrottlePolicy(s.client_free_failures, s.client_max_delay_s, s.first_delay_s),
             window_s=s.failure_window.total_seconds(),
             clock=lambda: self.clock().timestamp(),
         )

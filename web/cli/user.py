@@ -1,4 +1,8 @@
-"""``cobra user``: add, list, change the password of, disable and enable the people who log in."""
+"""``cobra user``: add, list, change, change the password of, disable and enable the people who log in.
+
+Every change is audited (user None, source "cli"); a password, role, extension or endpoint
+change and a disable end the user's sessions, and the running service closes their open
+pages within a second (see :mod:`web.auth.revocation`)."""
 
 from __future__ import annotations
 
@@ -7,21 +11,33 @@ from typing import TypeVar
 
 import click
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Role
 from web.auth.accounts import (
+    AccountChange,
     AccountError,
     NewAccount,
     add_account,
+    change_account,
     change_password,
     check_new_account,
     list_accounts,
     set_active,
 )
 from web.auth.passwords import PasswordRejected, check_new_password
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
+from web.cli.common import (
+    CONTEXT_SETTINGS,
+    config_option,
+    get_config,
+    in_database,
+    run_async,
+)
 
 T = TypeVar("T")
+
+# Audit entries of these commands: no logged-in user did it, a terminal did
+SOURCE = "cli"
 
 password_stdin_option = click.option(
     "--password-stdin",
@@ -85,7 +101,7 @@ def add_command(
     config = get_config(config_path)
     password = read_password(password_stdin)
     hasher = PasswordHasher()
-    run_async(in_database(config, lambda db: add_account(db, hasher, account, password)))
+    run_async(in_database(config, lambda db: add_account(db, hasher, account, password, source=SOURCE)))
     phone = (
         f", extension {account.extension} on {account.endpoint}"
         if account.extension
@@ -127,7 +143,7 @@ def passwd_command(login: str, password_stdin: bool, config_path: str | None) ->
     config = get_config(config_path)
     password = read_password(password_stdin)
     hasher = PasswordHasher()
-    ended = run_async(in_database(config, lambda db: change_password(db, hasher, login, password)))
+    ended = run_async(in_database(config, lambda db: change_password(db, hasher, login, password, source=SOURCE)))
     click.echo(f"password of {login.strip().lower()} changed; {ended} open session(s) ended")
 
 
@@ -136,7 +152,7 @@ def passwd_command(login: str, password_stdin: bool, config_path: str | None) ->
 @config_option
 def disable_command(login: str, config_path: str | None) -> None:
     """Stop LOGIN from logging in; their open sessions end (history is kept)."""
-    ended = run_async(in_database(get_config(config_path), lambda db: set_active(db, login, False)))
+    ended = run_async(in_database(get_config(config_path), lambda db: set_active(db, login, False, source=SOURCE)))
     click.echo(f"user {login.strip().lower()} disabled; {ended} open session(s) ended")
 
 
@@ -145,5 +161,50 @@ def disable_command(login: str, config_path: str | None) -> None:
 @config_option
 def enable_command(login: str, config_path: str | None) -> None:
     """Let a disabled LOGIN log in again."""
-    run_async(in_database(get_config(config_path), lambda db: set_active(db, login, True)))
+    run_async(in_database(get_config(config_path), lambda db: set_active(db, login, True, source=SOURCE)))
     click.echo(f"user {login.strip().lower()} enabled")
+
+
+@user_group.command("set")
+@click.argument("login")
+@click.option("--role", default=None, type=click.Choice([r.value for r in Role]), help="A new role.")
+@click.option("--name", "full_name", default=None, help="A new full name shown on screens.")
+@click.option("--extension", default=None, help="A new extension (digits), e.g. 7002.")
+@click.option("--endpoint", default=None, help="A new phone dial string, e.g. PJSIP/7002.")
+@click.option("--no-phone", is_flag=True, help="Remove the extension and endpoint (not for agents).")
+@config_option
+def set_command(
+    login: str,
+    role: str | None,
+    full_name: str | None,
+    extension: str | None,
+    endpoint: str | None,
+    no_phone: bool,
+    config_path: str | None,
+) -> None:
+    """Change LOGIN's role, name, extension or endpoint; a role or phone change ends their sessions."""
+    if no_phone and (extension is not None or endpoint is not None):
+        raise click.UsageError("--no-phone: can't be used with --extension or --endpoint")
+
+    async def change(db: AsyncSession) -> AccountChange:
+        try:
+            return await change_account(
+                db,
+                login,
+                role=role,
+                full_name=full_name,
+                extension=extension,
+                endpoint=endpoint,
+                clear_phone=no_phone,
+                source=SOURCE,
+            )
+        except AccountError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    result = run_async(in_database(get_config(config_path), change))
+    name = login.strip().lower()
+    if not result.after:
+        click.echo(f"user {name}: nothing to change")
+        return
+    changes = ", ".join(f"{key} {result.before[key] or '-'} → {result.after[key] or '-'}" for key in result.after)
+    click.echo(f"user {name}: {changes}; {result.sessions_ended} open session(s) ended")

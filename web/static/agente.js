@@ -21,6 +21,13 @@
     $("conn-text").textContent = text;
   }
 
+  function sessionEnded(reason) {
+    var text = reason || "Sua sessão foi encerrada. Entre de novo.";
+    setConn("down", text);
+    notice(text + " Abra a página de login para continuar.");
+    document.body.setAttribute("data-session", "ended");
+  }
+
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(proto + location.host + "/ws/agente");
@@ -43,7 +50,8 @@
       if (st.ws !== ws) return;
       st.ws = null;
       render();
-      if (ev.code === 4001 || ev.code === 1008) { setConn("down", "Sessão encerrada: entre de novo"); return; }
+      // 1008: the session ended (logout, disabled, password or role changed): say why, never reconnect
+      if (ev.code === 1008 || ev.code === 4001) { sessionEnded(ev.reason); return; }
       var delay = Math.min(10000, 500 * Math.pow(2, st.retry)) * (0.75 + Math.random() * 0.5);
       st.retry += 1;
       var secs = Math.max(1, Math.round(delay / 1000));

@@ -29,9 +29,10 @@ from dialer.negotiation.errors import NegotiationError
 from storage.models import Role
 from web.auth.access import requires
 from web.auth.responses import render_page
+from web.auth.revocation import CLOSE_REVOKED, Watch
 from web.auth.websocket import authenticate_websocket
+from web.keys import CLOCK, CURRENT_LOGIN, DB, SESSION_GUARD
 from web.socket_lifecycle import first_message, release_socket
-from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.supervisor_console.hub import SupervisorHub
 
 log = logging.getLogger(__name__)
@@ -149,14 +150,20 @@ async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
         pending=console.broker.pending,
     )
     sender = asyncio.create_task(link.run(), name=f"supervisor-ws-sender-{user_id}")
+    guard = request.app[SESSION_GUARD]
+    # the socket closes (1008, the reason on the page) as soon as the session ends
+    watch = guard.watch(login, lambda reason: link.cut(reason, CLOSE_REVOKED))
     try:
         if first is not None and hello is None:
-            await _handle(console, user_id, first)
+            await _handle(console, watch, first)
         async for msg in ws:
-            if link.dead is not None:
+            parsed = _parse(msg)
+            # every action re-checks the session (a decision against the database): a revoked one decides nothing
+            if link.dead is not None or not await guard.allows(watch, fresh=isinstance(parsed, Decide)):
                 break
-            await _handle(console, user_id, _parse(msg))
+            await _handle(console, watch, parsed)
     finally:
+        guard.unwatch(watch)
         hub.disconnect(link)
         console.sockets.discard(ws)
         await release_socket(link, sender, ws, SENDER_STOP_TIMEOUT_S)
@@ -174,8 +181,9 @@ def _parse(msg: Any) -> Hello | Decide | BadMessage:
     return BadMessage(None, f"mensagem inesperada ({msg.type.name})")
 
 
-async def _handle(console: SupervisorConsole, user_id: int, m: Hello | Decide | BadMessage) -> None:
+async def _handle(console: SupervisorConsole, watch: Watch, m: Hello | Decide | BadMessage) -> None:
     hub = console.hub
+    user_id = watch.user_id
     if isinstance(m, BadMessage):
         hub.reject(user_id, "bad_message", m.message, field=m.field, ref=m.ref)
         return
@@ -184,7 +192,13 @@ async def _handle(console: SupervisorConsole, user_id: int, m: Hello | Decide | 
         return
     try:
         view = await asyncio.wait_for(
-            console.broker.decide(m.request_id, supervisor_id=user_id, approve=m.approve, reason=m.reason),
+            console.broker.decide(
+                m.request_id,
+                supervisor_id=user_id,
+                approve=m.approve,
+                reason=m.reason,
+                session_hash=watch.session_hash,
+            ),
             REQUEST_TIMEOUT_S,
         )
     except NegotiationError as exc:
