@@ -39,7 +39,13 @@ from importlib import resources
 
 import yaml
 
-from scripting.render import DEBT_NAMESPACES, check_template
+from scripting.render import (
+    DEBT_NAMESPACES,
+    TemplateRefused,
+    check_template,
+    render_text,
+    sample_context,
+)
 
 #: The default outcome catalogue (SPEC §7).
 DEFAULT_OUTCOMES = frozenset(
@@ -387,6 +393,14 @@ def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES)
         check = check_template(step.text)
         for problem in check.problems:
             issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
+        if not check.problems:
+            # A trial render with the sample customer: resource limits (output size, repetition,
+            # time) only show when the text is evaluated, and a refusal must come now, not mid-call.
+            try:
+                render_text(step.text, sample_context(), identity_confirmed=True)
+            except TemplateRefused as exc:
+                for problem in exc.problems:
+                    issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
         debt_names = sorted(check.namespaces & DEBT_NAMESPACES)
         if debt_names:
             reveals[step.id] = "shows " + ", ".join(f"{n}.*" for n in debt_names)
