@@ -197,6 +197,11 @@ _ENV = make_environment()
 
 def check_template(source: str) -> TemplateCheck:
     """Compiles ``source`` and lists every construct or variable outside the documented context."""
+    if len(source) > MAX_OUTPUT_CHARS:
+        # a text longer than a step's output cap can't be shown; refused before it costs a compile
+        return TemplateCheck(
+            (TemplateProblem(1, f"o texto do passo tem mais de {format_count(MAX_OUTPUT_CHARS)} caracteres"),), frozenset()
+        )
     try:
         tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:

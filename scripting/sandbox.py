@@ -11,9 +11,13 @@ that skipped ``scripting.render.check_template`` (defence in depth):
 - **Bounded resources.** The optimizer is off and ``*``, ``**``, ``+`` and ``%`` are
   intercepted, so jinja2 folds none of them at compile time (a ``{{ 'a' * 100000000 }}``
   costs nothing to validate); at render every repetition, power, concatenation (``+``,
-  ``~``) and ``replace`` is checked *before* it allocates, numbers stay small, the
-  whole output of a step is capped at :data:`MAX_OUTPUT_CHARS` and a render has a CPU
-  budget (:data:`RENDER_BUDGET_SECONDS`). ``range`` does not exist (no globals, no calls).
+  ``~``) and ``replace`` is checked *before* it allocates, numbers stay small, every
+  filter's output is counted, the text a render builds in total is capped
+  (:data:`MAX_RENDER_CHARS`, as ``set`` can keep many values), the whole output of a step
+  is capped at :data:`MAX_OUTPUT_CHARS` and a render has a time budget
+  (:data:`RENDER_BUDGET_SECONDS`; a job such as validating a whole script can set an outer
+  one with :func:`job_budget`). ``range`` does not exist (no globals, no calls) and would be
+  bounded by the sandbox's own ``MAX_RANGE`` anyway.
 
 Refusals raise :class:`LimitExceeded` (a ``SecurityError``) with a pt-BR message the
 supervisor reads in the script editor.
@@ -54,8 +58,24 @@ class LimitExceeded(SecurityError):
     """A template that would mark text safe or exceed a resource limit; the message is pt-BR."""
 
 
-# The deadline of the render running in this thread or task (None: no render under way).
-_deadline: ContextVar[float | None] = ContextVar("script_render_deadline", default=None)
+#: Characters all the operations of one render may build together (``set`` can keep many values).
+MAX_RENDER_CHARS = 1_000_000
+
+
+class _Budget:
+    """What the render under way may still spend: time until ``deadline``, and characters built."""
+
+    __slots__ = ("chars", "deadline")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.chars = 0
+
+
+# The budget of the render (or job) running in this thread or task; None outside a render.
+_budget: ContextVar[_Budget | None] = ContextVar("script_render_budget", default=None)
+# An outer deadline for a whole job (a script's validation): no render inside outlives it.
+_job_deadline: ContextVar[float | None] = ContextVar("script_job_deadline", default=None)
 
 
 def format_count(n: int) -> str:
@@ -64,20 +84,42 @@ def format_count(n: int) -> str:
 
 
 def check_deadline() -> None:
-    """Raises once the current render has used its CPU budget."""
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
+    """Raises once the current render (or the job around it) has used its time."""
+    budget = _budget.get()
+    if budget is not None and time.monotonic() > budget.deadline:
         raise LimitExceeded(f"o texto demorou demais para ser montado (limite de {RENDER_BUDGET_SECONDS:g} s)")
+
+
+def charge(chars: int) -> None:
+    """Counts ``chars`` built by the current render; refuses past :data:`MAX_RENDER_CHARS`."""
+    budget = _budget.get()
+    if budget is None:
+        return
+    budget.chars += chars
+    if budget.chars > MAX_RENDER_CHARS:
+        raise LimitExceeded(f"o texto monta mais de {format_count(MAX_RENDER_CHARS)} caracteres no total")
 
 
 @contextmanager
 def render_budget(seconds: float = RENDER_BUDGET_SECONDS) -> Iterator[None]:
-    """Runs the block with a render deadline (per thread/task, so concurrent renders don't share it)."""
-    token = _deadline.set(time.monotonic() + seconds)
+    """Runs one render with its own budget (per thread/task, so concurrent renders don't share it)."""
+    deadline = time.monotonic() + seconds
+    job = _job_deadline.get()
+    token = _budget.set(_Budget(deadline if job is None else min(deadline, job)))
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
+
+
+@contextmanager
+def job_budget(seconds: float) -> Iterator[None]:
+    """Runs a job of several renders (validating a script): none of them runs past ``seconds`` from now."""
+    token = _job_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _job_deadline.reset(token)
 
 
 def _size(value: Any) -> int | None:
@@ -133,6 +175,25 @@ def _bounded_replace(eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: i
     return do_replace(eval_ctx, s, old, new, count)
 
 
+def _charged(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with its text output counted against the render budget (escape can grow text 6x)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        check_deadline()
+        result = fn(*args, **kwargs)
+        if isinstance(result, str):
+            if len(result) > MAX_OUTPUT_CHARS:
+                raise _too_long(len(result))
+            charge(len(result))
+        return result
+
+    pass_arg = getattr(fn, "jinja_pass_arg", None)
+    if pass_arg is not None:
+        run.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
+    run.__name__ = f"bounded_{name}"
+    return run
+
+
 class _NoUnsafeCodeGenerator(CodeGenerator):
     """Compiles no construct that changes escaping: ``{% autoescape %}`` and the safe-marking nodes."""
 
@@ -168,8 +229,8 @@ class ScriptSandbox(ImmutableSandboxedEnvironment):
         # optimized=False: no compile-time constant folding of filters, tests or expressions
         super().__init__(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False, optimized=False)
         self.globals.clear()
-        self.filters = {name: self.filters[name] for name in ALLOWED_FILTERS}
-        self.filters["replace"] = _bounded_replace
+        builtin = dict(self.filters, replace=_bounded_replace)
+        self.filters = {name: _charged(name, builtin[name]) for name in ALLOWED_FILTERS}
         self.tests = {}
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
@@ -180,6 +241,8 @@ class ScriptSandbox(ImmutableSandboxedEnvironment):
         except OverflowError:
             raise LimitExceeded("número grande demais para um roteiro") from None
         _check_int(result)
+        if isinstance(result, (str, list, tuple)):
+            charge(len(result))
         return result
 
     def bounded_concat(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
@@ -187,6 +250,7 @@ class ScriptSandbox(ImmutableSandboxedEnvironment):
         size = sum(len(p) if isinstance(p, str) else len(str(p)) for p in parts)
         if size > MAX_OUTPUT_CHARS:
             raise _too_long(size)
+        charge(size)
         return join(parts)
 
     def getattr(self, obj: Any, attribute: str) -> Any:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -375,8 +375,14 @@ def load_script(text: str, source: str = "<script>") -> Script:
 # --- validation ----------------------------------------------------------------------------
 
 
-def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES) -> list[ScriptIssue]:
-    """Every problem of a loaded script: graph, outcomes, templates and the identity gate."""
+def validate_script(
+    script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES, on_step: Callable[[str, int], None] | None = None
+) -> list[ScriptIssue]:
+    """Every problem of a loaded script: graph, outcomes, templates and the identity gate.
+
+    ``on_step`` is told each step's id and YAML line before its text is checked (a caller
+    that gives up on a slow validation can name the step it was on).
+    """
     issues: list[ScriptIssue] = []
     by_id: dict[str, Step] = {}
     for step in script.steps:
@@ -390,6 +396,8 @@ def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES)
 
     reveals: dict[str, str] = {}  # step id -> why it needs a confirmed identity
     for step in script.steps:
+        if on_step is not None:
+            on_step(step.id, step.line)
         check = check_template(step.text)
         for problem in check.problems:
             issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
@@ -469,10 +477,15 @@ def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES)
     return issues
 
 
-def check_script(text: str, source: str = "<script>", outcomes: frozenset[str] = DEFAULT_OUTCOMES) -> Script:
+def check_script(
+    text: str,
+    source: str = "<script>",
+    outcomes: frozenset[str] = DEFAULT_OUTCOMES,
+    on_step: Callable[[str, int], None] | None = None,
+) -> Script:
     """Loads and validates; raises ScriptError with every issue, else returns the script."""
     script = load_script(text, source)
-    issues = validate_script(script, outcomes)
+    issues = validate_script(script, outcomes, on_step)
     if issues:
         raise ScriptError(source, issues)
     return script
