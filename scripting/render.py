@@ -254,10 +254,11 @@ def check_template(source: str) -> TemplateCheck:
     for name in sorted(undeclared - set(CONTEXT_SCHEMA) - reported):
         problems.append(TemplateProblem(1, f"unknown variable '{name}'"))
     for data in tree.find_all(nodes.TemplateData):
-        if _HTML_TAG.search(data.data):
+        tag = _HTML_TAG.search(data.data)
+        if tag:
             problems.append(
                 TemplateProblem(
-                    data.lineno,
+                    data.lineno + data.data.count("\n", 0, tag.start()),
                     "HTML não é permitido no texto do passo (ele é exibido como texto); "
                     "use **negrito** e quebras de linha",
                 )
