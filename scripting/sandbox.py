@@ -65,17 +65,18 @@ MAX_RENDER_CHARS = 1_000_000
 class _Budget:
     """What the render under way may still spend: time until ``deadline``, and characters built."""
 
-    __slots__ = ("chars", "deadline")
+    __slots__ = ("chars", "deadline", "seconds")
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, seconds: float) -> None:
         self.deadline = deadline
+        self.seconds = seconds  # the limit the refusal names
         self.chars = 0
 
 
 # The budget of the render (or job) running in this thread or task; None outside a render.
 _budget: ContextVar[_Budget | None] = ContextVar("script_render_budget", default=None)
 # An outer deadline for a whole job (a script's validation): no render inside outlives it.
-_job_deadline: ContextVar[float | None] = ContextVar("script_job_deadline", default=None)
+_job_deadline: ContextVar[tuple[float, float] | None] = ContextVar("script_job_deadline", default=None)
 
 
 def format_count(n: int) -> str:
@@ -87,7 +88,7 @@ def check_deadline() -> None:
     """Raises once the current render (or the job around it) has used its time."""
     budget = _budget.get()
     if budget is not None and time.monotonic() > budget.deadline:
-        raise LimitExceeded(f"o texto demorou demais para ser montado (limite de {RENDER_BUDGET_SECONDS:g} s)")
+        raise LimitExceeded(f"o texto demorou demais para ser montado (limite de {budget.seconds:g} s)")
 
 
 def charge(chars: int) -> None:
@@ -105,7 +106,10 @@ def render_budget(seconds: float = RENDER_BUDGET_SECONDS) -> Iterator[None]:
     """Runs one render with its own budget (per thread/task, so concurrent renders don't share it)."""
     deadline = time.monotonic() + seconds
     job = _job_deadline.get()
-    token = _budget.set(_Budget(deadline if job is None else min(deadline, job)))
+    if job is not None and job[0] < deadline:
+        token = _budget.set(_Budget(*job))
+    else:
+        token = _budget.set(_Budget(deadline, seconds))
     try:
         yield
     finally:
@@ -115,7 +119,7 @@ def render_budget(seconds: float = RENDER_BUDGET_SECONDS) -> Iterator[None]:
 @contextmanager
 def job_budget(seconds: float) -> Iterator[None]:
     """Runs a job of several renders (validating a script): none of them runs past ``seconds`` from now."""
-    token = _job_deadline.set(time.monotonic() + seconds)
+    token = _job_deadline.set((time.monotonic() + seconds, seconds))
     try:
         yield
     finally:

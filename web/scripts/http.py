@@ -158,7 +158,8 @@ async def preview_script(request: web.Request) -> web.Response:
     except KeyError:
         return _invalid("step", f"o passo '{step_id}' não existe")
     except TemplateRefused as exc:
-        return _invalid("step", f"passo {step_id}: {exc}")
+        where = "; ".join(f"linha {p.line} do texto: {p.message}" for p in exc.problems)
+        return _invalid("step", f"passo {step_id}, {where}")
     except ScriptJobTimeout as exc:
         return FieldError.invalid("step", str(exc)).response()
     choices = [
