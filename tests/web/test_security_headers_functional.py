@@ -71,11 +71,11 @@ async def test_error_and_login_responses_carry_the_headers(client: Client) -> No
 
 
 INLINE = [
-    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
-    (re.compile(r"<style\b", re.I), "inline <style>"),
-    (re.compile(r"\sstyle\s*=", re.I), "style= attribute"),
-    (re.compile(r"\son[a-z]+\s*=", re.I), "event handler attribute"),
-    (re.compile(r"javascript:", re.I), "javascript: URL"),
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE), "inline <script>"),
+    (re.compile(r"<style\b", re.IGNORECASE), "inline <style>"),
+    (re.compile(r"\sstyle\s*=", re.IGNORECASE), "style= attribute"),
+    (re.compile(r"\son[a-z]+\s*=", re.IGNORECASE), "event handler attribute"),
+    (re.compile(r"javascript:", re.IGNORECASE), "javascript: URL"),
     (re.compile(r"\|\s*safe\b"), "|safe"),
 ]
 
