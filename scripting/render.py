@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
@@ -195,6 +196,7 @@ def make_environment() -> ScriptSandbox:
 _ENV = make_environment()
 
 
+@lru_cache(maxsize=512)
 def check_template(source: str) -> TemplateCheck:
     """Compiles ``source`` and lists every construct or variable outside the documented context."""
     if len(source) > MAX_OUTPUT_CHARS:
@@ -385,6 +387,7 @@ def acordo_from(offer: Offer) -> Acordo:
     )
 
 
+@lru_cache(maxsize=1)
 def sample_context() -> TemplateContext:
     """A fictitious customer for previews (``cobra script render``): the SPEC §7 worked example."""
     today = date(2025, 5, 9)

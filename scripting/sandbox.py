@@ -29,9 +29,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_replace
@@ -262,10 +263,16 @@ class ScriptSandbox(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+@lru_cache(maxsize=512)
+def _compiled(env: ScriptSandbox, source: str) -> Template:
+    """A step's compiled template: every pop renders the same few texts, so compile each once."""
+    return env.from_string(source)
+
+
 def render_bounded(env: ScriptSandbox, source: str, variables: dict[str, Any]) -> str:
     """Renders ``source`` chunk by chunk, stopping as soon as the output passes the cap."""
     with render_budget():
-        template = env.from_string(source)
+        template = _compiled(env, source)
         out: list[str] = []
         size = 0
         for chunk in template.generate(variables):
