@@ -1,7 +1,9 @@
 """Sandboxed rendering of script texts, and the documented template context.
 
-A step's ``text`` is a jinja2 template rendered in an ``ImmutableSandboxedEnvironment``
-(a ``SandboxedEnvironment``) with ``StrictUndefined`` and autoescape on. Templates may
+A step's ``text`` is a jinja2 template rendered in :class:`scripting.sandbox.ScriptSandbox`
+(an ``ImmutableSandboxedEnvironment``) with ``StrictUndefined`` and autoescape on; escaping
+can't be turned off (no ``{% autoescape %}``, no ``|safe``, no ``Markup``) and every
+operation, and the step's output, is bounded (see ``scripting.sandbox``). Templates may
 use only ``namespace.field`` from :class:`TemplateContext` (e.g. ``{{ cliente.primeiro_nome }}``),
 ``if``/``set`` blocks and a few text filters. Anything else (unknown names, function
 calls, subscripts, attributes of attributes, attributes starting with ``_``, macros,
@@ -15,20 +17,28 @@ given to a template only once the identity gate has been passed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from scripting.debt import ChargeTerms, CorrectionIndex, DebtBreakdown, update_debt
 from scripting.money import format_brl, format_date_br
 from scripting.offers import Offer, OfferKind, simulate_offers
 from scripting.policy import BucketPolicy
+from scripting.sandbox import (
+    ALLOWED_FILTERS,
+    MAX_OUTPUT_CHARS,
+    ScriptSandbox,
+    format_count,
+    render_bounded,
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,6 @@ CONTEXT_SCHEMA: dict[str, frozenset[str]] = {
     name: frozenset(f.name for f in fields(kind)) for name, kind in _NAMESPACE_TYPES.items()
 }
 
-ALLOWED_FILTERS = frozenset({"capitalize", "default", "e", "escape", "length", "lower", "replace", "title", "trim", "truncate", "upper"})
 _FORBIDDEN_NODES: dict[type, str] = {
     nodes.Call: "function and method calls are not allowed",
     nodes.Getitem: "subscripts ([...]) are not allowed; use namespace.field",
@@ -143,7 +152,15 @@ _FORBIDDEN_NODES: dict[type, str] = {
     nodes.FilterBlock: "filter blocks are not allowed",
     nodes.With: "with blocks are not allowed",
     nodes.NSRef: "namespace assignments are not allowed",
+    # escaping can't be turned off (issue 14): the page shows script text as text, never as HTML
+    nodes.EvalContextModifier: "o escape do texto não pode ser desligado ({% autoescape %} não é permitido)",
+    nodes.MarkSafe: "marcar texto como seguro não é permitido",
+    nodes.MarkSafeIfAutoescape: "marcar texto como seguro não é permitido",
 }
+#: Filters that would mark text safe (or build HTML): named in the refusal, never installed.
+_UNSAFE_FILTERS = frozenset({"safe", "forceescape", "urlize", "xmlattr", "tojson", "striptags"})
+#: An HTML tag, comment or doctype in a step's literal text.
+_HTML_TAG = re.compile(r"<\s*[A-Za-z!/?]")
 
 
 class TemplateRefused(ValueError):
@@ -170,19 +187,22 @@ class TemplateCheck:
         return bool(self.namespaces & DEBT_NAMESPACES)
 
 
-def make_environment() -> ImmutableSandboxedEnvironment:
-    """The one environment for script texts: sandboxed, strict, autoescaped, no globals."""
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False)
-    env.globals.clear()
-    env.filters = {name: env.filters[name] for name in ALLOWED_FILTERS}
-    return env
+def make_environment() -> ScriptSandbox:
+    """The one environment for script texts: sandboxed, strict, autoescaped, bounded, no globals."""
+    return ScriptSandbox()
 
 
 _ENV = make_environment()
 
 
+@lru_cache(maxsize=512)
 def check_template(source: str) -> TemplateCheck:
     """Compiles ``source`` and lists every construct or variable outside the documented context."""
+    if len(source) > MAX_OUTPUT_CHARS:
+        # a text longer than a step's output cap can't be shown; refused before it costs a compile
+        return TemplateCheck(
+            (TemplateProblem(1, f"o texto do passo tem mais de {format_count(MAX_OUTPUT_CHARS)} caracteres"),), frozenset()
+        )
     try:
         tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:
@@ -234,13 +254,36 @@ def check_template(source: str) -> TemplateCheck:
         reported.add(name)
     for name in sorted(undeclared - set(CONTEXT_SCHEMA) - reported):
         problems.append(TemplateProblem(1, f"unknown variable '{name}'"))
+    for data in tree.find_all(nodes.TemplateData):
+        tag = _HTML_TAG.search(data.data)
+        if tag:
+            problems.append(
+                TemplateProblem(
+                    data.lineno + data.data.count("\n", 0, tag.start()),
+                    "HTML não é permitido no texto do passo (ele é exibido como texto); "
+                    "use **negrito** e quebras de linha",
+                )
+            )
+    for binop in tree.find_all(nodes.BinExpr):
+        if binop.operator in ("*", "**"):  # repetition and powers: a big literal operand is a bomb
+            for operand in (binop.left, binop.right):
+                if isinstance(operand, nodes.Const) and isinstance(operand.value, (int, float)) and abs(operand.value) > MAX_OUTPUT_CHARS:
+                    problems.append(
+                        TemplateProblem(binop.lineno, f"número grande demais em '{binop.operator}' (o texto de um passo tem no máximo {format_count(MAX_OUTPUT_CHARS)} caracteres)")
+                    )
     for filter_node in tree.find_all(nodes.Filter):
-        if filter_node.name not in ALLOWED_FILTERS:
+        if filter_node.name in _UNSAFE_FILTERS:
+            problems.append(
+                TemplateProblem(filter_node.lineno, f"o filtro '{filter_node.name}' não é permitido: o texto do roteiro é sempre escapado")
+            )
+        elif filter_node.name not in ALLOWED_FILTERS:
             allowed = ", ".join(sorted(ALLOWED_FILTERS))
             problems.append(TemplateProblem(filter_node.lineno, f"filter '{filter_node.name}' is not allowed (allowed: {allowed})"))
     if not problems:
         try:
             _ENV.compile(tree)
+        except SecurityError as exc:
+            problems.append(TemplateProblem(1, str(exc)))
         except TemplateError as exc:
             problems.append(TemplateProblem(getattr(exc, "lineno", None) or 1, f"template does not compile: {exc}"))
     problems.sort(key=lambda p: p.line)
@@ -260,11 +303,35 @@ def render_text(source: str, context: TemplateContext, *, identity_confirmed: bo
         value = getattr(context, name)
         if value is None:
             raise TemplateRefused([TemplateProblem(1, f"the context has no '{name}' for this call")])
-        variables[name] = value
+        variables[name] = _plain(value)
     try:
-        return Markup(_ENV.from_string(source).render(variables))
+        return Markup(render_bounded(_ENV, source, variables))
     except (SecurityError, UndefinedError) as exc:
-        raise TemplateRefused([TemplateProblem(1, str(exc))]) from exc
+        raise TemplateRefused([TemplateProblem(_template_line(exc), str(exc))]) from exc
+    except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+        raise TemplateRefused([TemplateProblem(_template_line(exc), f"o texto não pôde ser montado: {exc}")]) from exc
+
+
+def _template_line(exc: BaseException) -> int:
+    """The template line a render error happened on (jinja2 rewrites the traceback to template lines)."""
+    line = 1
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def as_plain_text(rendered: Markup) -> str:
+    """A rendered step as the text the agent reads: the page inserts it as text, never as HTML."""
+    return rendered.unescape()
+
+
+def _plain(namespace: object) -> object:
+    """The namespace with every value as a plain ``str``: a ``Markup`` value would skip escaping."""
+    values = {f.name: str(getattr(namespace, f.name)) for f in fields(namespace)}  # type: ignore[arg-type]
+    return type(namespace)(**values)
 
 
 # --- building a context from domain objects -------------------------------------------------
@@ -319,6 +386,7 @@ def acordo_from(offer: Offer) -> Acordo:
     )
 
 
+@lru_cache(maxsize=1)
 def sample_context() -> TemplateContext:
     """A fictitious customer for previews (``cobra script render``): the SPEC §7 worked example."""
     today = date(2025, 5, 9)

@@ -32,14 +32,20 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 
 import yaml
 
-from scripting.render import DEBT_NAMESPACES, check_template
+from scripting.render import (
+    DEBT_NAMESPACES,
+    TemplateRefused,
+    check_template,
+    render_text,
+    sample_context,
+)
 
 #: The default outcome catalogue (SPEC §7).
 DEFAULT_OUTCOMES = frozenset(
@@ -369,8 +375,14 @@ def load_script(text: str, source: str = "<script>") -> Script:
 # --- validation ----------------------------------------------------------------------------
 
 
-def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES) -> list[ScriptIssue]:
-    """Every problem of a loaded script: graph, outcomes, templates and the identity gate."""
+def validate_script(
+    script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES, on_step: Callable[[str, int], None] | None = None
+) -> list[ScriptIssue]:
+    """Every problem of a loaded script: graph, outcomes, templates and the identity gate.
+
+    ``on_step`` is told each step's id and YAML line before its text is checked (a caller
+    that gives up on a slow validation can name the step it was on).
+    """
     issues: list[ScriptIssue] = []
     by_id: dict[str, Step] = {}
     for step in script.steps:
@@ -384,9 +396,19 @@ def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES)
 
     reveals: dict[str, str] = {}  # step id -> why it needs a confirmed identity
     for step in script.steps:
+        if on_step is not None:
+            on_step(step.id, step.line)
         check = check_template(step.text)
         for problem in check.problems:
             issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
+        if not check.problems:
+            # A trial render with the sample customer: resource limits (output size, repetition,
+            # time) only show when the text is evaluated, and a refusal must come now, not mid-call.
+            try:
+                render_text(step.text, sample_context(), identity_confirmed=True)
+            except TemplateRefused as exc:
+                for problem in exc.problems:
+                    issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
         debt_names = sorted(check.namespaces & DEBT_NAMESPACES)
         if debt_names:
             reveals[step.id] = "shows " + ", ".join(f"{n}.*" for n in debt_names)
@@ -455,10 +477,15 @@ def validate_script(script: Script, outcomes: frozenset[str] = DEFAULT_OUTCOMES)
     return issues
 
 
-def check_script(text: str, source: str = "<script>", outcomes: frozenset[str] = DEFAULT_OUTCOMES) -> Script:
+def check_script(
+    text: str,
+    source: str = "<script>",
+    outcomes: frozenset[str] = DEFAULT_OUTCOMES,
+    on_step: Callable[[str, int], None] | None = None,
+) -> Script:
     """Loads and validates; raises ScriptError with every issue, else returns the script."""
     script = load_script(text, source)
-    issues = validate_script(script, outcomes)
+    issues = validate_script(script, outcomes, on_step)
     if issues:
         raise ScriptError(source, issues)
     return script

@@ -31,6 +31,7 @@ from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE, SESSION_GUARD
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
+from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
 
@@ -52,13 +53,6 @@ async def _start_session_guard(app: web.Application) -> None:
 
 async def _stop_session_guard(app: web.Application) -> None:
     await app[SESSION_GUARD].stop()
-
-
-async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    # Pages are ours alone: no framing (clickjacking), no content-type guessing, no referrer leaks
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
 def _agent_desk(config: Config, clock: Clock) -> AgentDesk:
@@ -93,7 +87,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     # stopped before the engine goes: its sweeps read the database
     app.on_cleanup.append(_stop_session_guard)
     app.on_cleanup.append(_dispose_engine)
-    app.on_response_prepare.append(_security_headers)
+    setup_security_headers(app)  # CSP without unsafe-inline, nosniff, no framing, same-origin referrer
 
     aiohttp_jinja2.setup(
         app,

@@ -1,13 +1,15 @@
 from dataclasses import replace
 
 import pytest
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateAssertionError
+from markupsafe import Markup
 
 from scripting.render import (
     CONTEXT_SCHEMA,
     Cliente,
     TemplateRefused,
     abbreviated_name,
+    as_plain_text,
     check_template,
     make_environment,
     render_text,
@@ -35,6 +37,21 @@ ESCAPES = [
     "{% macro m() %}{% endmacro %}{{ m() }}",
     "{{ config }}",
     "{{ request }}",
+    # turning escaping off or marking text safe (issue 14 item 3)
+    "{% autoescape false %}{{ cliente.nome }}{% endautoescape %}",
+    "{% autoescape cliente.nome == '' %}{{ cliente.nome }}{% endautoescape %}",
+    "{{ cliente.nome|safe }}",
+    "{% set x = cliente.nome|safe %}{{ x }}",
+    "{% filter safe %}{{ cliente.nome }}{% endfilter %}",
+    "{{ Markup(cliente.nome) }}",
+    "{{ markupsafe.Markup }}",
+    "{{ cliente.nome.__html__() }}",
+    "{{ cliente.nome|attr('__html__') }}",
+    "{{ cliente.nome|urlize }}",
+    "{{ cliente.nome|forceescape|safe }}",
+    "<img src=x onerror=alert(1)> {{ cliente.nome }}",
+    "<script>window.__xss = 1</script>",
+    "Olá <!-- {{ cliente.nome }} -->",
 ]
 
 
@@ -64,6 +81,54 @@ def test_documented_context_renders_and_autoescapes() -> None:
     context = replace(sample_context(), cliente=Cliente(nome="<b>Zé</b>", primeiro_nome="<script>", nome_abreviado="Z."))
     text = render_text("Olá {{ cliente.primeiro_nome }}, {{ cliente.nome|upper }}", context, identity_confirmed=False)
     assert text == "Olá &lt;script&gt;, &lt;B&gt;ZÉ&lt;/B&gt;"
+
+
+XSS_NAME = "<img src=x onerror=alert(1)> Souza"
+
+
+def test_a_customer_name_with_html_is_always_escaped() -> None:
+    context = replace(sample_context(), cliente=Cliente(nome=XSS_NAME, primeiro_nome="<img", nome_abreviado="<img S."))
+    text = render_text("Posso falar com {{ cliente.nome }}?", context, identity_confirmed=False)
+    assert text == "Posso falar com &lt;img src=x onerror=alert(1)&gt; Souza?"
+    # what the agent page receives: the literal name, which it inserts as text
+    assert as_plain_text(text) == f"Posso falar com {XSS_NAME}?"
+
+
+def test_a_markup_value_in_the_context_is_escaped_too() -> None:
+    # a context value that claims to be safe HTML is not trusted: every value is plain text
+    context = replace(sample_context(), cliente=Cliente(nome=Markup("<b>x</b>"), primeiro_nome="x", nome_abreviado="x"))
+    assert render_text("{{ cliente.nome }}", context, identity_confirmed=False) == "&lt;b&gt;x&lt;/b&gt;"
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ("{% autoescape false %}{{ x }}{% endautoescape %}", "autoescape"),
+        ("{% autoescape true %}{{ x }}{% endautoescape %}", "autoescape"),
+    ],
+)
+def test_the_environment_itself_does_not_compile_autoescape_blocks(source: str, needle: str) -> None:
+    # defence in depth: even a template that skipped check_template can't turn escaping off
+    with pytest.raises(SecurityError, match=needle):
+        make_environment().from_string(source)
+
+
+def test_the_environment_has_no_filter_that_marks_text_safe() -> None:
+    env = make_environment()
+    assert not {"safe", "forceescape", "urlize", "xmlattr", "tojson"} & set(env.filters)
+    assert env.autoescape is True and not env.globals
+    with pytest.raises(TemplateAssertionError):
+        env.from_string("{{ x|safe }}")
+
+
+def test_unsafe_constructs_are_named_in_portuguese() -> None:
+    messages = [p.message for p in check_template("{{ cliente.nome|safe }}\n<b>{{ cliente.nome }}").problems]
+    assert messages == [
+        "o filtro 'safe' não é permitido: o texto do roteiro é sempre escapado",
+        "HTML não é permitido no texto do passo (ele é exibido como texto); use **negrito** e quebras de linha",
+    ]
+    [problem] = check_template("a\n{% autoescape false %}{{ cliente.nome }}{% endautoescape %}").problems
+    assert problem.line == 2 and "não pode ser desligado" in problem.message
 
 
 def test_unknown_variables_and_fields_are_named() -> None:

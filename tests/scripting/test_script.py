@@ -112,6 +112,21 @@ def test_sandbox_escape_is_refused_at_validation() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("\"{{ 'a' * 100000000 }}\"", "número grande demais em '*' (o texto de um passo tem no máximo 20.000 caracteres)"),
+        ("\"{% set n = 20000000 %}{{ cliente.nome * n }}\"", "o resultado teria 400.000.000 caracteres (limite de 20.000 por passo)"),
+        ("\"{% autoescape false %}{{ cliente.nome }}{% endautoescape %}\"", "o escape do texto não pode ser desligado ({% autoescape %} não é permitido)"),
+        ("\"{{ cliente.nome|safe }}\"", "o filtro 'safe' não é permitido: o texto do roteiro é sempre escapado"),
+    ],
+)
+def test_unsafe_and_oversized_templates_are_refused_with_step_and_line(template: str, message: str) -> None:
+    # the trial render with the sample customer catches limits that only show when the text is evaluated
+    text = GOOD.replace("Confirme a data de nascimento.", template)
+    assert errors(text) == [f"s.yaml:18: step identidade: {message}"]
+
+
 def test_debt_before_identity_is_refused_with_the_path() -> None:
     text = GOOD.replace("        next: identidade", "        next: divida")
     found = errors(text)

@@ -89,7 +89,10 @@ async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: A
     await expect(agent.get_by_test_id("offers-total")).to_contain_text("R$ ")
     await expect(agent.get_by_test_id("offers-limits")).to_contain_text("Sua alçada: até 10,00%")
     await expect(agent.get_by_test_id("pix-payload")).to_have_value(re.compile(r"^000201.*br\.gov\.bcb\.pix"))
-    await expect(agent.get_by_test_id("pix-qr").locator("svg")).to_be_visible()
+    # the QR code is an <img> of the server's SVG (no markup inserted into the page), and it loads under the CSP
+    qr = agent.get_by_test_id("pix-qr").locator("img")
+    await expect(qr).to_be_visible()
+    assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")
     total = await agent.get_by_test_id("offers-total").text_content()
     assert total and total.startswith("R$ ")
 

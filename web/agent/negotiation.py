@@ -28,6 +28,7 @@ from scripting.render import (
     TemplateRefused,
     abbreviated_name,
     acordo_from,
+    as_plain_text,
     divida_from,
     first_name,
     oferta_from,
@@ -95,7 +96,8 @@ def script_frame(session: CallSession, company: Empresa = COMPANY) -> ScriptFram
         )
     step = run.current_step
     try:
-        text = str(run.render_current(template_context(session, company)))
+        # plain text: the page inserts it with textContent (its own code renders **negrito**)
+        text = as_plain_text(run.render_current(template_context(session, company)))
     except TemplateRefused as exc:
         text = f"(texto indisponível: {exc})"
     choices = [

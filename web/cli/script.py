@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scripting.render import TemplateRefused, render_text, sample_context
+from scripting.render import TemplateRefused, as_plain_text, render_text, sample_context
 from scripting.script import ScriptError, check_script
 
 
@@ -65,7 +65,7 @@ def render_command(file: Path, step_id: str, before_identity: bool) -> None:
     except TemplateRefused as exc:
         raise click.ClickException(f"step {step_id}: {exc}") from None
     click.echo(f"[{step.id}] {step.title}")
-    click.echo(str(text).rstrip("\n"))
+    click.echo(as_plain_text(text).rstrip("\n"))  # a terminal shows text, not HTML entities
     for choice in step.choices:
         target = f"-> {choice.next}" if choice.next else f"=> {choice.dispose}"
         click.echo(f"  ({choice.id}) {choice.label} {target}")

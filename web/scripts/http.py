@@ -2,7 +2,12 @@
 
 - ``POST /api/v1/scripts/validate`` ``{yaml}`` → ``{ok, errors: [{step, line, message}]}``;
 - ``POST /api/v1/scripts/preview`` ``{yaml, step, identity_confirmed}`` → the step rendered
-  with the fictitious sample customer (``scripting.render.sample_context``);
+  with the fictitious sample customer (``scripting.render.sample_context``): ``text`` (plain,
+  what pages show as text) and ``html`` (the same, escaped);
+
+Validation, preview and publishing check templates in a worker thread with a timeout
+(``web.scripts.worker``), never on the event loop; a script over the limits of
+``scripting.sandbox`` is refused with the step and a pt-BR message.
 - ``POST /api/v1/scripts/{key}/versions`` ``{yaml}`` → publishes the next immutable version
   (validated first: 422 with the errors otherwise; audited);
 - ``GET /api/v1/scripts`` → every script with its versions; ``GET /api/v1/scripts/{key}/versions/{n}``
@@ -16,15 +21,24 @@ about the script's text also carries ``errors`` (each problem with its step and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from dialer.scripts_catalog import refresh_campaign_scripts
-from scripting.render import TemplateRefused, render_text, sample_context
-from scripting.script import Script, ScriptError, ScriptIssue, check_script, load_script
+from scripting.render import TemplateRefused, as_plain_text, render_text, sample_context
+from scripting.script import (
+    Script,
+    ScriptError,
+    ScriptIssue,
+    Step,
+    check_script,
+    load_script,
+)
 from storage.errors import AlreadyExists, NotFound
 from storage.models import Campaign, Role
 from storage.repositories import audit
@@ -40,6 +54,7 @@ from web.auth.access import requires
 from web.auth.responses import render_page
 from web.errors import NO_STORE, FieldError, path_id, read_body
 from web.keys import CURRENT_LOGIN, DB
+from web.scripts.worker import SCRIPT_WORKER, ScriptJobTimeout, setup_script_worker
 
 MAX_YAML_CHARS = 200_000
 _NO_STORE = NO_STORE
@@ -103,9 +118,12 @@ async def validate_script(request: web.Request) -> web.Response:
     """``POST /api/v1/scripts/validate``: every problem with its step and line (``ok`` when none)."""
     text = _yaml_of(await read_body(request, YamlIn))
     try:
-        script = check_script(text)
+        script = await request.app[SCRIPT_WORKER].run(lambda on_step: check_script(text, on_step=on_step))
     except ScriptError as exc:
         return web.json_response({"ok": False, "errors": _issues(exc.issues)}, headers=_NO_STORE)
+    except ScriptJobTimeout as exc:
+        error = {"step": exc.step, "line": exc.line, "message": str(exc)}
+        return web.json_response({"ok": False, "errors": [error]}, headers=_NO_STORE)
     return web.json_response(
         {"ok": True, "errors": [], "id": script.id, "steps": script.step_ids}, headers=_NO_STORE
     )
@@ -119,23 +137,33 @@ async def preview_script(request: web.Request) -> web.Response:
     step_id = body.step
     if not isinstance(step_id, str) or not step_id:
         raise _invalid("step", "informe o passo a pré-visualizar")
-    try:
+    identity = body.identity_confirmed
+
+    def render(on_step: Callable[[str, int], None]) -> tuple[Step, Markup]:
         script = load_script(text)
+        step = script.step(step_id)  # KeyError: no such step
+        on_step(step.id, step.line)
+        return step, render_text(step.text, sample_context(), identity_confirmed=identity)
+
+    try:
+        step, rendered = await request.app[SCRIPT_WORKER].run(render)
     except ScriptError as exc:
         raise _invalid("yaml", "o roteiro tem erros; valide antes de pré-visualizar", _issues(exc.issues)) from None
-    try:
-        step = script.step(step_id)
     except KeyError:
-        raise _invalid("step", f"o passo '{step_id}' não existe (passos: {', '.join(script.step_ids)})") from None
-    try:
-        rendered = render_text(step.text, sample_context(), identity_confirmed=body.identity_confirmed)
+        raise _invalid("step", f"o passo '{step_id}' não existe") from None
     except TemplateRefused as exc:
-        raise _invalid("step", f"passo {step_id}: {exc}") from None
+        where = "; ".join(f"linha {p.line} do texto: {p.message}" for p in exc.problems)
+        raise _invalid("step", f"passo {step_id}, {where}") from None
+    except ScriptJobTimeout as exc:
+        raise FieldError.invalid("step", str(exc)) from None
     choices = [
         {"id": c.id, "label": c.label, "next": c.next, "dispose": c.dispose} for c in step.choices
     ]
+    # "text" is what pages show (as text, with **negrito** and line breaks); "html" is the same
+    # step escaped for HTML, kept for API clients that read it
     return web.json_response(
-        {"step": step.id, "title": step.title, "html": str(rendered), "choices": choices}, headers=_NO_STORE
+        {"step": step.id, "title": step.title, "text": as_plain_text(rendered), "html": str(rendered), "choices": choices},
+        headers=_NO_STORE,
     )
 
 
@@ -146,9 +174,11 @@ async def publish_script(request: web.Request) -> web.Response:
     key = request.match_info["key"]
     text = _yaml_of(await read_body(request, YamlIn))
     try:
-        script: Script = check_script(text)
+        script: Script = await request.app[SCRIPT_WORKER].run(lambda on_step: check_script(text, on_step=on_step))
     except ScriptError as exc:
         raise _invalid("yaml", "o roteiro tem erros e não foi publicado", _issues(exc.issues)) from None
+    except ScriptJobTimeout as exc:
+        raise FieldError.invalid("yaml", f"o roteiro não foi publicado: {exc}") from None
     if script.id != key:
         raise _invalid("yaml", f"o id do roteiro ('{script.id}') deve ser igual à chave publicada ('{key}')")
     try:
@@ -232,6 +262,7 @@ async def _load_on_startup(app: web.Application) -> None:
 
 def setup_scripts(app: web.Application) -> None:
     """Mount the editor page and the scripts API; needs ``setup_agent`` first (it feeds the desk's scripts)."""
+    setup_script_worker(app)
     app.router.add_get("/supervisor/roteiros", scripts_page, name="supervisor_roteiros")
     app.router.add_post("/api/v1/scripts/validate", validate_script, name="scripts_validate")
     app.router.add_post("/api/v1/scripts/preview", preview_script, name="scripts_preview")

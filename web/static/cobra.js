@@ -13,5 +13,24 @@
     opts.headers = headers;
     return fetch(url, opts);
   }
-  window.cobra = { csrfToken: csrfToken, fetch: cobraFetch };
+  // Script text as DOM nodes, never as HTML: the only markup is **negrito** and line breaks.
+  // Everything else (a customer called "<img onerror=...>") stays literal text.
+  function richText(el, value) {
+    el.textContent = "";
+    String(value == null ? "" : value).split("\n").forEach(function (line, i) {
+      if (i > 0) el.appendChild(document.createElement("br"));
+      line.split("**").forEach(function (part, j, parts) {
+        if (!part) return;
+        // odd pieces sit between a pair of ** (an unpaired trailing ** stays as it was written)
+        if (j % 2 === 1 && j < parts.length - 1) {
+          var strong = document.createElement("strong");
+          strong.textContent = part;
+          el.appendChild(strong);
+        } else {
+          el.appendChild(document.createTextNode(j % 2 === 1 ? "**" + part : part));
+        }
+      });
+    });
+  }
+  window.cobra = { csrfToken: csrfToken, fetch: cobraFetch, richText: richText };
 })();

@@ -42,7 +42,7 @@
       if (r.status !== 200) { say(r.body.error.message); showErrors(r.body.errors); $("preview-box").hidden = true; return; }
       showErrors([]);
       $("preview-title").textContent = r.body.title;
-      $("preview-text").innerHTML = r.body.html; // rendered server-side by the sandbox, autoescaped
+      window.cobra.richText($("preview-text"), r.body.text); // as the agent page shows it: text, never HTML
       var ul = $("preview-choices");
       ul.textContent = "";
       r.body.choices.forEach(function (c) {
