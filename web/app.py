@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from dialer.clocks import Clock, system_clock
-from storage.engine import create_engine, session_factory
+from storage.engine import create_engine, read_session_factory, session_factory
 from scripting.render import Empresa
 from web.agent.hub import AgentHub
 from web.agent.http import AgentDesk, setup_agent
@@ -26,7 +26,8 @@ from web.auth.middleware import auth_middleware
 from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
-from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
+from web.database_busy import database_busy_middleware
+from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
 from web.pacing.http import setup_pacing
@@ -67,16 +68,20 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # database_busy first: a lock met by the auth middleware's session lookup answers 503 too
+    app = web.Application(middlewares=[database_busy_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[CONFIG] = config
     app[CLOCK] = clock
     if auth is None:
         auth = Auth(AuthSettings.from_config(config.web))
     auth.clock = clock
     app[AUTH] = auth
-    engine = create_engine(config.database.url, echo=config.database.echo)
+    engine = create_engine(
+        config.database.url, echo=config.database.echo, busy_timeout_s=config.database.busy_timeout_s
+    )
     app[ENGINE] = engine
     app[DB] = session_factory(engine)
+    app[DB_READ] = read_session_factory(engine)
     app.on_cleanup.append(_dispose_engine)
     app.on_response_prepare.append(_security_headers)
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scripting.pix import PixError, normalise_key
+from storage.engine import SQLITE_BUSY_TIMEOUT_S
 from web.logs import DEFAULT_LEVEL, parse_level
 
 ENV_PREFIX = "COBRA_"
@@ -34,6 +35,9 @@ class _Section(BaseModel):
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///./cobra.db"
     echo: bool = False
+    # SQLite: how long a write waits for another writer's lock (and a request for a pooled
+    # connection) before the request answers 503 "database_busy"; reads never wait for it
+    busy_timeout_s: float = Field(SQLITE_BUSY_TIMEOUT_S, gt=0, le=600)
 
     @field_validator("url")
     @classmethod

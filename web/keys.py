@@ -14,6 +14,9 @@ CONFIG: web.AppKey[Config] = web.AppKey("cobra.config", Config)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("cobra.engine", AsyncEngine)
 # Sessions for request handlers: ``async with request.app[DB]() as db: ...``
 DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
+# Sessions that only read (session lookups, GET routes): same engine, but on SQLite they take no
+# lock, so a writer holding the lock can't make them wait or fail (storage.engine.read_session_factory)
+DB_READ: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db_read")
 AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
 # The one "now" of the web layer (aware UTC): sessions, hubs, approvals, pacing and the dialer
 # must agree on the day, and the demo moves it into business hours (see dialer.clocks)

@@ -34,7 +34,7 @@ from storage.repositories.segments import (
 )
 from web.auth.access import requires
 from web.auth.responses import json_error
-from web.keys import CLOCK, CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -121,7 +121,7 @@ def _segments_json(segments: list[StoredSegment]) -> list[dict[str, Any]]:
 
 @requires(Role.SUPERVISOR, Role.ADMIN, Role.QA)
 async def get_segments(request: web.Request) -> web.Response:
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         campaign = await _campaign(db, request)
         if isinstance(campaign, web.Response):
             return campaign
