@@ -30,6 +30,7 @@ from web.database_busy import database_busy_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
+from web.ops import setup_ops
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
 
@@ -96,6 +97,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     add_landing_routes(app)
     setup_agent(app, _agent_desk(config, clock))
     setup_supervisor_console(app)
+    setup_ops(app)  # after the desk and the console: its metrics read their sockets
     setup_pacing(app)
     setup_supervisor_api(app)
     setup_scripts(app)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from scripting.pix import PixError, normalise_key
 from storage.engine import SQLITE_BUSY_TIMEOUT_S
-from web.logs import DEFAULT_LEVEL, parse_level
+from web.logs import DEFAULT_FORMAT, DEFAULT_LEVEL, parse_format, parse_level
 
 ENV_PREFIX = "COBRA_"
 DEFAULT_FILE = "cobra.toml"
@@ -118,11 +118,18 @@ class LogConfig(_Section):
     level: str = DEFAULT_LEVEL
     # One line per HTTP request (aiohttp.access); off unless level is debug
     access: bool = False
+    # "text" (for people), "json" (one object per line) or "kv" (key=value pairs), see web.logs
+    format: str = DEFAULT_FORMAT
 
     @field_validator("level")
     @classmethod
     def _known_level(cls, v: str) -> str:
         return parse_level(v)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: str) -> str:
+        return parse_format(v)
 
 
 class Config(_Section):

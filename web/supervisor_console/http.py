@@ -30,7 +30,7 @@ from storage.models import Role
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
-from web.socket_lifecycle import first_message, release_socket
+from web.socket_lifecycle import close_going_away, first_message, release_socket
 from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.supervisor_console.hub import SupervisorHub
 
@@ -213,8 +213,7 @@ async def _close_broker(app: web.Application) -> None:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[SUPERVISOR_CONSOLE].sockets):
-        await ws.close(code=1001, message=b"servidor reiniciando")
+    await close_going_away(app[SUPERVISOR_CONSOLE].sockets)
 
 
 def setup_supervisor_console(
