@@ -432,6 +432,10 @@ class DialerRuntime:
         )
         return int(cb.id)
 
+    @property
+    def link_up(self) -> bool:
+        return self.floor.link_up
+
     def status(self, user_id: int) -> AgentStatus:
         return self.floor.status(user_id)
 

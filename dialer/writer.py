@@ -15,25 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.agents.services import DialerUnavailable
+from storage.engine import is_busy_error
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[AsyncSession], Awaitable[Any]]
-
-_BUSY_MARKERS = ("database is locked", "database table is locked", "could not serialize", "deadlock detected")
-
-
-def is_busy(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database was busy (worth running the same job again)."""
-    if not isinstance(exc, (OperationalError, DBAPIError)):
-        return False
-    text = str(exc).lower()
-    return any(marker in text for marker in _BUSY_MARKERS)
-
 
 class DbWriter:
     def __init__(
@@ -113,7 +102,7 @@ class DbWriter:
                     await s.commit()
                 return result
             except Exception as exc:
-                if not is_busy(exc) or loop.time() + delay > deadline:
+                if not is_busy_error(exc) or loop.time() + delay > deadline:
                     raise
                 self.retries += 1
                 log.warning("dialer: database busy (%s); writing again in %.2f s", exc.__class__.__name__, delay)

@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from dialer.clocks import Clock, system_clock
+from storage.engine import create_engine, read_session_factory, session_factory
 from scripting.render import Empresa
 from storage.engine import create_engine, session_factory
 from web.agent.http import AgentDesk, setup_agent
@@ -27,8 +28,10 @@ from web.auth.revocation import SessionGuard
 from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
+from web.database_busy import database_busy_middleware
 from web.errors import api_error_middleware
-from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE, SESSION_GUARD
+from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD
+from web.ops import setup_ops
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
@@ -71,17 +74,23 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    # Outermost first: the error middleware also answers what the auth middleware raises
-    app = web.Application(middlewares=[api_error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # Outermost first: the error middleware answers what the others raise on /api/ paths; a database lock
+    # met anywhere (the auth middleware's session lookup included) answers 503 with Retry-After
+    app = web.Application(
+        middlewares=[api_error_middleware, database_busy_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+    )
     app[CONFIG] = config
     app[CLOCK] = clock
     if auth is None:
         auth = Auth(AuthSettings.from_config(config.web))
     auth.clock = clock
     app[AUTH] = auth
-    engine = create_engine(config.database.url, echo=config.database.echo)
+    engine = create_engine(
+        config.database.url, echo=config.database.echo, busy_timeout_s=config.database.busy_timeout_s
+    )
     app[ENGINE] = engine
     app[DB] = session_factory(engine)
+    app[DB_READ] = read_session_factory(engine)
     app[SESSION_GUARD] = SessionGuard(app[DB], clock)
     app.on_startup.append(_start_session_guard)
     # stopped before the engine goes: its sweeps read the database
@@ -100,6 +109,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     add_landing_routes(app)
     setup_agent(app, _agent_desk(config, clock))
     setup_supervisor_console(app)
+    setup_ops(app)  # after the desk and the console: its metrics read their sockets
     setup_pacing(app)
     setup_supervisor_api(app)
     setup_scripts(app)

@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scripting.pix import PixError, normalise_key
+from storage.engine import SQLITE_BUSY_TIMEOUT_S
 from web.auth.clients import parse_networks
-from web.logs import DEFAULT_LEVEL, parse_level
+from web.logs import DEFAULT_FORMAT, DEFAULT_LEVEL, parse_format, parse_level
 
 ENV_PREFIX = "COBRA_"
 DEFAULT_FILE = "cobra.toml"
@@ -35,6 +36,9 @@ class _Section(BaseModel):
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///./cobra.db"
     echo: bool = False
+    # SQLite: how long a write waits for another writer's lock (and a request for a pooled
+    # connection) before the request answers 503 "database_busy"; reads never wait for it
+    busy_timeout_s: float = Field(SQLITE_BUSY_TIMEOUT_S, gt=0, le=600)
 
     @field_validator("url")
     @classmethod
@@ -139,11 +143,18 @@ class LogConfig(_Section):
     level: str = DEFAULT_LEVEL
     # One line per HTTP request (aiohttp.access); off unless level is debug
     access: bool = False
+    # "text" (for people), "json" (one object per line) or "kv" (key=value pairs), see web.logs
+    format: str = DEFAULT_FORMAT
 
     @field_validator("level")
     @classmethod
     def _known_level(cls, v: str) -> str:
         return parse_level(v)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: str) -> str:
+        return parse_format(v)
 
 
 class Config(_Section):

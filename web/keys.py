@@ -15,6 +15,9 @@ CONFIG: web.AppKey[Config] = web.AppKey("cobra.config", Config)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("cobra.engine", AsyncEngine)
 # Sessions for request handlers: ``async with request.app[DB]() as db: ...``
 DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
+# Sessions that only read (session lookups, GET routes): same engine, but on SQLite they take no
+# lock, so a writer holding the lock can't make them wait or fail (storage.engine.read_session_factory)
+DB_READ: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db_read")
 AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
 # Closes open websockets whose session ended (logout, disable, password or role change)
 SESSION_GUARD: web.AppKey[SessionGuard] = web.AppKey("cobra.session_guard", SessionGuard)

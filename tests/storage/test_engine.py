@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
+from typing import Self
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
-from storage.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, display_url, session_factory
+from storage.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_engine,
+    display_url,
+    is_busy_error,
+    read_session_factory,
+    session_factory,
+)
 from storage.errors import UnsupportedDatabaseUrl
 from storage.migrate import upgrade_engine
 from storage.models import Campaign, CampaignMode
@@ -87,3 +99,109 @@ async def test_rollback_and_savepoint_undo_exactly_their_part(engine: AsyncEngin
     async with factory() as fresh:
         names = set(await fresh.scalars(select(Campaign.name).where(Campaign.name.in_([kept, undone, dropped]))))
     assert names == {kept}
+
+
+class _WriteLock:
+    """Another connection (a plain sqlite3 one, in its own thread) holding the write lock on a file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._taken = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO held (n) VALUES (1)")  # a real pending write
+            self._taken.set()
+            self._release.wait(60)
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        assert self._taken.wait(10), "the lock holder never got the lock"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._release.set()
+        self._thread.join(10)
+
+
+async def _file_engine(tmp_path: Path, busy_timeout_s: float = 0.3) -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}", busy_timeout_s=busy_timeout_s)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE held (n INTEGER)"))
+        await conn.execute(text("CREATE TABLE kept (n INTEGER)"))
+        await conn.execute(text("INSERT INTO kept (n) VALUES (7)"))
+    return engine
+
+
+async def test_reads_go_on_while_another_connection_holds_the_write_lock(tmp_path: Path) -> None:
+    engine = await _file_engine(tmp_path)
+    try:
+        reads, writes = read_session_factory(engine), session_factory(engine)
+        with _WriteLock(tmp_path / "locked.db"):
+            for _ in range(20):  # more than the pool holds: every pooled connection reads deferred
+                async with reads() as db:
+                    assert await db.scalar(text("SELECT n FROM kept")) == 7
+            # the write session takes the lock up front: it waits out the busy timeout, then says busy
+            with pytest.raises(OperationalError) as caught:
+                async with writes() as db:
+                    await db.execute(text("SELECT n FROM kept"))
+            assert is_busy_error(caught.value)
+        async with writes() as db:  # lock gone: writes go through
+            await db.execute(text("INSERT INTO kept (n) VALUES (8)"))
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_through_a_read_session_fails_and_the_connection_writes_again_after(tmp_path: Path) -> None:
+    engine = await _file_engine(tmp_path)
+    try:
+        async with read_session_factory(engine)() as db:
+            with pytest.raises(OperationalError, match="readonly"):
+                await db.execute(text("INSERT INTO kept (n) VALUES (9)"))
+        # the same pooled connection, now for a write session: query_only is lifted
+        async with session_factory(engine)() as db:
+            await db.execute(text("INSERT INTO kept (n) VALUES (10)"))
+            await db.commit()
+        async with read_session_factory(engine)() as db:
+            assert sorted(await db.scalars(text("SELECT n FROM kept"))) == [7, 10]
+    finally:
+        await engine.dispose()
+
+
+async def test_busy_timeout_is_the_pragma_the_connect_timeout_and_half_the_pool_wait(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.db'}", busy_timeout_s=1.5)
+    try:
+        assert await _pragma(engine, "busy_timeout") == 1500
+        assert engine.pool.timeout() == 3.0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+    with pytest.raises(ValueError, match="positive"):
+        create_engine(f"sqlite+aiosqlite:///{tmp_path / 't.db'}", busy_timeout_s=0)
+
+
+def test_busy_errors_are_recognised_and_others_are_not() -> None:
+    assert is_busy_error(OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")))
+    assert is_busy_error(PoolTimeout("QueuePool limit reached"))
+    assert not is_busy_error(OperationalError("x", {}, sqlite3.OperationalError("no such table: kept")))
+    assert not is_busy_error(RuntimeError("database is locked"))
+
+
+async def test_in_memory_read_sessions_share_the_one_database() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with session_factory(engine)() as db:
+            await db.execute(text("CREATE TABLE kept (n INTEGER)"))
+            await db.execute(text("INSERT INTO kept (n) VALUES (3)"))
+            await db.commit()
+        async with read_session_factory(engine)() as db:
+            assert await db.scalar(text("SELECT n FROM kept")) == 3
+    finally:
+        await engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -217,3 +217,14 @@ def test_on_pop_runs_for_each_pop_and_snapshot_and_its_failure_is_contained() ->
     hub.on_pop = boom
     hub.screen_pop(1, pop("c2"))  # the pop still goes out
     assert hub.channel(1).pop is not None and hub.channel(1).pop.call_id == "c2"
+
+
+def test_on_pop_sent_gets_the_seconds_from_the_pop_to_its_frame_on_the_hub_clock_for_new_calls_only() -> None:
+    made = pop("c1")
+    hub = AgentHub(clock=lambda: made.created_at + timedelta(seconds=1.5))
+    seen: list[float] = []
+    hub.on_pop_sent = seen.append
+    hub.screen_pop(1, made)
+    assert seen == [1.5]
+    hub.snapshot(1, None, None)  # a reconnect re-sends the pop: not a new pop, not measured again
+    assert seen == [1.5]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -96,3 +97,48 @@ def test_without_a_stream_it_writes_to_the_current_stderr(monkeypatch: pytest.Mo
     monkeypatch.setattr("sys.stderr", later)  # as click's test runner does
     logging.getLogger("cobra.test").info("to whatever stderr is now")
     assert later.getvalue().endswith("INFO cobra.test: to whatever stderr is now\n")
+
+
+def test_json_lines_carry_the_call_and_agent_ids_given_as_extra() -> None:
+    out = io.StringIO()
+    configure_logging("info", stream=out, fmt="json")
+    log = logging.getLogger("web.agent.http")
+    log.warning("agent %s: no Pix for call %s", 7, "c-1", extra={"agent_id": 7, "call_id": "c-1"})
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("falhou: ação \"x\"")
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["level"] == "WARNING" and first["logger"] == "web.agent.http"
+    assert first["msg"] == "agent 7: no Pix for call c-1"
+    assert (first["agent_id"], first["call_id"]) == (7, "c-1")
+    assert first["ts"].endswith("+00:00")
+    assert second["msg"] == 'falhou: ação "x"' and "ValueError: boom" in second["exc"]
+
+
+def test_key_value_lines_quote_what_needs_it() -> None:
+    out = io.StringIO()
+    configure_logging("info", stream=out, fmt="kv")
+    logging.getLogger("web.agent.hub").warning("socket cut (fila cheia)", extra={"agent_id": 3})
+    [line] = out.getvalue().splitlines()
+    assert line.startswith("ts=") and " level=WARNING logger=web.agent.hub " in line
+    assert line.endswith(' msg="socket cut (fila cheia)" agent_id=3')
+
+
+def test_the_access_log_in_json_keeps_aiohttps_fields() -> None:
+    out = io.StringIO()
+    configure_logging("info", access_log=True, stream=out, fmt="json")
+    # what aiohttp's AccessLogger does: the formatted line plus its fields as extra
+    logging.getLogger("aiohttp.access").info(
+        '127.0.0.1 "GET /healthz HTTP/1.1" 200', extra={"remote_address": "127.0.0.1", "response_status": 200}
+    )
+    [record] = (json.loads(line) for line in out.getvalue().splitlines())
+    assert record["logger"] == "aiohttp.access" and record["response_status"] == 200
+
+
+def test_log_format_comes_from_the_config_and_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "cobra.toml"
+    path.write_text('[log]\nformat = "JSON"\n', encoding="utf-8")
+    assert load_config(path, environ={}).log.format == "json"
+    with pytest.raises(ConfigError, match="log.format"):
+        load_config(path, environ={"COBRA_LOG__FORMAT": "xml"})

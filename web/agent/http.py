@@ -68,7 +68,7 @@ from web.auth.responses import render_page
 from web.auth.revocation import CLOSE_REVOKED
 from web.auth.websocket import authenticate_websocket
 from web.keys import CURRENT_LOGIN, DB, SESSION_GUARD
-from web.socket_lifecycle import first_message, release_socket
+from web.socket_lifecycle import close_going_away, first_message, release_socket
 
 if TYPE_CHECKING:  # the web layer drives it; importing it here is only for the types
     from dialer.runtime import DialerRuntime
@@ -224,7 +224,7 @@ async def _handle(request: web.Request, desk: AgentDesk, user_id: int, m: Client
         hub.reject(user_id, "timeout", "O discador demorou a responder; tente de novo.", ref=m.ref)
         return
     except Exception:
-        log.exception("agent %s: %s failed", user_id, m.type)
+        log.exception("agent %s: %s failed", user_id, m.type, extra={"agent_id": user_id, "call_id": getattr(m, "call_id", None)})
         hub.reject(user_id, "internal_error", "Erro interno; o pedido não foi concluído.", ref=m.ref)
         return
     hub.ack(user_id, m.ref, m.type, detail)
@@ -324,7 +324,7 @@ async def _confirm_identity(
     try:
         await _quote(request, desk, user_id, neg, SimulateOffer(type="simulate_offer", call_id=call_id))
     except NegotiationError as exc:  # e.g. nothing open to negotiate: the script goes on without offers
-        log.info("agent %s: no offers for call %s: %s", user_id, call_id, exc)
+        log.info("agent %s: no offers for call %s: %s", user_id, call_id, exc, extra={"agent_id": user_id, "call_id": call_id})
     desk.hub.push(user_id, script_frame(neg, desk.company))
     return at
 
@@ -375,7 +375,10 @@ async def _quote(request: web.Request, desk: AgentDesk, user_id: int, neg: CallS
         try:
             pix = desk.pix.code(neg.selected.installments[0].amount, neg.call_id)
         except PixError as exc:
-            log.warning("agent %s: no Pix for call %s: %s", user_id, neg.call_id, exc)
+            log.warning(
+                "agent %s: no Pix for call %s: %s", user_id, neg.call_id, exc,
+                extra={"agent_id": user_id, "call_id": neg.call_id},
+            )
     desk.hub.push(user_id, OffersFrame(call_id=neg.call_id, quote=quote.view(), pix=pix))
 
 
@@ -505,8 +508,7 @@ async def _store_confirmation(request: web.Request, user_id: int, call_id: str, 
 
 async def _close_sockets(app: web.Application) -> None:
     # on shutdown: tell pages to reconnect (they resume against the next run)
-    for ws in list(app[AGENT_DESK].sockets):
-        await ws.close(code=1001, message=b"servidor reiniciando")
+    await close_going_away(app[AGENT_DESK].sockets)
 
 
 async def _warm_up(app: web.Application) -> None:

@@ -155,6 +155,9 @@ class AgentHub:
         self.on_frame: Callable[[int, Frame], None] | None = None
         # Called with (user_id, agent name, pop) after a pop is sent (the desk starts the call's script)
         self.on_pop: Callable[[int, str, ScreenPop], None] | None = None
+        # Called with the seconds from a new call's pop being made to its frame being queued, on
+        # the hub's clock (the ops metrics hook in: pops sent and the pop-latency histogram)
+        self.on_pop_sent: Callable[[float], None] | None = None
 
     def channel(self, user_id: int) -> AgentChannel:
         ch = self._channels.get(user_id)
@@ -180,7 +183,10 @@ class AgentHub:
             if not link.offer(text):
                 ch.links.discard(link)
                 self.dropped_links += 1
-                log.warning("agent %s: socket cut (%s); the page will reconnect and resume", user_id, link.dead)
+                log.warning(
+                    "agent %s: socket cut (%s); the page will reconnect and resume", user_id, link.dead,
+                    extra={"agent_id": user_id},
+                )
         if self.on_frame is not None:
             self.on_frame(user_id, frame)
         return frame
@@ -199,6 +205,8 @@ class AgentHub:
         ch.pop = pop
         # a new call: nobody has confirmed who answered it yet
         self.push(user_id, screen_pop_frame(pop, self._clock(), None))
+        if self.on_pop_sent is not None:
+            self.on_pop_sent((self._clock() - pop.created_at).total_seconds())
         self._popped(ch, pop)
 
     def _popped(self, ch: AgentChannel, pop: ScreenPop) -> None:
@@ -206,7 +214,10 @@ class AgentHub:
             try:
                 self.on_pop(ch.user_id, ch.name, pop)
             except Exception:  # the pop itself is out; a script problem must not stop the dialer
-                log.exception("agent %s: starting the script of call %s failed", ch.user_id, pop.call_id)
+                log.exception(
+                    "agent %s: starting the script of call %s failed", ch.user_id, pop.call_id,
+                    extra={"agent_id": ch.user_id, "call_id": pop.call_id},
+                )
 
     def call_state(self, user_id: int, call_id: str, phase: CallPhase, at: datetime) -> None:
         self.channel(user_id).phase = (call_id, phase, at)

@@ -16,7 +16,7 @@ from web.auth.access import ALL_ROLES, ROLE_LABEL, requires
 from web.auth.accounts import list_accounts
 from web.auth.responses import render_page
 from web.auth.sessions import CurrentLogin
-from web.keys import CURRENT_LOGIN, DB
+from web.keys import CURRENT_LOGIN, DB_READ
 
 
 def _me(request: web.Request) -> CurrentLogin:
@@ -33,7 +33,7 @@ async def qa_home(request: web.Request) -> web.Response:
 
 @requires(Role.ADMIN)
 async def admin_home(request: web.Request) -> web.Response:
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         users = await list_accounts(db)
     return render_page(request, "home_admin.html", {"me": _me(request), "users": users})
 
@@ -71,7 +71,7 @@ async def api_me(request: web.Request) -> web.Response:
 @requires(Role.ADMIN)
 async def api_users(request: web.Request) -> web.Response:
     """``GET /api/v1/users``: every user (admins only)."""
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         users = await list_accounts(db)
     return web.json_response({"users": [_user_json(u) for u in users]}, headers={"Cache-Control": "no-store"})
 

@@ -12,7 +12,7 @@ from web.auth.csrf import SAFE_METHODS, submitted_token, tokens_match
 from web.auth.responses import csrf_refused, forbidden, unauthenticated
 from web.auth.sessions import CurrentLogin, load_session
 from web.auth.settings import SESSION_COOKIE
-from web.keys import AUTH, CURRENT_LOGIN, DB
+from web.keys import AUTH, CURRENT_LOGIN, DB_READ
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,8 @@ async def current_login(request: web.Request) -> CurrentLogin | None:
     token = request.cookies.get(SESSION_COOKIE)
     login = None
     if token:
-        async with request.app[DB]() as db:
+        # a read: it must not queue behind (or fail on) a writer's lock
+        async with request.app[DB_READ]() as db:
             login = await load_session(db, token, now=request.app[AUTH].clock())
     request[CURRENT_LOGIN] = login
     return login

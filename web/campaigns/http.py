@@ -25,7 +25,7 @@ from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.campaigns.services import campaign_items, change_status
 from web.errors import NO_STORE, FieldError, parse_id
-from web.keys import CLOCK, CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -44,7 +44,7 @@ def parse_campaign_id(raw: str) -> int:
 @requires(*MANAGERS)
 async def list_campaigns(request: web.Request) -> web.Response:
     """``GET /api/v1/campaigns``: every campaign with its status and live figures."""
-    items = await campaign_items(request.app[DB], _runtime(request))
+    items = await campaign_items(request.app[DB_READ], _runtime(request))
     return web.json_response({"items": [i.as_dict() for i in items]}, headers=NO_STORE)
 
 

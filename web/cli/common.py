@@ -48,7 +48,7 @@ def log_level_option(func: F) -> F:
 def setup_logging(log_level: str | None, config: Config | None = None) -> None:
     """Timestamped logs on stderr at ``log_level``, else the configuration's ``[log] level``."""
     log = config.log if config is not None else LogConfig()
-    configure_logging(log_level or log.level, access_log=log.access)
+    configure_logging(log_level or log.level, access_log=log.access, fmt=log.format)
 
 
 def get_config(config_path: str | None) -> Config:

@@ -47,7 +47,7 @@ from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.errors import NO_STORE, FieldError, parse_model, path_id, read_json_object
-from web.keys import CLOCK, CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 from web.pacing.whatif import (
     DEFAULT_FALLBACK,
     WhatIfError,
@@ -111,7 +111,7 @@ async def stored_figures(request: web.Request, campaign_id: int) -> PacingFigure
 
     "Today" is the app's clock's day, the same the dialer and the demo count on."""
     today = local_day(request.app[CLOCK]().timestamp(), BRASILIA_OFFSET_S)
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         row = await campaign_pacing(db, campaign_id)
         if row is None:
             return None
@@ -246,7 +246,7 @@ async def simulation_page(request: web.Request) -> web.Response:
     login = request[CURRENT_LOGIN]
     if login is None:
         raise web.HTTPUnauthorized()
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         campaigns = [n for (n,) in await db.execute(select(Campaign.name).order_by(Campaign.name))]
     q = request.query
     form = {
@@ -263,7 +263,7 @@ async def simulation_page(request: web.Request) -> web.Response:
             cap = check_cap(_number(form["teto"], "cap") / 100.0)
             hours = check_hours(_number(form["horas"], "hours"))
             if form["campanha"]:
-                async with request.app[DB]() as db:
+                async with request.app[DB_READ]() as db:
                     inp = await campaign_input(
                         db, form["campanha"], days=14, fallback=DEFAULT_FALLBACK, now=request.app[CLOCK]()
                     )

@@ -42,7 +42,7 @@ from storage.repositories.segments import (
 )
 from web.auth.access import requires
 from web.errors import FieldError, path_id, read_body
-from web.keys import CLOCK, CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -109,7 +109,7 @@ def _segments_json(segments: list[StoredSegment]) -> list[dict[str, Any]]:
 @requires(Role.SUPERVISOR, Role.ADMIN, Role.QA)
 async def get_segments(request: web.Request) -> web.Response:
     campaign_id = _campaign_id(request)
-    async with request.app[DB]() as db:
+    async with request.app[DB_READ]() as db:
         campaign = await _campaign(db, campaign_id)
         segments = await list_segments(db, campaign.id)
         boosts = await boosted_leads(db, campaign.id)

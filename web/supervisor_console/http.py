@@ -32,7 +32,7 @@ from web.auth.responses import render_page
 from web.auth.revocation import CLOSE_REVOKED, Watch
 from web.auth.websocket import authenticate_websocket
 from web.keys import CLOCK, CURRENT_LOGIN, DB, SESSION_GUARD
-from web.socket_lifecycle import first_message, release_socket
+from web.socket_lifecycle import close_going_away, first_message, release_socket
 from web.supervisor_console.hub import SupervisorHub
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,7 @@ async def _close_broker(app: web.Application) -> None:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[SUPERVISOR_CONSOLE].sockets):
-        await ws.close(code=1001, message=b"servidor reiniciando")
+    await close_going_away(app[SUPERVISOR_CONSOLE].sockets)
 
 
 def setup_supervisor_console(
