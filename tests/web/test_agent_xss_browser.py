@@ -20,7 +20,7 @@ from tests.dialer.runtime_support import add_campaign, add_lead
 from tests.support.browser import BROWSER_MARKS, chromium
 from tests.web.agent_rig import DeskRig, desk_of, desk_rig
 from tests.web.conftest import PASSWORD, UserSpec, add_users
-from web.scripts.catalog import refresh_campaign_scripts
+from dialer.scripts_catalog import refresh_campaign_scripts
 
 pytestmark = BROWSER_MARKS
 
