@@ -1,8 +1,11 @@
 """The supervisor console: the page ``/supervisor`` and its websocket ``/ws/supervisor`` (SPEC §7, §8).
 
-The page lists the pending discount requests live (agent, customer's first name, discount
-asked, the agent's and the approval limits, the offer) with "Aprovar"/"Recusar". The
-socket speaks JSON:
+The page is the wallboard (agents and campaigns live, from ``floor`` frames; see
+:mod:`web.supervisor_console.feed`), with campaign buttons and listen / whisper / barge
+calling the REST API (:mod:`web.supervisor_console.api`, :mod:`web.campaigns.http`,
+:mod:`web.pacing.http`), beside the pending discount requests (agent, customer's first
+name, discount asked, the agent's and the approval limits, the offer) with
+"Aprovar"/"Recusar". The socket speaks JSON:
 
 - supervisor → server: ``{"type": "hello", "last_seq": N, "epoch": "…"}`` first (resume),
   ``{"type": "decide", "ref": "r1", "request_id": 12, "decision": "approve"|"refuse", "reason": "…"}``;
@@ -32,7 +35,11 @@ from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
 from web.socket_lifecycle import first_message, release_socket
 from web.keys import CLOCK, CURRENT_LOGIN, DB
+from web.agent.http import AGENT_DESK
+from web.supervisor_console.api import setup_floor_api
+from web.supervisor_console.feed import FloorFeed, floor_feed_context
 from web.supervisor_console.hub import SupervisorHub
+from web.supervisor_console.services import FloorSource, LoginNames
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,7 @@ MAX_REASON_CHARS = 500
 class SupervisorConsole:
     hub: SupervisorHub
     broker: ApprovalBroker
+    feed: FloorFeed
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
@@ -148,6 +156,8 @@ async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
         epoch=hello.epoch if hello else None,
         pending=console.broker.pending,
     )
+    # the wallboard as it is now (later frames only when it changes)
+    hub.offer(link, "floor", await console.feed.view())
     sender = asyncio.create_task(link.run(), name=f"supervisor-ws-sender-{user_id}")
     try:
         if first is not None and hello is None:
@@ -227,7 +237,9 @@ def setup_supervisor_console(
     hub = SupervisorHub(clock=clock)
     broker = broker if broker is not None else ApprovalBroker(app[DB], ttl=ttl, clock=clock)
     broker.subscribe(hub)
-    console = SupervisorConsole(hub=hub, broker=broker)
+    logins = LoginNames(app[DB])
+    feed = FloorFeed(hub, logins, lambda: _desk_runtime(app))
+    console = SupervisorConsole(hub=hub, broker=broker, feed=feed)
     app[SUPERVISOR_CONSOLE] = console
     app[APPROVALS] = broker
     app.router.add_get("/supervisor", supervisor_page, name="supervisor_home")
@@ -235,7 +247,15 @@ def setup_supervisor_console(
     app.on_startup.append(_start_broker)
     app.on_shutdown.append(_close_sockets)
     app.on_cleanup.append(_close_broker)
+    app.cleanup_ctx.append(floor_feed_context(feed))
+    setup_floor_api(app, logins)
     return console
+
+
+def _desk_runtime(app: web.Application) -> FloorSource | None:
+    """The dialer running in this process (attached after this module is set up), or None."""
+    desk = app.get(AGENT_DESK)
+    return None if desk is None else desk.runtime
 
 
 __all__ = [
