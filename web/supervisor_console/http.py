@@ -39,7 +39,7 @@ from web.agent.http import AGENT_DESK
 from web.supervisor_console.api import setup_floor_api
 from web.supervisor_console.feed import FloorFeed, floor_feed_context
 from web.supervisor_console.hub import SupervisorHub
-from web.supervisor_console.services import FloorSource, LoginNames
+from web.supervisor_console.services import FloorSource, LoginNames, alert_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +122,11 @@ def parse_message(text: str) -> Hello | Decide:
 
 @requires(Role.SUPERVISOR)
 async def supervisor_page(request: web.Request) -> web.Response:
-    """``GET /supervisor``: the supervisor console (pending discount approvals, live)."""
+    """``GET /supervisor``: the supervisor console (wallboard and pending discount approvals, live)."""
     login = request[CURRENT_LOGIN]
     if login is None:  # the middleware lets no anonymous request reach here
         raise web.HTTPUnauthorized()
-    return render_page(request, "supervisor_console.html", {"me": login})
+    return render_page(request, "supervisor_console.html", {"me": login, "alerts": alert_thresholds()})
 
 
 @requires(Role.SUPERVISOR)

@@ -17,6 +17,16 @@ from dialer.floor.snapshot import FloorSnapshot
 from dialer.pacing.live import PacingFigures
 from storage.models import User
 
+# Wallboard alerts (constants, not configuration: one policy for every supervisor page)
+ALERT_PAUSE_S = 15 * 60  # an agent paused this long
+ALERT_WRAPUP_S = 2 * 60  # an agent in wrap-up (pós-atendimento) this long
+ALERT_ABANDON_SHARE = 0.8  # a campaign's abandon rate (today or 30 days) at this share of its cap
+
+
+def alert_thresholds() -> dict[str, float]:
+    """What the page compares against (rendered into it, so the JavaScript has no numbers of its own)."""
+    return {"pause_s": ALERT_PAUSE_S, "wrapup_s": ALERT_WRAPUP_S, "abandon_near_cap": ALERT_ABANDON_SHARE}
+
 
 class FloorSource(Protocol):
     """What the view needs of the running dialer (:class:`dialer.runtime.DialerRuntime`)."""
@@ -111,4 +121,4 @@ async def current_floor(runtime: FloorSource, logins: LoginNames) -> dict[str, A
     return floor_view(snapshot, figures, names)
 
 
-__all__ = ["FloorSource", "LoginNames", "current_floor", "floor_view"]
+__all__ = ["ALERT_ABANDON_SHARE", "ALERT_PAUSE_S", "ALERT_WRAPUP_S", "FloorSource", "alert_thresholds", "LoginNames", "current_floor", "floor_view"]
