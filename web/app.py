@@ -28,6 +28,7 @@ from web.campaigns import setup_campaigns
 from web.config import Config
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
+from web.navigation import Navigation
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
 from web.supervisor import setup_supervisor_api
@@ -88,6 +89,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
     )
+    aiohttp_jinja2.get_env(app).globals["nav_links"] = Navigation(app).links_for
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)

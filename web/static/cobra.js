@@ -14,4 +14,10 @@
     return fetch(url, opts);
   }
   window.cobra = { csrfToken: csrfToken, fetch: cobraFetch };
+  // the navigation bar marks the page it is on
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".mainnav a").forEach(function (a) {
+      if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
+    });
+  });
 })();
