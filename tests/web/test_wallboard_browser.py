@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ async def rig(db_url: str) -> AsyncIterator[DeskRig]:
 @pytest.fixture
 async def page(rig: DeskRig) -> AsyncIterator[Any]:
     async with chromium() as browser:
-        context = await browser.new_context(base_url=rig.url, locale="pt-BR", viewport={"width": 1400, "height": 900})
+        context = await browser.new_context(base_url=rig.url, locale="pt-BR", viewport={"width": 1600, "height": 900})
         page = await context.new_page()
         await page.goto("/login")
         await page.get_by_label("Usuário").fill("sofia")
@@ -53,7 +54,7 @@ def _customer_originates(rig: DeskRig) -> list[Any]:
     return [a for a in actions(rig.sim, "Originate") if "cust-sim" in a.get("Channel", "")]
 
 
-async def test_the_wallboard_moves_when_a_call_connects_and_ends(rig: DeskRig, page: Any) -> None:
+async def test_the_wallboard_moves_when_a_call_connects_and_ends(rig: DeskRig, page: Any, tmp_path: Path) -> None:
     from playwright.async_api import expect
 
     await expect(page.get_by_test_id("conn")).to_have_attribute("data-conn", "up")
@@ -72,6 +73,7 @@ async def test_the_wallboard_moves_when_a_call_connects_and_ends(rig: DeskRig, p
         campaign = page.get_by_test_id("campaign-row")
         await expect(campaign.get_by_test_id("campaign-talking")).to_have_text("1")
         await expect(campaign.get_by_test_id("campaign-status")).to_have_text("ativa")
+        await page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
 
         await ana.request({"type": "hangup", "call_id": pop["call_id"]})
         await expect(row.get_by_test_id("agent-state")).to_have_text("Pós-atendimento")
