@@ -153,9 +153,9 @@ class Monitors:
         hangups: list[Hangup] = []
         spying: list[MonitorSession] = []
         if isinstance(event, ami.OriginateResponse):
-            for m in self:
-                if m.action_id == event.action_id and not event.success:
-                    ended.append(self._end(m, "o telefone do supervisor não atendeu"))
+            for session in self:
+                if session.action_id == event.action_id and not event.success:
+                    ended.append(self._end(session, "o telefone do supervisor não atendeu"))
             return ended, hangups, spying
         if isinstance(event, ami.ChanSpyStart):
             m = self._by_channel(event.spyer)
@@ -189,4 +189,4 @@ class Monitors:
         return MonitorEnded(m, why)
 
 
-__all__ = ["MonitorEnded", "MonitorMode", "MonitorRefused", "MonitorSession", "Monitors", "SPY_APPLICATION"]
+__all__ = ["SPY_APPLICATION", "MonitorEnded", "MonitorMode", "MonitorRefused", "MonitorSession", "Monitors"]

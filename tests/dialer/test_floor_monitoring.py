@@ -18,10 +18,10 @@ def _snap(channel: str, uniqueid: str) -> ami.ChannelSnapshot:
 
 
 def _start(m: Monitors, mode: MonitorMode = MonitorMode.LISTEN, supervisor: int = 9, agent: int = 1, **kw: object):  # type: ignore[no-untyped-def]
-    args: dict[str, object] = dict(
-        supervisor_id=supervisor, supervisor_endpoint="PJSIP/7901", agent_id=agent, agent_leg=LEG, mode=mode, at=AT,
-        link_up=True,
-    )
+    args: dict[str, object] = {
+        "supervisor_id": supervisor, "supervisor_endpoint": "PJSIP/7901", "agent_id": agent, "agent_leg": LEG, "mode": mode, "at": AT,
+        "link_up": True,
+    }
     args.update(kw)
     return m.start(**args)  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from tests.web.conftest import log_in
 
 Client = TestClient[web.Request, web.Application]
-_NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
+_NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.DOTALL)
 _LINK = re.compile(r'<a href="([^"]+)">([^<]+)</a>')
 
 

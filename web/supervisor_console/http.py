@@ -30,12 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from dialer.negotiation.approvals import DEFAULT_TTL, ApprovalBroker
 from dialer.negotiation.errors import NegotiationError
 from storage.models import Role
+from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.websocket import authenticate_websocket
-from web.socket_lifecycle import first_message, release_socket
 from web.keys import CLOCK, CURRENT_LOGIN, DB
-from web.agent.http import AGENT_DESK
+from web.socket_lifecycle import first_message, release_socket
 from web.supervisor_console.api import setup_floor_api
 from web.supervisor_console.feed import FloorFeed, floor_feed_context
 from web.supervisor_console.hub import SupervisorHub

@@ -121,4 +121,4 @@ async def current_floor(runtime: FloorSource, logins: LoginNames) -> dict[str, A
     return floor_view(snapshot, figures, names)
 
 
-__all__ = ["ALERT_ABANDON_SHARE", "ALERT_PAUSE_S", "ALERT_WRAPUP_S", "FloorSource", "alert_thresholds", "LoginNames", "current_floor", "floor_view"]
+__all__ = ["ALERT_ABANDON_SHARE", "ALERT_PAUSE_S", "ALERT_WRAPUP_S", "FloorSource", "LoginNames", "alert_thresholds", "current_floor", "floor_view"]
