@@ -127,7 +127,6 @@ class Monitors:
             application=SPY_APPLICATION,
             data=f"{agent_leg},{mode.options}",
             timeout_ms=SUPERVISOR_RING_TIMEOUT_MS,
-            caller_id="Cobra <monitoria>",
             channel_id=session.channel_id,
             action_id=action_id,
         )
