@@ -405,6 +405,9 @@ class Floor(CallEvents):
             s.leg_channel = row.ch.channel
             if s.status.state is AgentState.CONNECTING:
                 self._try_change(s, Trigger.LEG_UP)
+        # a spy channel whose Hangup was lost with the link: its session ends (audited) so the supervisor can start again
+        for ended in self.monitors.settle({row.ch.uniqueid for row in channels}):
+            self._monitor_ended(ended)
         return self._flush()
 
     # ------------------------------------------------------------------ recovery (SPEC §11)

@@ -175,6 +175,16 @@ class Monitors:
             hangups.append(Hangup(channel=m.channel))
         return ended, hangups, spying
 
+    def settle(self, live_uniqueids: set[str]) -> list[MonitorEnded]:
+        """After a reconnect: sessions whose spy channel was seen but is no longer on the PBX ended meanwhile.
+
+        A session whose channel was never seen is kept (its originate may still be ringing)."""
+        return [
+            self._end(m, "encerrada enquanto a central estava desconectada")
+            for m in self
+            if m.channel is not None and m.channel_id not in live_uniqueids
+        ]
+
     def _by_channel(self, ch: ami.ChannelSnapshot) -> MonitorSession | None:
         for m in self._by_supervisor.values():
             if ch.uniqueid == m.channel_id or (m.channel is not None and ch.channel == m.channel):

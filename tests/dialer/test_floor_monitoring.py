@@ -95,3 +95,13 @@ def test_a_failed_originate_ends_the_session() -> None:
     assert m.observe(other) == ([], [], [])
     ended, _, _ = m.observe(ami.OriginateResponse(action.action_id, False, 3, "PJSIP/7901", "", "", None))
     assert [e.session for e in ended] == [session] and m.of_supervisor(9) is None
+
+
+def test_after_a_reconnect_a_spy_channel_gone_from_the_pbx_ends_its_session() -> None:
+    m = Monitors()
+    seen, _ = _start(m)
+    ringing, _ = _start(m, supervisor=10, agent=2)
+    m.observe(ami.Newchannel(_snap("PJSIP/7901-00000033", seen.channel_id)))
+    assert m.settle({seen.channel_id}) == []  # still there
+    assert [e.session for e in m.settle(set())] == [seen]  # gone; the one never seen may still ring
+    assert m.of_supervisor(10) is ringing
