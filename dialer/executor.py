@@ -32,6 +32,7 @@ from dialer.floor.model import Floor
 from dialer.writer import DbWriter
 from storage.models import CallResult
 from storage.repositories.agent_states import record_state_change
+from storage.repositories.audit import record
 from storage.repositories.call_attempts import update_call_attempt
 from storage.repositories.callbacks import reopen_callback
 from storage.repositories.leads import release_lead
@@ -195,6 +196,10 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
         return lambda db: cancel_claimed(db, e.ref, e.at)
     if isinstance(e, fx.StoreWrapupTimeout):
         return lambda db: store_wrapup_timeout(db, e.call_id, at=e.at)
+    if isinstance(e, fx.StoreAudit):
+        return lambda db: record(
+            db, user_id=e.user_id, action=e.action, entity=e.entity, entity_id=e.entity_id, after=e.after, at=e.at
+        )
     raise TypeError(f"not a store effect: {e!r}")
 
 

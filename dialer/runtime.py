@@ -56,6 +56,7 @@ from dialer.executor import EffectRunner
 from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
 from dialer.floor.model import Floor, KnownAgent
+from dialer.floor.monitoring import MonitorMode, MonitorSession
 from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, ScriptBook
 from dialer.floor.settings import DialerSettings
@@ -516,6 +517,31 @@ class DialerRuntime:
             settings = info.pacing_settings()
             log.info("campaign %s pacing set by user %s: %s", campaign_id, by_user, settings.as_dict())
             return settings
+
+    # ------------------------------------------------------------------ façade: listen / whisper / barge (SPEC §3, §8)
+
+    async def monitor(self, supervisor_user_id: int, agent_user_id: int, mode: MonitorMode | str) -> MonitorSession:
+        """Ring the supervisor's phone into ChanSpy on the agent's leg (audited).
+
+        Raises :class:`~dialer.floor.monitoring.MonitorRefused` (code + pt-BR message): no
+        phone on the supervisor's user, a session already open, the agent's leg not up, the
+        agent monitored by someone else, the AMI link down; ValueError for an unknown mode.
+        """
+        mode = MonitorMode(mode)
+        async with self._db() as db:
+            user = await db.get(User, supervisor_user_id)
+        endpoint = user.endpoint if user is not None and user.active else None
+        self.runner.apply(self.floor.monitor(supervisor_user_id, endpoint, agent_user_id, mode))
+        session = self.floor.monitors.of_supervisor(supervisor_user_id)
+        assert session is not None
+        return session
+
+    def stop_monitor(self, supervisor_user_id: int) -> bool:
+        """Hang up the supervisor's spy channel; False when they monitor nobody."""
+        if self.floor.monitors.of_supervisor(supervisor_user_id) is None:
+            return False
+        self.runner.apply(self.floor.stop_monitor(supervisor_user_id))
+        return True
 
     def floor_snapshot(self) -> FloorSnapshot:
         """Every agent and campaign now, for the wallboard and ``GET /api/v1/floor``."""

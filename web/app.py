@@ -14,9 +14,8 @@ import jinja2
 from aiohttp import web
 
 from dialer.clocks import Clock, system_clock
-from storage.engine import create_engine, read_session_factory, session_factory
 from scripting.render import Empresa
-from storage.engine import create_engine, session_factory
+from storage.engine import create_engine, read_session_factory, session_factory
 from web.agent.http import AgentDesk, setup_agent
 from web.agent.hub import AgentHub
 from web.agent.negotiation import PixReceiver
@@ -31,6 +30,7 @@ from web.config import Config
 from web.database_busy import database_busy_middleware
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD
+from web.navigation import Navigation
 from web.ops import setup_ops
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
@@ -104,6 +104,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
     )
+    aiohttp_jinja2.get_env(app).globals["nav_links"] = Navigation(app).links_for
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)

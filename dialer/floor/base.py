@@ -34,6 +34,7 @@ from dialer.calls.tracker import CALL_VARIABLE, CallTracker
 from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo
+from dialer.floor.monitoring import Monitors
 from dialer.floor.pacing import FloorPacing
 from dialer.floor.session import CallSession, ScriptBook, open_session
 from dialer.floor.settings import FloorSettings
@@ -98,6 +99,7 @@ class FloorBase:
         self.wrapups: dict[str, FloorCall] = {}  # ended, waiting for their disposition
         self.campaigns: dict[int, CampaignInfo] = {}
         self.pacing = FloorPacing(settings, mono)
+        self.monitors = Monitors()  # who listens to / whispers to / barges in on whom
         self.link_up = False
         self.running = False
         self._out: list[fx.Effect] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from dialer.agents.desktop import CallPhase, Disposition, ScreenPop
 from dialer.agents.state import AgentStatus
@@ -213,8 +213,21 @@ class DisposeTicket:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoreAudit:
+    """An audit entry for a floor change nobody's request stores (a monitoring session's start and end)."""
+
+    user_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    after: dict[str, Any]
+    at: datetime
+
+
 Store: TypeAlias = (
-    StoreStateChange
+    StoreAudit
+    | StoreStateChange
     | StoreOriginated
     | StoreAnswered
     | StoreConnected

@@ -51,6 +51,7 @@ from dialer.floor.call_events import CallEvents
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.dispose import BRASILIA, validate_disposition
+from dialer.floor.monitoring import MonitorEnded, MonitorMode, MonitorSession
 from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, open_session
 from dialer.floor.snapshot import AgentRow, CampaignRow, FloorSnapshot, customer_label
@@ -332,7 +333,54 @@ class Floor(CallEvents):
 
     def ami_event(self, event: ami.AmiEvent | None, at: float) -> list[fx.Effect]:
         self._handle_all(self.tracker.feed(event, at))
+        self._follow_monitors(event)
         return self._flush()
+
+    # ------------------------------------------------------------------ listen / whisper / barge (SPEC §3, §8)
+
+    def monitor(self, supervisor_id: int, endpoint: str | None, agent_id: int, mode: MonitorMode) -> list[fx.Effect]:
+        """Ring the supervisor's phone into ChanSpy on the agent's leg (raises MonitorRefused)."""
+        s = self.agents.get(agent_id)
+        session, action = self.monitors.start(
+            supervisor_id=supervisor_id,
+            supervisor_endpoint=endpoint,
+            agent_id=agent_id,
+            agent_leg=s.leg_channel if s is not None and s.leg_up else None,
+            mode=mode,
+            at=self.now(),
+            link_up=self.link_up,
+        )
+        self._out.append(fx.SendOriginate(action, f"monitor-{supervisor_id}"))
+        self._audit_monitor("monitor_started", session, {"mode": mode.value, "agent_channel": action.data})
+        return self._flush()
+
+    def stop_monitor(self, supervisor_id: int) -> list[fx.Effect]:
+        """Hang up the supervisor's spy channel (the session ends, audited, with its Hangup event)."""
+        _, hangup = self.monitors.stop(supervisor_id)
+        if hangup is not None:
+            self._out.append(fx.SendHangup(hangup, f"supervisor {supervisor_id} stopped monitoring"))
+        return self._flush()
+
+    def _follow_monitors(self, event: ami.AmiEvent | None) -> None:
+        ended, hangups, spying = self.monitors.observe(event)
+        for h in hangups:
+            self._out.append(fx.SendHangup(h, "monitoring stopped before the supervisor's phone answered"))
+        for m in spying:
+            if m.mode is not MonitorMode.LISTEN:  # only a supervisor who talks to the agent is announced
+                self._out.append(fx.NotifyError(m.agent_id, "supervisor_talking", "Supervisor falando com você"))
+        for e in ended:
+            self._monitor_ended(e)
+
+    def _monitor_ended(self, e: MonitorEnded) -> None:
+        m = e.session
+        if m.spying and m.mode is not MonitorMode.LISTEN:
+            self._out.append(fx.NotifyError(m.agent_id, "supervisor_left", "O supervisor saiu da conversa."))
+        self._audit_monitor("monitor_stopped", m, {"mode": m.mode.value, "why": e.why, "heard": m.spying})
+
+    def _audit_monitor(self, action: str, m: MonitorSession, after: dict[str, object]) -> None:
+        self._out.append(
+            fx.StoreAudit(m.supervisor_id, action, "agent", str(m.agent_id), {**after, "supervisor_id": m.supervisor_id}, self.now())
+        )
 
     def originate_refused(self, action: Originate) -> list[fx.Effect]:
         """Asterisk never took ``action``: the tracker reports it as failed (Reason 0)."""
@@ -372,6 +420,9 @@ class Floor(CallEvents):
             s.leg_channel = row.ch.channel
             if s.status.state is AgentState.CONNECTING:
                 self._try_change(s, Trigger.LEG_UP)
+        # a spy channel whose Hangup was lost with the link: its session ends (audited) so the supervisor can start again
+        for ended in self.monitors.settle({row.ch.uniqueid for row in channels}):
+            self._monitor_ended(ended)
         return self._flush()
 
     # ------------------------------------------------------------------ recovery (SPEC §11)
@@ -451,6 +502,7 @@ class Floor(CallEvents):
         for s in sorted(self.agents, key=lambda a: a.name):
             call = self.calls.get(s.call_id or "") or self.wrapups.get(s.call_id or "")
             counts = self.day_counts.get((s.user_id, day), (0, 0))
+            watcher = self.monitors.of_agent(s.user_id)
             agents.append(
                 AgentRow(
                     user_id=s.user_id,
@@ -465,6 +517,8 @@ class Floor(CallEvents):
                     customer=customer_label(s.pop.customer.name) if s.pop is not None else None,
                     calls_today=counts[0],
                     contacts_today=counts[1],
+                    monitored_by=watcher.supervisor_id if watcher is not None else None,
+                    monitor_mode=watcher.mode.value if watcher is not None else None,
                 )
             )
         campaigns = []

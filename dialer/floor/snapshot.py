@@ -25,6 +25,8 @@ class AgentRow:
     customer: str | None  # "Maria S.": first name and last-name initial, never more
     calls_today: int  # calls given to the agent today (Brasília)
     contacts_today: int  # of which connected (the person talked to the agent)
+    monitored_by: int | None = None  # the supervisor listening / whispering / barging in (user id)
+    monitor_mode: str | None = None  # listen, whisper, barge
 
 
 @dataclass(frozen=True, slots=True)

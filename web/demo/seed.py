@@ -39,9 +39,12 @@ class DemoUser:
     role: Role
     full_name: str
     extension: str | None = None
+    phone: str | None = None  # a phone without an extension: the supervisor's, for listen / whisper / barge
 
     @property
     def endpoint(self) -> str | None:
+        if self.phone is not None:
+            return self.phone
         return None if self.extension is None else f"Local/{self.extension}@agent-sim"
 
 
@@ -49,7 +52,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("agente1", Role.AGENT, "Ana Paula Ribeiro", "7001"),
     DemoUser("agente2", Role.AGENT, "Bruno Conceição", "7002"),
     DemoUser("agente3", Role.AGENT, "Cláudia Simões", "7003"),
-    DemoUser("supervisor", Role.SUPERVISOR, "Sérgio Magalhães"),
+    DemoUser("supervisor", Role.SUPERVISOR, "Sérgio Magalhães", phone="Local/7901@agent-sim"),
     DemoUser("monitoria", Role.QA, "Quitéria Alves"),
     DemoUser("admin", Role.ADMIN, "Administração TI"),
 )

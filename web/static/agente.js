@@ -155,6 +155,12 @@
         break;
       case "error":
         if (f.ref) delete st.pending[f.ref];
+        if (f.code === "supervisor_talking" || f.code === "supervisor_left") {
+          // a notice, not an error: a supervisor whispers to (or barges in on) this agent, or stopped
+          notice(f.message, "info");
+          logEvent(f.message);
+          break;
+        }
         showError(f);
         break;
     }

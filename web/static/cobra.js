@@ -33,4 +33,10 @@
     });
   }
   window.cobra = { csrfToken: csrfToken, fetch: cobraFetch, richText: richText };
+  // the navigation bar marks the page it is on
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".mainnav a").forEach(function (a) {
+      if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
+    });
+  });
 })();

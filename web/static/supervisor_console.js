@@ -1,12 +1,21 @@
-// The supervisor console (/supervisor): pending discount requests, live over /ws/supervisor.
-// Plain script, no build step. Frames are numbered by the server; on reconnect we send the
-// last seq seen and the server replays what we missed or sends a fresh snapshot.
+// The supervisor console (/supervisor): the wallboard (agents, campaigns, alerts) and the pending
+// discount requests, live over /ws/supervisor. Plain script, no build step. Approval frames are
+// numbered by the server; on reconnect we send the last seq seen and the server replays what we
+// missed or sends a fresh snapshot. "floor" frames (seq 0) are the whole floor each time.
+// Campaign buttons and listen/whisper/barge call the REST API with the session's CSRF token.
 (function () {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
   var STATUS = { approved: "aprovado", refused: "recusado", expired: "expirado" };
-  var st = { ws: null, epoch: null, lastSeq: null, retry: 0, refs: 0, items: {} };
+  var st = { ws: null, epoch: null, lastSeq: null, retry: 0, refs: 0, items: {}, me: null, floor: null,
+    offsetMs: 0, agentRows: {}, campaignRows: {} };
+  var STATE = { offline: "Desconectado", connecting: "Conectando", ready: "Disponível", reserved: "Reservado",
+    on_call: "Em ligação", wrap_up: "Pós-atendimento", paused: "Em pausa" };
+  var PAUSE = { banheiro: "Banheiro", lanche: "Lanche", treinamento: "Treinamento", feedback: "Feedback", outros: "Outros" };
+  var CAMPAIGN_STATUS = { active: "ativa", paused: "pausada", stopped: "encerrada" };
+  var MONITOR = { listen: "ouvindo", whisper: "sussurrando", barge: "em conferência" };
+  var BASE_TITLE = document.title;
 
   function setConn(kind, text) {
     $("conn").setAttribute("data-conn", kind);
@@ -74,9 +83,13 @@
     switch (f.type) {
       case "hello":
         st.retry = 0;
+        st.me = f.user_id;
         if (!f.resumed || f.epoch !== st.epoch) { st.lastSeq = null; }
         st.epoch = f.epoch;
         setConn("up", "Conectado");
+        break;
+      case "floor":
+        floor(f);
         break;
       case "approvals":
         st.items = {};
@@ -150,7 +163,222 @@
     var n = Object.keys(st.items).length;
     $("pending-count").textContent = String(n);
     $("empty").hidden = n > 0;
+    // the title bar tells a supervisor looking at another tab that someone waits for them
+    document.title = n > 0 ? "(" + n + ") " + BASE_TITLE : BASE_TITLE;
   }
 
-  document.addEventListener("DOMContentLoaded", function () { count(); connect(); });
+  // ------------------------------------------------------------------ the wallboard
+
+  function settings() {
+    var wb = $("wallboard");
+    return {
+      pauseS: Number(wb.getAttribute("data-pause-alert-s")),
+      wrapupS: Number(wb.getAttribute("data-wrapup-alert-s")),
+      nearCap: Number(wb.getAttribute("data-abandon-near-cap"))
+    };
+  }
+
+  function pct(x) {
+    if (x === null || x === undefined) return "—";
+    return (x * 100).toLocaleString("pt-BR", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "%";
+  }
+
+  function num(x, digits) {
+    if (x === null || x === undefined) return "—";
+    return Number(x).toLocaleString("pt-BR", { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 });
+  }
+
+  function serverNow() { return Date.now() + st.offsetMs; }
+
+  function elapsed(sinceIso) {
+    var s = Math.max(0, Math.floor((serverNow() - Date.parse(sinceIso)) / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    var mm = (m < 10 ? "0" : "") + m, ss = (sec < 10 ? "0" : "") + sec;
+    return { seconds: s, text: (h > 0 ? h + ":" + mm : mm) + ":" + ss };
+  }
+
+  function setFields(node, values) {
+    node.querySelectorAll("[data-f]").forEach(function (el) {
+      var k = el.getAttribute("data-f");
+      if (k in values) el.textContent = values[k] === null || values[k] === undefined ? "—" : String(values[k]);
+    });
+  }
+
+  function floor(f) {
+    if (f.at) st.offsetMs = Date.parse(f.at) - Date.now();
+    st.floor = f;
+    $("no-dialer").hidden = f.dialer !== false;
+    renderAgents(f.agents || []);
+    renderCampaigns(f.campaigns || []);
+    tick();
+  }
+
+  function renderAgents(agents) {
+    var body = $("agents"), seen = {};
+    agents.forEach(function (a, i) {
+      var row = st.agentRows[a.user_id];
+      if (!row) {
+        row = $("agent-tpl").content.firstElementChild.cloneNode(true);
+        row.setAttribute("data-user-id", String(a.user_id));
+        row.querySelectorAll("[data-mode]").forEach(function (b) {
+          b.addEventListener("click", function () { monitor(a.user_id, b.getAttribute("data-mode")); });
+        });
+        row.querySelector(".sv-stop-monitor").addEventListener("click", stopMonitor);
+        st.agentRows[a.user_id] = row;
+      }
+      if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null);
+      seen[a.user_id] = true;
+      row.setAttribute("data-login", a.login || "");
+      row.setAttribute("data-state", a.state);
+      row.querySelector(".sv-state").setAttribute("data-state", a.state);
+      var mine = a.monitored_by !== null && a.monitored_by === st.me;
+      setFields(row, {
+        name: a.name, login: a.login ? "(" + a.login + ")" : "", state: STATE[a.state] || a.state,
+        campaign: a.campaign, on_call: a.on_call, pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
+        calls_today: a.calls_today, contacts_today: a.contacts_today,
+        monitored: a.monitored_by === null ? "" :
+          (mine ? "Você está " : (a.monitored_by_login || "Supervisor") + " está ") + (MONITOR[a.monitor_mode] || "")
+      });
+      row.querySelector("[data-testid=phone-ok]").hidden = !a.phone_connected;
+      row.querySelector("[data-testid=phone-down]").hidden = a.phone_connected;
+      row.querySelectorAll("[data-mode]").forEach(function (b) { b.hidden = a.monitored_by !== null || !a.phone_connected; });
+      row.querySelector(".sv-stop-monitor").hidden = !mine;
+    });
+    Object.keys(st.agentRows).forEach(function (id) {
+      if (!seen[id]) { st.agentRows[id].remove(); delete st.agentRows[id]; }
+    });
+    $("agents-empty").hidden = agents.length > 0;
+  }
+
+  function renderCampaigns(campaigns) {
+    var body = $("campaigns"), seen = {};
+    campaigns.forEach(function (c, i) {
+      var row = st.campaignRows[c.id];
+      if (!row) {
+        row = $("campaign-tpl").content.firstElementChild.cloneNode(true);
+        row.setAttribute("data-campaign-id", String(c.id));
+        row.querySelectorAll("[data-action]").forEach(function (b) {
+          b.addEventListener("click", function () { campaignAction(c.id, b.getAttribute("data-action"), row); });
+        });
+        var select = row.querySelector(".sv-mode");
+        select.addEventListener("change", function () { setMode(c.id, select.value, row); });
+        st.campaignRows[c.id] = row;
+      }
+      if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null);
+      seen[c.id] = true;
+      row.setAttribute("data-status", c.status);
+      row.querySelector(".sv-status").setAttribute("data-status", c.status);
+      setFields(row, {
+        name: c.name, status: CAMPAIGN_STATUS[c.status] || c.status,
+        dial_level: num(c.dial_level, 2) + " (máx. " + num(c.max_dial_level, 1) + ")",
+        ringing: c.ringing, waiting: c.waiting, talking: c.talking,
+        abandon_today: pct(c.abandon_rate_today) + " / teto " + pct(c.abandon_cap),
+        abandon_30d: pct(c.abandon_rate_30d) + " / teto " + pct(c.abandon_cap),
+        connects_last_hour: c.connects_last_hour
+      });
+      var select = row.querySelector(".sv-mode");
+      if (document.activeElement !== select && !row.classList.contains("busy")) select.value = c.mode;
+      row.querySelector("[data-action=start]").disabled = c.status === "active";
+      row.querySelector("[data-action=pause]").disabled = c.status !== "active";
+      row.querySelector("[data-action=stop]").disabled = c.status === "stopped";
+      row.classList.toggle("sv-near-cap", nearCap(c));
+    });
+    Object.keys(st.campaignRows).forEach(function (id) {
+      if (!seen[id]) { st.campaignRows[id].remove(); delete st.campaignRows[id]; }
+    });
+    $("campaigns-empty").hidden = campaigns.length > 0;
+  }
+
+  function nearCap(c) {
+    var limit = c.abandon_cap * settings().nearCap;
+    return c.abandon_cap > 0 && ((c.abandon_rate_today || 0) >= limit || (c.abandon_rate_30d || 0) >= limit);
+  }
+
+  // once a second: the timers, and the alerts that depend on time
+  function tick() {
+    var f = st.floor;
+    if (!f) return;
+    var cfg = settings(), alerts = [];
+    if (f.dialer !== false && !f.link_up) alerts.push("Sem conexão com a central telefônica (AMI): a discagem está parada.");
+    (f.agents || []).forEach(function (a) {
+      var row = st.agentRows[a.user_id], t = elapsed(a.since);
+      if (row) row.querySelector("[data-f=timer]").textContent = t.text;
+      if (a.state === "paused" && t.seconds >= cfg.pauseS) alerts.push(a.name + " está em pausa há " + t.text + ".");
+      if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) alerts.push(a.name + " está em pós-atendimento há " + t.text + ".");
+      // offline agents have no phone by definition (logged out, or the floor already took them off)
+      if (!a.phone_connected && a.state !== "offline" && a.state !== "connecting") {
+        alerts.push("Telefone de " + a.name + " desconectado.");
+      }
+    });
+    (f.campaigns || []).forEach(function (c) {
+      if (nearCap(c)) {
+        alerts.push("Campanha " + c.name + ": abandono " + pct(Math.max(c.abandon_rate_today || 0, c.abandon_rate_30d || 0)) +
+          " perto do teto de " + pct(c.abandon_cap) + ".");
+      }
+    });
+    var list = $("alerts");
+    list.textContent = "";
+    alerts.forEach(function (text) {
+      var li = document.createElement("li");
+      li.setAttribute("data-testid", "alert");
+      li.textContent = text;
+      list.appendChild(li);
+    });
+    $("alert-count").textContent = String(alerts.length);
+    $("alerts-empty").hidden = alerts.length > 0;
+  }
+
+  function showError(text) {
+    var el = $("sv-error");
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  function api(method, url, body) {
+    var opts = { method: method, headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return window.cobra.fetch(url, opts).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (!resp.ok) {
+          var err = (data && data.error) || {};
+          throw new Error(err.message || ("Erro " + resp.status + "."));
+        }
+        showError("");
+        return data;
+      });
+    }, function () { throw new Error("Sem conexão com o servidor; tente de novo."); });
+  }
+
+  function campaignAction(id, action, row) {
+    if (action === "stop" && !window.confirm("Encerrar a campanha? Ela sai da discagem até ser iniciada de novo.")) return;
+    row.classList.add("busy");
+    api("POST", "/api/v1/campaigns/" + id + "/" + action)
+      .catch(function (e) { showError(e.message); })
+      .then(function () { row.classList.remove("busy"); });
+  }
+
+  function setMode(id, mode, row) {
+    row.classList.add("busy");
+    api("PUT", "/api/v1/campaigns/" + id + "/pacing", { mode: mode })
+      .catch(function (e) { showError(e.message); })
+      .then(function () { row.classList.remove("busy"); });
+  }
+
+  function monitor(agentId, mode) {
+    api("POST", "/api/v1/floor/monitor", { agent_id: agentId, mode: mode })
+      .then(function () { showError(""); }, function (e) { showError(e.message); });
+  }
+
+  function stopMonitor() {
+    api("POST", "/api/v1/floor/monitor/stop").catch(function (e) { showError(e.message); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    count();
+    connect();
+    setInterval(tick, 1000);
+  });
 })();

@@ -1,8 +1,11 @@
 """The supervisor console: the page ``/supervisor`` and its websocket ``/ws/supervisor`` (SPEC §7, §8).
 
-The page lists the pending discount requests live (agent, customer's first name, discount
-asked, the agent's and the approval limits, the offer) with "Aprovar"/"Recusar". The
-socket speaks JSON:
+The page is the wallboard (agents and campaigns live, from ``floor`` frames; see
+:mod:`web.supervisor_console.feed`), with campaign buttons and listen / whisper / barge
+calling the REST API (:mod:`web.supervisor_console.api`, :mod:`web.campaigns.http`,
+:mod:`web.pacing.http`), beside the pending discount requests (agent, customer's first
+name, discount asked, the agent's and the approval limits, the offer) with
+"Aprovar"/"Recusar". The socket speaks JSON:
 
 - supervisor → server: ``{"type": "hello", "last_seq": N, "epoch": "…"}`` first (resume),
   ``{"type": "decide", "ref": "r1", "request_id": 12, "decision": "approve"|"refuse", "reason": "…"}``;
@@ -27,13 +30,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from dialer.negotiation.approvals import DEFAULT_TTL, ApprovalBroker
 from dialer.negotiation.errors import NegotiationError
 from storage.models import Role
+from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.revocation import CLOSE_REVOKED, Watch
 from web.auth.websocket import authenticate_websocket
 from web.keys import CLOCK, CURRENT_LOGIN, DB, SESSION_GUARD
 from web.socket_lifecycle import close_going_away, first_message, release_socket
+from web.supervisor_console.api import setup_floor_api
+from web.supervisor_console.feed import FloorFeed, floor_feed_context
 from web.supervisor_console.hub import SupervisorHub
+from web.supervisor_console.services import FloorSource, LoginNames, alert_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,7 @@ MAX_REASON_CHARS = 500
 class SupervisorConsole:
     hub: SupervisorHub
     broker: ApprovalBroker
+    feed: FloorFeed
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
@@ -115,11 +123,11 @@ def parse_message(text: str) -> Hello | Decide:
 
 @requires(Role.SUPERVISOR)
 async def supervisor_page(request: web.Request) -> web.Response:
-    """``GET /supervisor``: the supervisor console (pending discount approvals, live)."""
+    """``GET /supervisor``: the supervisor console (wallboard and pending discount approvals, live)."""
     login = request[CURRENT_LOGIN]
     if login is None:  # the middleware lets no anonymous request reach here
         raise web.HTTPUnauthorized()
-    return render_page(request, "supervisor_console.html", {"me": login})
+    return render_page(request, "supervisor_console.html", {"me": login, "alerts": alert_thresholds()})
 
 
 @requires(Role.SUPERVISOR)
@@ -149,6 +157,8 @@ async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
         epoch=hello.epoch if hello else None,
         pending=console.broker.pending,
     )
+    # the wallboard as it is now (later frames only when it changes)
+    hub.offer(link, "floor", await console.feed.view())
     sender = asyncio.create_task(link.run(), name=f"supervisor-ws-sender-{user_id}")
     guard = request.app[SESSION_GUARD]
     # the socket closes (1008, the reason on the page) as soon as the session ends
@@ -240,7 +250,9 @@ def setup_supervisor_console(
     hub = SupervisorHub(clock=clock)
     broker = broker if broker is not None else ApprovalBroker(app[DB], ttl=ttl, clock=clock)
     broker.subscribe(hub)
-    console = SupervisorConsole(hub=hub, broker=broker)
+    logins = LoginNames(app[DB])
+    feed = FloorFeed(hub, logins, lambda: _desk_runtime(app))
+    console = SupervisorConsole(hub=hub, broker=broker, feed=feed)
     app[SUPERVISOR_CONSOLE] = console
     app[APPROVALS] = broker
     app.router.add_get("/supervisor", supervisor_page, name="supervisor_home")
@@ -248,7 +260,15 @@ def setup_supervisor_console(
     app.on_startup.append(_start_broker)
     app.on_shutdown.append(_close_sockets)
     app.on_cleanup.append(_close_broker)
+    app.cleanup_ctx.append(floor_feed_context(feed))
+    setup_floor_api(app, logins)
     return console
+
+
+def _desk_runtime(app: web.Application) -> FloorSource | None:
+    """The dialer running in this process (attached after this module is set up), or None."""
+    desk = app.get(AGENT_DESK)
+    return None if desk is None else desk.runtime
 
 
 __all__ = [

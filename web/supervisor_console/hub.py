@@ -6,7 +6,8 @@ naming this run of the server) and any number of open sockets, each a
 number a frame and ``put_nowait`` it: they never wait. A page that reconnects sends the last
 ``seq`` it saw and gets the missed frames replayed, or a fresh ``approvals`` snapshot.
 
-Server → supervisor frames: ``hello`` (seq 0, never replayed), ``approvals`` (snapshot of
+Server → supervisor frames: ``hello`` and ``floor`` (seq 0, never replayed; see
+:mod:`web.supervisor_console.feed`), ``approvals`` (snapshot of
 every pending request), ``approval_opened``, ``approval_resolved`` (``{"request": {...}}``,
 see ``ApprovalView.as_dict``), ``ack`` and ``error``.
 """
@@ -73,6 +74,21 @@ class SupervisorHub:
                 self.dropped_links += 1
                 log.warning("supervisor %s: socket cut (%s); the page will reconnect and resume", user_id, link.dead)
         return frame
+
+    def offer_all(self, type_: str, body: Mapping[str, Any]) -> None:
+        """An unnumbered frame (seq 0) to every open socket, kept nowhere: a live state such as the
+        wallboard's ``floor`` frame, which a reconnecting page gets fresh instead of replayed."""
+        text = _text(Frame(0, type_, body))
+        for ch in self._channels.values():
+            for link in list(ch.links):
+                if not link.offer(text):
+                    ch.links.discard(link)
+                    self.dropped_links += 1
+                    log.warning("supervisor %s: socket cut (%s); the page will reconnect", ch.user_id, link.dead)
+
+    def offer(self, link: SocketLink, type_: str, body: Mapping[str, Any]) -> None:
+        """An unnumbered frame to one socket (a page's first ``floor`` frame)."""
+        link.offer(_text(Frame(0, type_, body)))
 
     def broadcast(self, type_: str, body: Mapping[str, Any]) -> None:
         for user_id in list(self._channels):
