@@ -13,7 +13,6 @@ from storage.errors import AlreadyExists
 from storage.models import Outcome, OutcomeCode
 from storage.repositories._values import enum_value
 
-
 _ANY_AGENT: Any = object()
 
 
