@@ -28,6 +28,7 @@ from web.campaigns import setup_campaigns
 from web.config import Config
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, ENGINE
+from web.openapi import setup_openapi
 from web.pacing.http import setup_pacing
 from web.scripts import setup_scripts
 from web.supervisor import setup_supervisor_api
@@ -97,6 +98,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_supervisor_api(app)
     setup_scripts(app)
     setup_campaigns(app)
+    setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)
     return app

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from scripting.render import TemplateRefused, render_text, sample_context
 from scripting.script import Script, ScriptError, ScriptIssue, check_script, load_script
@@ -42,6 +42,7 @@ from web.keys import CURRENT_LOGIN, DB
 from web.scripts.catalog import refresh_campaign_scripts
 
 MAX_YAML_CHARS = 200_000
+MAX_KEY_CHARS = 80  # script keys and step ids
 _NO_STORE = NO_STORE
 
 
@@ -50,18 +51,18 @@ class YamlIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    yaml: Any = None
+    yaml: str | None = Field(default=None, max_length=MAX_YAML_CHARS)
 
 
 class PreviewIn(YamlIn):
-    step: Any = None
+    step: str | None = Field(default=None, max_length=MAX_KEY_CHARS)
     identity_confirmed: StrictBool = True
 
 
 class CampaignScriptIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    key: Any = None
+    key: str | None = Field(default=None, max_length=MAX_KEY_CHARS)
 
 
 def _invalid(field: str, message: str, errors: list[dict[str, Any]] | None = None) -> FieldError:

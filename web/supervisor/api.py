@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import tempfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.leads.hopper import reprioritise_campaign
@@ -45,6 +46,8 @@ from web.errors import FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_FILTER_AMOUNT = Decimal(1000000000000)  # R$ 1 trillion: above any balance, below Decimal's precision
+MAX_FILTER_SCORE = 1_000_000
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -52,10 +55,42 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Text = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+# Amounts as JSON numbers or strings ("1000.00"); bounded so quantizing to cents can't overflow
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_FILTER_AMOUNT, max_digits=16, allow_inf_nan=False),
+    WithJsonSchema({"type": ["number", "string"], "minimum": 0, "maximum": int(MAX_FILTER_AMOUNT), "maxLength": 20}),
+]
+Score = Annotated[int, Field(ge=-MAX_FILTER_SCORE, le=MAX_FILTER_SCORE)]
+
+
+class FilterIn(_Body):
+    """A segment's filter; ``dialer.leads.segments.parse_filter`` checks the values' meaning."""
+
+    buckets: list[Text] | None = Field(default=None, max_length=20)
+    balance_min: Amount | None = None
+    balance_max: Amount | None = None
+    tags_any: list[Text] | None = Field(default=None, max_length=100)
+    ufs: list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None = Field(default=None, max_length=27)
+    score_min: Score | None = None
+    score_max: Score | None = None
+    promise_broken: StrictBool | None = None
+    callback_due: StrictBool | None = None
+
+    def as_filter(self) -> dict[str, Any]:
+        """The given criteria as parse_filter reads them (amounts as strings, no nulls)."""
+        out = self.model_dump(exclude_none=True)
+        for name in ("balance_min", "balance_max"):
+            if name in out:
+                out[name] = str(out[name])
+        return out
+
+
 class SegmentIn(_Body):
     name: str = Field(min_length=1, max_length=80)
     weight: int = Field(ge=0, le=MAX_WEIGHT)
-    filters: dict[str, Any] = Field(default_factory=dict)
+    filters: FilterIn = Field(default_factory=FilterIn)
 
 
 class SegmentsIn(_Body):
@@ -63,7 +98,9 @@ class SegmentsIn(_Body):
 
 
 class BoostsIn(_Body):
-    boosts: dict[str, int] = Field(min_length=1, max_length=10_000)
+    boosts: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=MIN_BOOST, le=MAX_BOOST)]
+    ] = Field(min_length=1, max_length=10_000)
     """External customer id → boost (0 removes it)."""
 
 
@@ -128,7 +165,7 @@ async def put_segments(request: web.Request) -> web.Response:
             raise invalid(f"segments[{i}].name", f"nome repetido: {name!r}")
         seen.add(name.lower())
         try:
-            flt = parse_filter(seg.filters, f"segments[{i}].filters")
+            flt = parse_filter(seg.filters.as_filter(), f"segments[{i}].filters")
         except SegmentError as exc:
             raise invalid(exc.field, exc.message) from None
         new.append(StoredSegment(i, name, seg.weight, flt.to_json()))
