@@ -49,6 +49,7 @@ class Route:
 SCRIPT = default_script_text()
 
 ROUTES: list[Route] = [
+    Route("GET", "/api/v1/openapi.json"),
     Route("GET", "/api/v1/me"),
     Route("GET", "/api/v1/users"),
     Route("GET", "/api/v1/campaigns"),
