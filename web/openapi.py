@@ -120,6 +120,7 @@ ERROR_BODY: dict[str, Any] = {
 }
 
 _ERRORS = {
+    "400": "Bad request.",
     "401": "No valid session.",
     "403": "This role may not do this, or the CSRF token is missing or wrong.",
     "404": "A path parameter names nothing that exists.",

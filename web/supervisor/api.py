@@ -9,6 +9,7 @@ changes re-rank the stored lead priorities the hopper reads.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema
+from aiohttp.http_exceptions import HttpProcessingError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.leads.hopper import reprioritise_campaign
@@ -44,6 +53,8 @@ from storage.repositories.segments import (
 from web.auth.access import requires
 from web.errors import FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_FILTER_AMOUNT = Decimal(1000000000000)  # R$ 1 trillion: above any balance, below Decimal's precision
@@ -211,7 +222,18 @@ async def put_boosts(request: web.Request) -> web.Response:
 
 
 async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
-    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``."""
+    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``.
+
+    A body that is not well-formed multipart (bad part headers, bad boundary) is a 422 naming
+    ``file``: aiohttp's multipart reader raises parser errors that are not HTTP exceptions."""
+    try:
+        return await _read_upload(request, directory)
+    except (HttpProcessingError, ValueError, AssertionError) as exc:
+        log.info("malformed multipart upload: %s", exc)
+        raise invalid("file", "o corpo multipart/form-data está malformado; envie o CSV no campo file") from None
+
+
+async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
     if not request.content_type.startswith("multipart/"):
         raise FieldError(
             415, "unsupported_media_type", "Envie o arquivo como multipart/form-data (campo file).", field="file"
