@@ -50,6 +50,7 @@ from storage.repositories.segments import (
     replace_segments,
     set_boosts,
 )
+from web.audit_trail import file_label, transfer_entry
 from web.auth.access import requires
 from web.errors import FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB
@@ -221,8 +222,8 @@ async def put_boosts(request: web.Request) -> web.Response:
     )
 
 
-async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
-    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``.
+async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool, str | None]:
+    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run`` and the file's name.
 
     A body that is not well-formed multipart (bad part headers, bad boundary) is a 422 naming
     ``file``: aiohttp's multipart reader raises parser errors that are not HTTP exceptions."""
@@ -233,13 +234,14 @@ async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, boo
         raise invalid("file", "o corpo multipart/form-data está malformado; envie o CSV no campo file") from None
 
 
-async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
+async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, bool, str | None]:
     if not request.content_type.startswith("multipart/"):
         raise FieldError(
             415, "unsupported_media_type", "Envie o arquivo como multipart/form-data (campo file).", field="file"
         )
     reader = await request.multipart()
     target: Path | None = None
+    file_name: str | None = None
     dry_run = False
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
@@ -247,7 +249,8 @@ async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, boo
         if part.name == "dry_run":
             dry_run = (await part.text()).strip().lower() in ("1", "true", "sim", "yes", "on")
         elif part.name == "file":
-            target = directory / "carteira.csv"
+            target = directory / "carteira.csv"  # never the client's name: paths are not built from input
+            file_name = file_label(part.filename)
             size = 0
             with target.open("wb") as out:
                 while chunk := await part.read_chunk(1 << 16):
@@ -259,7 +262,7 @@ async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, boo
                     out.write(chunk)
     if target is None:
         raise invalid("file", "campo obrigatório (o arquivo CSV da carteira)")
-    return target, dry_run
+    return target, dry_run, file_name
 
 
 @requires(*MANAGERS)
@@ -268,7 +271,7 @@ async def post_import(request: web.Request) -> web.Response:
     async with request.app[DB]() as db:
         campaign = await _campaign(db, campaign_id)
     with tempfile.TemporaryDirectory(prefix="cobra-import-") as tmp:
-        path, dry_run = await _save_upload(request, Path(tmp))
+        path, dry_run, file_name = await _save_upload(request, Path(tmp))
         rejects: list[dict[str, Any]] = []
 
         def keep(row: Any) -> None:
@@ -287,11 +290,15 @@ async def post_import(request: web.Request) -> web.Response:
         except PortfolioFormatError as exc:
             raise invalid("file", str(exc)) from None
     figures = result.to_json()
-    if not dry_run:
-        async with request.app[DB]() as db:
-            await record(db, user_id=_user_id(request), action="portfolio.import", entity="campaign",
-                         entity_id=campaign.id, before=None, after=figures, at=_now(request))
-            await db.commit()
+    # dry runs too: they read the whole file of personal data just the same
+    login = request.get(CURRENT_LOGIN)
+    async with request.app[DB]() as db:
+        await record(db, user_id=_user_id(request), action="portfolio.import", entity="campaign",
+                     entity_id=campaign.id, before=None,
+                     after=transfer_entry(source="api", actor=f"web:{login.login}" if login else "web", file=file_name,
+                                          figures=figures),
+                     at=_now(request))
+        await db.commit()
     return web.json_response({**figures, "rejects": rejects})
 
 
