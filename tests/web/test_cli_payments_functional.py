@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.negotiation.agreements import close_agreement, record_promise
 from scripting.offers import OfferKind
 from storage.engine import create_engine, session_factory
-from storage.models import AgreementInstallment, InstallmentStatus, Lead, Promise, PromiseStatus
+from storage.models import (
+    AgreementInstallment,
+    InstallmentStatus,
+    Lead,
+    Promise,
+    PromiseStatus,
+)
 from storage.repositories.audit import entries_for
 from tests.dialer.negotiation_support import NOW, TODAY, World, add_call, seed
 from web.cli.main import cli
