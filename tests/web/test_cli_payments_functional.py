@@ -123,6 +123,13 @@ def test_unreadable_file_and_bad_date_option_are_named(config_file: str, tmp_pat
     assert bad.exit_code == 2 and "Data que não existe" in bad.output
 
 
+def test_a_utf16_file_is_refused_by_name(config_file: str, tmp_path: Path) -> None:
+    file = tmp_path / "pagamentos.csv"
+    file.write_text("CPF;Valor;Data\n529.982.247-25;10,00;02/03/2026\n", encoding="utf-16")
+    result = run(config_file, str(file))
+    assert result.exit_code == 1 and "arquivo em UTF-16 não é aceito; salve como UTF-8" in result.output
+
+
 def test_help_lists_the_columns() -> None:
     result = CliRunner().invoke(cli, ["payments", "import", "--help"])
     assert result.exit_code == 0 and "id_pagamento" in result.output and "--grace-days" in result.output
