@@ -379,7 +379,7 @@ class DialerRuntime:
         try:
             ticket = self.floor.begin_dispose(user_id, d)
         except (WrongCall, NotAllowedNow):
-            stored = await self.writer.run(lambda db: get_outcome_by_key(db, d.client_key))
+            stored = await self.writer.run(lambda db: get_outcome_by_key(db, d.client_key, agent_id=user_id))
             if stored is not None and stored.attempt_id == d.call_id and stored.agent_id == user_id:
                 return DisposeResult(d.call_id, stored.id, True, self.floor.status(user_id))
             raise

@@ -497,11 +497,13 @@ class Outcome(Base):
     """The agent's disposition of a call (one per attempt).
 
     ``client_key`` is the idempotency key the agent's screen sends with ``dispose``: the
-    same key twice is one outcome (SPEC §6, §11).
+    same key twice from the same agent is one outcome (SPEC §6, §11). It is unique per
+    agent, not globally: another agent sending the same key must not get this one's ack.
     """
 
     __tablename__ = "outcomes"
     __table_args__ = (
+        UniqueConstraint("agent_id", "client_key"),
         Index("ix_outcomes_agent_created", "agent_id", "created_at"),
         Index("ix_outcomes_code_created", "code", "created_at"),
     )
@@ -514,7 +516,7 @@ class Outcome(Base):
     promise_date: Mapped[date | None] = mapped_column(Date)
     callback_at: Mapped[datetime | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
-    client_key: Mapped[str] = mapped_column(String(64), unique=True)
+    client_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

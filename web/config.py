@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dialer.ami import sanitize
+from dialer.errors import AmiValueError
 from scripting.pix import PixError, normalise_key
 from storage.engine import SQLITE_BUSY_TIMEOUT_S
 from web.auth.clients import parse_networks
@@ -99,9 +101,11 @@ class PbxConfig(_Section):
     @field_validator("dial_template")
     @classmethod
     def _has_number(cls, v: str) -> str:
-        if "{number}" not in v:
-            raise ValueError("must contain {number}")
-        return v
+        # the rules the AMI layer applies when dialing, so a bad template fails at start, not per lead
+        try:
+            return sanitize.dial_template("dial_template", v)
+        except AmiValueError as exc:
+            raise ValueError(str(exc).removeprefix("dial_template: ")) from None
 
 
 class DialerConfig(_Section):

@@ -145,18 +145,40 @@ def _refuse_constant(name: str) -> Any:
 
 MALFORMED_JSON = "O corpo da requisição não é JSON válido."
 NOT_AN_OBJECT = "O corpo da requisição deve ser um objeto JSON."
+MAX_JSON_DEPTH = 32
+"""Objects and lists nested deeper than this are refused: no body Cobra reads needs more than a few."""
+TOO_DEEP = f"O corpo da requisição tem objetos ou listas aninhados demais (máximo {MAX_JSON_DEPTH} níveis)."
+
+
+def json_depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests objects/lists more than ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; FieldError (422, no field) when it is not JSON or not an object.
 
-    ``NaN`` and ``Infinity`` are refused: they are not JSON."""
+    ``NaN`` and ``Infinity`` are refused: they are not JSON. So is nesting deeper than
+    :data:`MAX_JSON_DEPTH` (json's recursive decoder would otherwise hit RecursionError on
+    a body of 100,000 ``[``, and validators recurse too)."""
     try:
         data = json.loads(await request.text(), parse_constant=_refuse_constant)
     except ValueError:  # JSONDecodeError, UnicodeDecodeError, NaN
         raise FieldError.invalid(None, MALFORMED_JSON) from None
+    except RecursionError:
+        raise FieldError.invalid(None, TOO_DEEP) from None
     if not isinstance(data, dict):
         raise FieldError.invalid(None, NOT_AN_OBJECT)
+    if json_depth_exceeds(data, MAX_JSON_DEPTH):
+        raise FieldError.invalid(None, TOO_DEEP)
     return data
 
 

@@ -124,6 +124,26 @@ def dial_string(template: str, number: str, field: str = "channel") -> str:
     return channel(field, template.replace("{number}", digits))
 
 
+# Any valid E.164 number: a template is checked by filling it with one, so where it is
+# entered it meets exactly the rules dial_string applies at originate time
+_SAMPLE_NUMBER = "5511999990001"
+
+
+def dial_template(field: str, value: object) -> str:
+    """A campaign's dial template as entered (``PJSIP/{number}@trunk``): ``{number}`` exactly once,
+    and a valid dial string (see :func:`channel`) once a number fills it."""
+    text = check_value(field, value, 256)
+    if text.count("{number}") != 1:
+        raise _fail(field, "must contain {number} exactly once", text)
+    try:
+        channel(field, text.replace("{number}", _SAMPLE_NUMBER))
+    except AmiValueError:
+        raise _fail(
+            field, "is not a dial string like PJSIP/{number}@trunk (letters, digits and _ . @ + : ; # * / - only)", text
+        ) from None
+    return text
+
+
 def channel_regex(field: str, value: object) -> str:
     """A ``/regex/`` channel selector (Hangup accepts one); the regex must compile."""
     text = check_value(field, value, 256)

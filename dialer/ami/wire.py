@@ -74,7 +74,9 @@ class MessageParser:
 
     Decoding is incremental UTF-8, so a multi-byte character split across two reads
     is kept whole (panoramisk decodes each read on its own and drops such bytes).
-    Invalid bytes become U+FFFD rather than disappearing.
+    Invalid bytes become U+FFFD rather than disappearing. ``feed`` never raises, whatever
+    the bytes (``tests/dialer/test_ami_wire_fuzz.py`` checks it); note that a line with no
+    end is buffered whole, so bounding a runaway peer is the connection's job.
     """
 
     __slots__ = ("_decoder", "_pending", "_headers", "_expect_banner", "banner")

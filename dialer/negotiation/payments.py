@@ -45,9 +45,10 @@ from dialer.clocks import Clock, system_clock
 from dialer.portfolio.cpf import parse_cpf
 from dialer.portfolio.csv_reader import detect_delimiter, detect_encoding
 from dialer.portfolio.dates import parse_date
-from dialer.portfolio.errors import FieldError
+from dialer.portfolio.errors import FieldError, PortfolioFormatError
 from scripting.money import MoneyFormatError, parse_money
 from storage.models import PromiseStatus
+from storage.repositories import audit
 from storage.repositories.payments import (
     add_payment,
     credit_installment,
@@ -59,7 +60,6 @@ from storage.repositories.payments import (
     promises_past_due,
     requeue_customer_leads,
 )
-from storage.repositories import audit
 
 BROKEN_PROMISE_BOOST = 10
 BROKEN_PROMISE_REASON = "PROMESSA_QUEBRADA"
@@ -135,7 +135,10 @@ class ImportReport:
 
 def read_payment_lines(stream: BinaryIO, report: ImportReport) -> list[PaymentLine]:
     """Parse the file; bad rows go to ``report.rejected``. Raises PaymentFileError for an unreadable file."""
-    encoding = detect_encoding(stream)
+    try:
+        encoding = detect_encoding(stream)
+    except PortfolioFormatError as exc:  # UTF-16, refused by name
+        raise PaymentFileError(str(exc)) from None
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
         first = text.readline()

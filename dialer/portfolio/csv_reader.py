@@ -20,6 +20,15 @@ from dialer.portfolio.errors import PortfolioFormatError
 
 _CHUNK = 1 << 20
 DELIMITERS = (";", ",", "\t")
+MAX_FIELD_CHARS = 131_072
+"""The longest value a cell may hold; a longer one rejects its row (naming row and column)."""
+UTF16_REFUSED = "arquivo em UTF-16 não é aceito; salve como UTF-8"
+
+# The csv module refuses a field over its limit (131,072 by default) with an exception that
+# ends the whole file at that row; lifting the limit lets the reader go on and reject just
+# that row. The limit is process-wide, but the only other CSV reading here (payments) gains
+# nothing from a lower one, and the upload size limit still bounds memory.
+csv.field_size_limit(2**31 - 1)
 
 COLUMNS = (
     "id_cliente",
@@ -42,14 +51,30 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("id_cliente", "nome", "cpf", "telefones", "contrato", "saldo", "vencimento")
 
 
+def looks_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or the NUL of every other byte that UTF-16 text without one has."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    sample = head[:64]
+    if len(sample) < 4:
+        return False
+    return max(sample[0::2].count(0), sample[1::2].count(0)) * 2 >= len(sample) // 2
+
+
 def detect_encoding(stream: BinaryIO) -> str:
     """``utf-8-sig`` (BOM), ``utf-8`` if every byte decodes, else ``cp1252`` or ``latin-1``.
 
     Reads the whole stream once (in chunks, so memory stays flat) and rewinds it:
     a file that is UTF-8 for its first megabyte and Latin-1 further on is Latin-1.
+    UTF-16 (Excel's "Unicode text") is refused by name: read as Latin-1 its header would
+    be blamed instead.
     """
     start = stream.tell()
-    head = stream.read(3)
+    head = stream.read(64)
+    stream.seek(start)
+    if looks_utf16(head):
+        raise PortfolioFormatError(UTF16_REFUSED)
+    head = head[:3]
     if head == codecs.BOM_UTF8:
         stream.seek(start)
         return "utf-8-sig"
@@ -93,6 +118,8 @@ class RawRow:
     values: Mapping[str, str]
     extra: tuple[str, ...] = ()
     """Non-empty values beyond the header's last column (the row is malformed)."""
+    oversized: tuple[str, ...] = ()
+    """Columns whose value is longer than :data:`MAX_FIELD_CHARS` (their values are cut to it)."""
 
 
 @dataclass(frozen=True)
@@ -162,8 +189,11 @@ class PortfolioCsv:
             if not any(value.strip() for value in record):
                 continue  # blank line: counted, as a spreadsheet shows it, but not a record
             values = {name: record[i] if i < len(record) else "" for i, name in enumerate(self._names) if name}
-            extra = tuple(v for v in record[width:] if v.strip())
-            yield RawRow(row_number, values, extra)
+            oversized = tuple(name for name, value in values.items() if len(value) > MAX_FIELD_CHARS)
+            for name in oversized:
+                values[name] = values[name][:MAX_FIELD_CHARS]
+            extra = tuple(v[:MAX_FIELD_CHARS] for v in record[width:] if v.strip())
+            yield RawRow(row_number, values, extra, oversized)
 
     def detach(self) -> None:
         """Give the binary stream back to the caller (so closing it is theirs)."""

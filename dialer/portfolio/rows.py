@@ -19,7 +19,7 @@ from typing import BinaryIO, TypeVar
 
 from dialer.leads.ddd import UFS
 from dialer.portfolio.cpf import parse_cpf
-from dialer.portfolio.csv_reader import CsvLayout, PortfolioCsv, RawRow
+from dialer.portfolio.csv_reader import MAX_FIELD_CHARS, CsvLayout, PortfolioCsv, RawRow
 from dialer.portfolio.dates import parse_date
 from dialer.portfolio.errors import FieldError
 from dialer.portfolio.phones import NormalizedPhone, normalize_phone, split_phones
@@ -146,6 +146,10 @@ def _tags(cell: str) -> tuple[str, ...]:
 def validate_row(raw: RawRow) -> PortfolioRow | RejectedRow:
     """Every check on one record; all problems are reported, not just the first."""
     issues = _Collector(raw.row_number)
+    for column in raw.oversized:
+        issues.reject(
+            column, "campo_grande_demais", f"{column} com mais de {MAX_FIELD_CHARS} caracteres (campo grande demais)."
+        )
     if raw.extra:
         issues.reject(
             "(linha)", "colunas_excedentes", f"Linha com {len(raw.extra)} valor(es) além das colunas do cabeçalho."

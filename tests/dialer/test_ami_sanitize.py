@@ -255,3 +255,19 @@ def test_header_key() -> None:
     assert sanitize.header_key("key", "ActionID") == "ActionID"
     with pytest.raises(AmiValueError, match=r"^key: is not a header name"):
         sanitize.header_key("key", "Action: Command")
+
+
+@pytest.mark.parametrize("template", ["PJSIP/{number}@trunk", "Local/{number}@cust-sim", "SIP/trunk/{number}"])
+def test_dial_template_takes_what_dial_string_takes(template: str) -> None:
+    assert sanitize.dial_template("t", template) == template
+    sanitize.dial_string(template, "+5511999990001")
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["PJSIP/{number}@trunk\r\nAction: Hangup", "PJSIP/{number}@trunk,30", "PJSIP/trunk",
+     "PJSIP/{number}@{number}", "PJSIP/{number}@trunk&DAHDI/1", "x" * 300 + "/{number}"],
+)
+def test_dial_template_refuses_what_dial_string_would_refuse_later(template: str) -> None:
+    with pytest.raises(AmiValueError, match="^t: "):
+        sanitize.dial_template("t", template)

@@ -169,3 +169,32 @@ def test_money_fast_path_agrees_with_parse_money(cents: int, thousands: bool) ->
     text = f"{whole},{rest:02d}"
     assert _money(text) == parse_money(text)
     assert _money(text).as_tuple() == parse_money(text).as_tuple()
+
+
+def _file(rows: list[dict[str, str]], encoding: str = "utf-8") -> io.BytesIO:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(list(GOOD))
+    for r in rows:
+        writer.writerow([r[c] for c in GOOD])
+    return io.BytesIO(out.getvalue().encode(encoding))
+
+
+def test_a_field_over_the_csv_limit_rejects_its_row_naming_row_and_column_and_the_next_rows_still_read() -> None:
+    huge = "x" * 131_073  # Python's csv module refuses anything over 131,072 by default
+    results = list(read_portfolio(_file([{**GOOD, "nome": huge}, {**GOOD, "id_cliente": "C2"}])))
+    assert len(results) == 2
+    first, second = results
+    assert isinstance(first, RejectedRow) and first.row_number == 2
+    assert ("nome", "campo_grande_demais") in rejection_codes(first)
+    assert isinstance(second, PortfolioRow) and second.row_number == 3 and second.customer_id == "C2"
+
+
+def test_a_utf16_file_is_refused_by_name_instead_of_blaming_the_header() -> None:
+    from dialer.portfolio.errors import PortfolioFormatError
+
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be"):  # with BOM, and the two without
+        with pytest.raises(PortfolioFormatError, match="arquivo em UTF-16 não é aceito; salve como UTF-8"):
+            list(read_portfolio(_file([GOOD], encoding)))

@@ -138,13 +138,18 @@ async def test_json_round_trips_with_portuguese_text(engine: AsyncEngine, sessio
     assert got is not None and got.after == window and got.before is None
 
 
-async def test_duplicate_outcome_client_key_is_refused(engine: AsyncEngine, session: AsyncSession) -> None:
-    first, second = await _attempt(session), await _attempt(session)
+async def test_duplicate_outcome_client_key_of_one_agent_is_refused(engine: AsyncEngine, session: AsyncSession) -> None:
+    first, second, third = await _attempt(session), await _attempt(session), await _attempt(session)
+    agent, other_agent = await make_user(session), await make_user(session)
     key = unique("dispose-")
-    session.add(Outcome(attempt_id=first.id, code=OutcomeCode.RECUSA, client_key=key))
+    session.add(Outcome(attempt_id=first.id, agent_id=agent.id, code=OutcomeCode.RECUSA, client_key=key))
     await session.commit()
 
-    session.add(Outcome(attempt_id=second.id, code=OutcomeCode.RECUSA, client_key=key))
+    # the key is the agent screen's: another agent may send the same one
+    session.add(Outcome(attempt_id=third.id, agent_id=other_agent.id, code=OutcomeCode.RECUSA, client_key=key))
+    await session.commit()
+
+    session.add(Outcome(attempt_id=second.id, agent_id=agent.id, code=OutcomeCode.RECUSA, client_key=key))
     with pytest.raises(IntegrityError):
         await session.flush()
 

@@ -55,6 +55,25 @@ async def _campaign_audit(db_url: str) -> list[tuple[str, int | None, dict | Non
     return [(e.action, e.user_id, e.before, e.after) for e in entries]
 
 
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("PJSIP/{number}@trunk\r\nAction: Originate", "line break (CR)"),
+        ("PJSIP/{number}@trunk\nX", "line break (LF)"),
+        ("PJSIP/{number}@trunk,30,tT", "dial string"),
+        ("PJSIP/{number}&PJSIP/{number}@x", "exactly once"),
+        ("PJSIP/trunk", "exactly once"),
+    ],
+)
+def test_add_refuses_a_dial_template_the_ami_layer_would_refuse_naming_the_option(
+    config_file: str, template: str, problem: str
+) -> None:
+    bad = run(config_file, "campaign", "add", "X", "--dial-template", template)
+    assert bad.exit_code == 1, bad.output
+    assert "--dial-template" in bad.output and "modelo de discagem inválido" in bad.output and problem in bad.output
+    assert run(config_file, "campaign", "list", "--json").output.strip() == "[]"  # nothing stored
+
+
 def test_stop_takes_the_campaign_off_and_every_change_is_audited_as_cli(config_file: str, db_url: str) -> None:
     assert run(config_file, "campaign", "add", "Varejo").exit_code == 0
     assert run(config_file, "campaign", "start", "Varejo").output.strip() == "campaign Varejo: paused → active"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from dialer.portfolio.cpf import make_cpf
+from storage.engine import create_engine, session_factory
+from storage.repositories.audit import entries_for
 from web.cli.main import cli
 
 
@@ -57,3 +61,26 @@ def test_import_a_suppression_list(config_file: str, tmp_path: Path) -> None:
     out = json.loads(run(config_file, "import", str(ambiguous), "--json").output)
     assert out["added"] == 0 and [r["linha"] for r in out["rejected"]] == [1]
     assert "use um cabeçalho cpf ou telefone" in out["rejected"][0]["motivo"]
+
+
+def test_listing_is_an_audited_export_and_a_utf16_file_is_refused_by_name(
+    config_file: str, db_url: str, tmp_path: Path
+) -> None:
+    assert run(config_file, "add", "--cpf", "529.982.247-25").exit_code == 0
+    assert run(config_file, "list", "--json").exit_code == 0
+
+    async def exports() -> list[dict[str, Any]]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as db:
+                return [e.after or {} for e in await entries_for(db, "dnc") if e.action == "dnc.export"]
+        finally:
+            await engine.dispose()
+
+    (entry,) = asyncio.run(exports())
+    assert (entry["source"], entry["entries"], entry["format"]) == ("cli", 1, "json")
+    assert entry["by"].startswith("cli:")
+    utf16 = tmp_path / "lista.txt"
+    utf16.write_text("telefone\n11987654321\n", encoding="utf-16")
+    refused = run(config_file, "import", str(utf16))
+    assert refused.exit_code == 1 and "arquivo em UTF-16 não é aceito; salve como UTF-8" in refused.output

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.negotiation.agreements import close_agreement, record_promise
 from scripting.offers import OfferKind
 from storage.engine import create_engine, session_factory
-from storage.models import AgreementInstallment, InstallmentStatus, Lead, Promise, PromiseStatus
+from storage.models import (
+    AgreementInstallment,
+    InstallmentStatus,
+    Lead,
+    Promise,
+    PromiseStatus,
+)
+from storage.repositories.audit import entries_for
 from tests.dialer.negotiation_support import NOW, TODAY, World, add_call, seed
 from web.cli.main import cli
 
@@ -95,6 +102,17 @@ def test_import_pays_an_installment_breaks_a_promise_and_is_idempotent(
     assert "0 promises broken" in again.output and "row 3, column cpf: Informe o CPF" in again.output
     assert with_db(db_url, check)[2] == 10  # nobody boosted twice
 
+    async def imports(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as db:
+            return [e.after or {} for e in await entries_for(db, "payments", "pagamentos.csv", oldest_first=True)
+                    if e.action == "payments.import"]
+
+    first, second = with_db(db_url, imports)  # each run of the command: who, which file, how many
+    assert (first["source"], first["file"], first["dry_run"]) == ("cli", "pagamentos.csv", False)
+    assert first["by"].startswith("cli:")
+    assert (first["rows"], first["stored"], first["rejected"], first["promises_broken"]) == (2, 1, 1, 1)
+    assert (second["stored"], second["duplicates"]) == (0, 1)
+
 
 def test_unreadable_file_and_bad_date_option_are_named(config_file: str, tmp_path: Path) -> None:
     file = tmp_path / "ruim.csv"
@@ -103,6 +121,13 @@ def test_unreadable_file_and_bad_date_option_are_named(config_file: str, tmp_pat
     assert result.exit_code == 1 and "header lacks required column(s): cpf or contrato, data" in result.output
     bad = run(config_file, str(file), "--today", "31/02/2026")
     assert bad.exit_code == 2 and "Data que não existe" in bad.output
+
+
+def test_a_utf16_file_is_refused_by_name(config_file: str, tmp_path: Path) -> None:
+    file = tmp_path / "pagamentos.csv"
+    file.write_text("CPF;Valor;Data\n529.982.247-25;10,00;02/03/2026\n", encoding="utf-16")
+    result = run(config_file, str(file))
+    assert result.exit_code == 1 and "arquivo em UTF-16 não é aceito; salve como UTF-8" in result.output
 
 
 def test_help_lists_the_columns() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from storage.engine import create_engine, session_factory
+from storage.repositories.audit import entries_for
 from web.cli.main import cli
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "portfolios" / "messy_latin1_semicolon.csv"
@@ -62,3 +66,30 @@ def test_human_summary_dry_run_and_errors(config_file: str, tmp_path: Path) -> N
     assert bad_map.exit_code == 2 and "no column 'cor'" in bad_map.output
     nowhere = run(config_file, str(FIXTURE), "--campaign", "Nada")
     assert nowhere.exit_code == 1 and "no campaign named 'Nada'" in nowhere.output
+
+
+def _import_entries(db_url: str) -> list[dict[str, Any]]:
+    async def read() -> list[dict[str, Any]]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as db:
+                return [e.after or {} for e in await entries_for(db, "campaign", 1, oldest_first=True)
+                        if e.action == "portfolio.import"]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_every_import_is_audited_with_who_the_file_and_the_figures(config_file: str, db_url: str,
+                                                                      tmp_path: Path) -> None:
+    rejects = tmp_path / "rejeitadas.csv"
+    assert run(config_file, str(FIXTURE), "--campaign", "Cartões", "--dry-run").exit_code == 0
+    assert run(config_file, str(FIXTURE), "--campaign", "Cartões", "--rejects", str(rejects)).exit_code == 0
+    dry, real = _import_entries(db_url)
+    for entry in (dry, real):
+        assert entry["source"] == "cli" and entry["by"].startswith("cli:") and len(entry["by"]) > 4
+        assert entry["file"] == FIXTURE.name  # the name only, never the directories
+        assert (entry["rows"], entry["rejected_rows"], entry["debts"]) == (12, 7, 5)
+    assert (dry["dry_run"], dry["rejects_file"]) == (True, None)
+    assert (real["dry_run"], real["rejects_file"]) == (False, "rejeitadas.csv")  # the rejects file is an export

@@ -20,6 +20,7 @@ from web.errors import (
     INTERNAL_MESSAGE,
     MALFORMED_JSON,
     NOT_AN_OBJECT,
+    TOO_DEEP,
     FieldError,
     api_error_middleware,
     field_path,
@@ -251,6 +252,27 @@ async def test_a_body_that_is_not_a_json_object_is_422_with_no_field(small: Clie
     resp = await small.put("/api/v1/deals/7", data=raw, headers={"Content-Type": "application/json"})
     assert resp.status == 422
     assert await _error(resp) == {"code": "invalid", "message": message, "field": None}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"agreement": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # json's decoder: RecursionError
+        b'{"agreement": ' + b"[" * 100_000,  # unterminated, just as deep
+        b'{"a": ' * 33 + b"1" + b"}" * 33,  # parses, but deeper than any body Cobra reads
+    ],
+    ids=["100k-lists", "100k-unterminated", "33-objects"],
+)
+async def test_a_deeply_nested_body_is_422_not_a_500(small: Client, raw: bytes) -> None:
+    resp = await small.put("/api/v1/deals/7", data=raw, headers={"Content-Type": "application/json"})
+    assert resp.status == 422
+    assert await _error(resp) == {"code": "invalid", "message": TOO_DEEP, "field": None}
+
+
+async def test_nesting_up_to_the_limit_is_read(small: Client) -> None:
+    raw = b'{"agreement": {"installments": 3}, "items": ' + b"[" * 30 + b"]" * 30 + b"}"
+    resp = await small.put("/api/v1/deals/7", data=raw, headers={"Content-Type": "application/json"})
+    assert resp.status == 422 and (await _error(resp))["field"] == "items[0]"  # a field's problem, not the depth
 
 
 async def test_a_bad_nested_field_is_422_naming_its_dotted_path(small: Client) -> None:

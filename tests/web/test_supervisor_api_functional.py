@@ -93,8 +93,15 @@ async def test_upload_segments_boosts_and_the_next_pick(client: Client, db_url: 
         await engine.dispose()
 
     entries = await audit(db_url)
-    assert [(e[0], e[4]) for e in entries] == [("portfolio.import", "sofia"), ("segments.replace", "sofia"),
-                                               ("boosts.set", "sofia")]
+    assert [(e[0], e[4]) for e in entries] == [("portfolio.import", "sofia"), ("portfolio.import", "sofia"),
+                                               ("segments.replace", "sofia"), ("boosts.set", "sofia")]
+    # both imports, the dry run too: who, through which door, which file, the figures
+    for entry, dry_run in zip(entries[:2], (True, False), strict=True):
+        after = entry[3]
+        assert (after["source"], after["by"], after["file"], after["dry_run"]) == ("api", "web:sofia", "carteira.csv",
+                                                                                   dry_run)
+        assert (after["rows"], after["rejected_rows"], after["debts"]) == (12, 7, 5)
+    entries = entries[1:]
     assert entries[1][2] == {"segments": []} and entries[1][3]["segments"][1]["filters"] == {"buckets": ["360+"]}
     assert (entries[2][2], entries[2][3]) == ({"C011": 0}, {"C011": 500})
 

@@ -12,12 +12,25 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.ami import sanitize
+from dialer.clocks import system_clock
+from dialer.errors import AmiValueError
 from storage.models import Campaign, CampaignMode, CampaignStatus, Lead, LeadState
 from storage.repositories.audit import record
-from dialer.clocks import system_clock
-from storage.repositories.campaigns import add_campaign, get_campaign_by_name, list_campaigns, set_campaign_status
+from storage.repositories.campaigns import (
+    add_campaign,
+    get_campaign_by_name,
+    list_campaigns,
+    set_campaign_status,
+)
 from storage.repositories.segments import boosted_leads, list_segments
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
+from web.cli.common import (
+    CONTEXT_SETTINGS,
+    config_option,
+    get_config,
+    in_database,
+    run_async,
+)
 
 T = TypeVar("T")
 
@@ -54,6 +67,14 @@ def add_command(name: str, mode: str, dial_template: str, caller_id: str, pbx_na
         raise click.UsageError("NAME must not be empty")
     if caller_id and not caller_id.isdigit():
         raise click.UsageError(f"--caller-id {caller_id!r}: digits only")
+    try:
+        # checked here, not first at originate time: a bad template fails every lead's attempt
+        sanitize.dial_template("--dial-template", dial_template)
+    except AmiValueError as exc:
+        raise click.ClickException(
+            f"modelo de discagem inválido / invalid dial template: {exc}"
+            " (ex.: PJSIP/{number}@trunk; sem quebras de linha, espaços, vírgulas ou &)"
+        ) from None
 
     async def add(db: AsyncSession) -> Campaign:
         campaign = await add_campaign(

@@ -22,12 +22,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.portfolio.cpf import format_cpf, is_valid_cpf, parse_cpf
 from dialer.portfolio.csv_reader import detect_delimiter, detect_encoding
 from dialer.portfolio.dates import parse_date
-from dialer.portfolio.errors import FieldError
+from dialer.portfolio.errors import FieldError, PortfolioFormatError
 from dialer.portfolio.phones import format_phone, normalize_phone
 from storage.models import DncKind
 from storage.repositories.audit import record
-from storage.repositories.dnc import DncItem, DncSaved, add_entries, list_entries, remove_entry
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, in_database, run_async
+from storage.repositories.dnc import (
+    DncItem,
+    DncSaved,
+    add_entries,
+    list_entries,
+    remove_entry,
+)
+from web.audit_trail import cli_actor, file_label, transfer_entry
+from web.cli.common import (
+    CONTEXT_SETTINGS,
+    config_option,
+    get_config,
+    in_database,
+    run_async,
+)
 
 PHONE_HEADERS = frozenset({"telefone", "telefones", "phone", "numero", "número", "fone", "celular"})
 CPF_HEADERS = frozenset({"cpf", "documento", "cpf_cnpj"})
@@ -188,10 +201,14 @@ def import_command(file: Path, source: str, until_text: str | None, as_json: boo
         saved = await add_entries(db, read_dnc_file(file, until=until, source=source, bad=bad))
         await record(db, user_id=None, action="dnc.import", entity="dnc", entity_id=file.name[:64], before=None,
                      after={"added": saved.added, "updated": saved.updated, "source": source,
-                            "until": until.isoformat() if until else None})
+                            "until": until.isoformat() if until else None, "by": cli_actor(),
+                            "file": file_label(file), "rejected": len(bad)})
         return saved
 
-    saved = run_async(in_database(get_config(config_path), load))
+    try:
+        saved = run_async(in_database(get_config(config_path), load))
+    except PortfolioFormatError as exc:  # a UTF-16 file, refused by name
+        raise click.ClickException(f"{file}: {exc}") from None
     if as_json:
         click.echo(json.dumps({
             "added": saved.added, "updated": saved.updated, "unchanged": saved.unchanged,
@@ -211,7 +228,13 @@ def list_command(kind: str | None, as_json: bool, config_path: str | None) -> No
     """List the do-not-call entries."""
 
     async def fetch(db: AsyncSession) -> list[tuple[str, str, date | None, str]]:
-        return [(DncKind(e.kind).value, e.value, e.until, e.source) for e in await list_entries(db, kind=kind)]
+        found = [(DncKind(e.kind).value, e.value, e.until, e.source) for e in await list_entries(db, kind=kind)]
+        # the list prints whole CPFs and phones: it is an export of personal data, so it is audited
+        await record(db, user_id=None, action="dnc.export", entity="dnc", entity_id=None,
+                     after=transfer_entry(source="cli", actor=cli_actor(), file=None,
+                                          figures={"entries": len(found), "kind": kind,
+                                                   "format": "json" if as_json else "table"}))
+        return found
 
     entries = run_async(in_database(get_config(config_path), fetch))
     if as_json:

@@ -10,11 +10,18 @@ from zoneinfo import ZoneInfo
 import click
 
 from dialer.clocks import system_clock
-from dialer.negotiation.payments import BROKEN_PROMISE_BOOST, ImportReport, PaymentFileError, import_payments
+from dialer.negotiation.payments import (
+    BROKEN_PROMISE_BOOST,
+    ImportReport,
+    PaymentFileError,
+    import_payments,
+)
 from dialer.portfolio.dates import parse_date
 from dialer.portfolio.errors import FieldError
 from scripting.money import format_brl
 from storage.engine import create_engine, session_factory
+from storage.repositories.audit import record
+from web.audit_trail import cli_actor, file_label, transfer_entry
 from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, run_async
 from web.config import Config
 
@@ -35,11 +42,20 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
 async def _run(config: Config, path: Path, *, today: date, grace_days: int, boost: int, dry_run: bool) -> ImportReport:
     engine = create_engine(config.database.url)
     try:
+        sessions = session_factory(engine)
         with path.open("rb") as stream:
-            return await import_payments(
-                session_factory(engine), stream, source=path.name, today=today, grace_days=grace_days, boost=boost,
+            report = await import_payments(
+                sessions, stream, source=path.name, today=today, grace_days=grace_days, boost=boost,
                 dry_run=dry_run, clock=system_clock,
             )
+        figures = {k: v for k, v in report.as_dict().items() if k != "rejected"} | {"rejected": len(report.rejected)}
+        async with sessions.begin() as db:
+            await record(
+                db, user_id=None, action="payments.import", entity="payments", entity_id=file_label(path),
+                after=transfer_entry(source="cli", actor=cli_actor(), file=path, figures=figures, dry_run=dry_run,
+                                     today=today.isoformat()),
+            )
+        return report
     finally:
         await engine.dispose()
 

@@ -12,11 +12,24 @@ import click
 
 from dialer.portfolio.csv_reader import COLUMNS
 from dialer.portfolio.errors import PortfolioFormatError
-from dialer.portfolio.importer import REJECTS_HEADER, ImportResult, import_portfolio, rejection_lines
+from dialer.portfolio.importer import (
+    REJECTS_HEADER,
+    ImportResult,
+    import_portfolio,
+    rejection_lines,
+)
 from dialer.portfolio.rows import RejectedRow
 from scripting.money import format_brl
+from storage.repositories.audit import record
+from web.audit_trail import cli_actor, file_label, transfer_entry
 from web.cli.campaign import campaign_named
-from web.cli.common import CONTEXT_SETTINGS, config_option, database, get_config, run_async
+from web.cli.common import (
+    CONTEXT_SETTINGS,
+    config_option,
+    database,
+    get_config,
+    run_async,
+)
 from web.config import Config
 
 
@@ -68,7 +81,7 @@ async def _run(
             campaign_id = (await campaign_named(db, campaign_name)).id
         try:
             with path.open("rb") as stream:
-                return await import_portfolio(
+                result = await import_portfolio(
                     sessions, stream, campaign_id=campaign_id, column_map=column_map or None, dry_run=dry_run,
                     on_rejected=on_rejected, on_progress=on_progress, on_start=on_start,
                 )
@@ -77,6 +90,14 @@ async def _run(
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
+        # dry runs too: they read the whole file of personal data just the same
+        async with sessions.begin() as db:
+            await record(
+                db, user_id=None, action="portfolio.import", entity="campaign", entity_id=campaign_id,
+                after=transfer_entry(source="cli", actor=cli_actor(), file=path, figures=result.to_json(),
+                                     rejects_file=file_label(getattr(rejects, "name", None))),
+            )
+        return result
 
 
 def summary(result: ImportResult) -> list[str]:

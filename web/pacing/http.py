@@ -23,11 +23,13 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import select
 
 from dialer.pacing.live import (
     BRASILIA_OFFSET_S,
+    MAX_ABANDON_CAP,
+    MAX_DIAL_LEVEL_LIMIT,
     Floor,
     PacingFigures,
     PacingSettings,
@@ -36,6 +38,7 @@ from dialer.pacing.live import (
     day_bounds,
     local_day,
 )
+from dialer.pacing.pacer import PacingMode
 from storage.models import Campaign, CampaignMode, Role
 from storage.repositories.pacing import (
     abandon_days,
@@ -88,14 +91,17 @@ def _runtime(request: web.Request) -> Any:
 
 
 class PacingIn(BaseModel):
-    """The body of ``PUT .../pacing``: any of the settings; ``PacingSettings`` checks the values."""
+    """The body of ``PUT .../pacing``: any of the settings; ``PacingSettings`` checks them together.
+
+    Typed and bounded here too, so the OpenAPI document says what is accepted and a number too
+    large for a float (``1e400`` as an integer) is a 422, not an OverflowError."""
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Any = None
-    max_dial_level: Any = None
-    abandon_cap: Any = None
-    amd_enabled: Any = None
+    mode: PacingMode | None = None
+    max_dial_level: float | None = Field(default=None, ge=1.0, le=MAX_DIAL_LEVEL_LIMIT, allow_inf_nan=False)
+    abandon_cap: float | None = Field(default=None, gt=0.0, le=MAX_ABANDON_CAP, allow_inf_nan=False)
+    amd_enabled: StrictBool | None = None
 
 
 def _campaign_id(request: web.Request) -> int:
@@ -168,7 +174,7 @@ async def put_pacing(request: web.Request) -> web.Response:
     unknown = sorted(set(data) - set(SETTINGS_FIELDS))
     if unknown:
         raise FieldError.invalid(unknown[0], f"{unknown[0]}: campo desconhecido; use: {', '.join(SETTINGS_FIELDS)}")
-    body = parse_model(data, PacingIn).model_dump(exclude_unset=True)
+    body = parse_model(data, PacingIn).model_dump(exclude_unset=True, mode="json")
     async with request.app[PACING_WEB].settings_lock:
         await _change_pacing(request, campaign_id, body, login.user_id)
     figures = await _figures(request, campaign_id)

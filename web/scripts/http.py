@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from dialer.scripts_catalog import refresh_campaign_scripts
 from scripting.render import TemplateRefused, as_plain_text, render_text, sample_context
@@ -57,6 +57,7 @@ from web.keys import CURRENT_LOGIN, DB
 from web.scripts.worker import SCRIPT_WORKER, ScriptJobTimeout, setup_script_worker
 
 MAX_YAML_CHARS = 200_000
+MAX_KEY_CHARS = 80  # script keys and step ids
 _NO_STORE = NO_STORE
 
 
@@ -65,18 +66,18 @@ class YamlIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    yaml: Any = None
+    yaml: str | None = Field(default=None, max_length=MAX_YAML_CHARS)
 
 
 class PreviewIn(YamlIn):
-    step: Any = None
+    step: str | None = Field(default=None, max_length=MAX_KEY_CHARS)
     identity_confirmed: StrictBool = True
 
 
 class CampaignScriptIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    key: Any = None
+    key: str | None = Field(default=None, max_length=MAX_KEY_CHARS)
 
 
 def _invalid(field: str, message: str, errors: list[dict[str, Any]] | None = None) -> FieldError:

@@ -9,13 +9,23 @@ changes re-rank the stored lead priorities the hopper reads.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ConfigDict, Field
+from aiohttp.http_exceptions import HttpProcessingError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.leads.hopper import reprioritise_campaign
@@ -40,11 +50,16 @@ from storage.repositories.segments import (
     replace_segments,
     set_boosts,
 )
+from web.audit_trail import file_label, transfer_entry
 from web.auth.access import requires
 from web.errors import FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 
+log = logging.getLogger(__name__)
+
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_FILTER_AMOUNT = Decimal(1000000000000)  # R$ 1 trillion: above any balance, below Decimal's precision
+MAX_FILTER_SCORE = 1_000_000
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -52,10 +67,42 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Text = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+# Amounts as JSON numbers or strings ("1000.00"); bounded so quantizing to cents can't overflow
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_FILTER_AMOUNT, max_digits=16, allow_inf_nan=False),
+    WithJsonSchema({"type": ["number", "string"], "minimum": 0, "maximum": int(MAX_FILTER_AMOUNT), "maxLength": 20}),
+]
+Score = Annotated[int, Field(ge=-MAX_FILTER_SCORE, le=MAX_FILTER_SCORE)]
+
+
+class FilterIn(_Body):
+    """A segment's filter; ``dialer.leads.segments.parse_filter`` checks the values' meaning."""
+
+    buckets: list[Text] | None = Field(default=None, max_length=20)
+    balance_min: Amount | None = None
+    balance_max: Amount | None = None
+    tags_any: list[Text] | None = Field(default=None, max_length=100)
+    ufs: list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None = Field(default=None, max_length=27)
+    score_min: Score | None = None
+    score_max: Score | None = None
+    promise_broken: StrictBool | None = None
+    callback_due: StrictBool | None = None
+
+    def as_filter(self) -> dict[str, Any]:
+        """The given criteria as parse_filter reads them (amounts as strings, no nulls)."""
+        out = self.model_dump(exclude_none=True)
+        for name in ("balance_min", "balance_max"):
+            if name in out:
+                out[name] = str(out[name])
+        return out
+
+
 class SegmentIn(_Body):
     name: str = Field(min_length=1, max_length=80)
     weight: int = Field(ge=0, le=MAX_WEIGHT)
-    filters: dict[str, Any] = Field(default_factory=dict)
+    filters: FilterIn = Field(default_factory=FilterIn)
 
 
 class SegmentsIn(_Body):
@@ -63,7 +110,9 @@ class SegmentsIn(_Body):
 
 
 class BoostsIn(_Body):
-    boosts: dict[str, int] = Field(min_length=1, max_length=10_000)
+    boosts: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=MIN_BOOST, le=MAX_BOOST)]
+    ] = Field(min_length=1, max_length=10_000)
     """External customer id → boost (0 removes it)."""
 
 
@@ -128,7 +177,7 @@ async def put_segments(request: web.Request) -> web.Response:
             raise invalid(f"segments[{i}].name", f"nome repetido: {name!r}")
         seen.add(name.lower())
         try:
-            flt = parse_filter(seg.filters, f"segments[{i}].filters")
+            flt = parse_filter(seg.filters.as_filter(), f"segments[{i}].filters")
         except SegmentError as exc:
             raise invalid(exc.field, exc.message) from None
         new.append(StoredSegment(i, name, seg.weight, flt.to_json()))
@@ -173,14 +222,26 @@ async def put_boosts(request: web.Request) -> web.Response:
     )
 
 
-async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool]:
-    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run``."""
+async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, bool, str | None]:
+    """Stream the multipart ``file`` part to disk (size-limited); also read ``dry_run`` and the file's name.
+
+    A body that is not well-formed multipart (bad part headers, bad boundary) is a 422 naming
+    ``file``: aiohttp's multipart reader raises parser errors that are not HTTP exceptions."""
+    try:
+        return await _read_upload(request, directory)
+    except (HttpProcessingError, ValueError, AssertionError) as exc:
+        log.info("malformed multipart upload: %s", exc)
+        raise invalid("file", "o corpo multipart/form-data está malformado; envie o CSV no campo file") from None
+
+
+async def _read_upload(request: web.Request, directory: Path) -> tuple[Path, bool, str | None]:
     if not request.content_type.startswith("multipart/"):
         raise FieldError(
             415, "unsupported_media_type", "Envie o arquivo como multipart/form-data (campo file).", field="file"
         )
     reader = await request.multipart()
     target: Path | None = None
+    file_name: str | None = None
     dry_run = False
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
@@ -188,7 +249,8 @@ async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, boo
         if part.name == "dry_run":
             dry_run = (await part.text()).strip().lower() in ("1", "true", "sim", "yes", "on")
         elif part.name == "file":
-            target = directory / "carteira.csv"
+            target = directory / "carteira.csv"  # never the client's name: paths are not built from input
+            file_name = file_label(part.filename)
             size = 0
             with target.open("wb") as out:
                 while chunk := await part.read_chunk(1 << 16):
@@ -200,7 +262,7 @@ async def _save_upload(request: web.Request, directory: Path) -> tuple[Path, boo
                     out.write(chunk)
     if target is None:
         raise invalid("file", "campo obrigatório (o arquivo CSV da carteira)")
-    return target, dry_run
+    return target, dry_run, file_name
 
 
 @requires(*MANAGERS)
@@ -209,7 +271,7 @@ async def post_import(request: web.Request) -> web.Response:
     async with request.app[DB]() as db:
         campaign = await _campaign(db, campaign_id)
     with tempfile.TemporaryDirectory(prefix="cobra-import-") as tmp:
-        path, dry_run = await _save_upload(request, Path(tmp))
+        path, dry_run, file_name = await _save_upload(request, Path(tmp))
         rejects: list[dict[str, Any]] = []
 
         def keep(row: Any) -> None:
@@ -228,11 +290,15 @@ async def post_import(request: web.Request) -> web.Response:
         except PortfolioFormatError as exc:
             raise invalid("file", str(exc)) from None
     figures = result.to_json()
-    if not dry_run:
-        async with request.app[DB]() as db:
-            await record(db, user_id=_user_id(request), action="portfolio.import", entity="campaign",
-                         entity_id=campaign.id, before=None, after=figures, at=_now(request))
-            await db.commit()
+    # dry runs too: they read the whole file of personal data just the same
+    login = request.get(CURRENT_LOGIN)
+    async with request.app[DB]() as db:
+        await record(db, user_id=_user_id(request), action="portfolio.import", entity="campaign",
+                     entity_id=campaign.id, before=None,
+                     after=transfer_entry(source="api", actor=f"web:{login.login}" if login else "web", file=file_name,
+                                          figures=figures),
+                     at=_now(request))
+        await db.commit()
     return web.json_response({**figures, "rejects": rejects})
 
 

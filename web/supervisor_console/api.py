@@ -23,13 +23,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.floor.monitoring import MonitorRefused
+from dialer.floor.snapshot import FloorSnapshot
 from dialer.runtime import DialerRuntime
 from storage.models import Role
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.errors import NO_STORE, FieldError, read_body
-from web.keys import CURRENT_LOGIN
-from web.supervisor_console.services import LoginNames, current_floor
+from web.keys import CLOCK, CURRENT_LOGIN
+from web.supervisor_console.services import LoginNames, current_floor, floor_view
 
 FLOOR_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)
 LOGIN_NAMES: web.AppKey[LoginNames] = web.AppKey("cobra.login_names", LoginNames)
@@ -46,7 +47,8 @@ def _runtime(request: web.Request) -> DialerRuntime:
     desk = request.app.get(AGENT_DESK)
     runtime = None if desk is None else desk.runtime
     if runtime is None:
-        raise FieldError.unavailable("O discador não está rodando neste servidor.", retry_after=5)
+        # the state of this server, not a fault: monitoring needs its dialer
+        raise FieldError.conflict("O discador não está rodando neste servidor.")
     return runtime
 
 
@@ -60,9 +62,15 @@ def _user_id(request: web.Request) -> int:
 @requires(*FLOOR_VIEWERS)
 async def get_floor(request: web.Request) -> web.Response:
     """``GET /api/v1/floor``: every agent and campaign now."""
-    runtime = _runtime(request)
+    desk = request.app.get(AGENT_DESK)
+    runtime = None if desk is None else desk.runtime
+    if runtime is None:
+        # a server with no dialer (a web-only process, or the dialer stopping): an empty floor, not an error
+        now = request.app[CLOCK]()
+        body = floor_view(FloorSnapshot(now, False, (), ()), {}, {})
+        return web.json_response({**body, "dialer_running": False}, headers=NO_STORE)
     body = await current_floor(runtime, request.app[LOGIN_NAMES])
-    return web.json_response(body, headers=NO_STORE)
+    return web.json_response({**body, "dialer_running": True}, headers=NO_STORE)
 
 
 _REFUSED_FIELD = {"no_endpoint": "endpoint", "agent_not_connected": "agent_id", "agent_monitored": "agent_id"}
@@ -80,7 +88,7 @@ async def start_monitor(request: web.Request) -> web.Response:
         if exc.code == "no_endpoint":
             raise FieldError.invalid("endpoint", exc.message) from None
         if exc.code == "dialer_unavailable":
-            raise FieldError.unavailable(exc.message, retry_after=5) from None
+            raise FieldError.conflict(exc.message) from None
         raise FieldError(409, "conflict", exc.message, field=_REFUSED_FIELD.get(exc.code)) from None
     out = {"supervisor_id": session.supervisor_id, "agent_id": session.agent_id, "mode": session.mode.value,
            "started_at": session.started_at.isoformat()}
