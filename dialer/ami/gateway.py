@@ -30,13 +30,12 @@ import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
-from typing import Protocol, Self
+from dataclasses import replace
+from typing import Self
 
 from dialer.ami import events as ev
 from dialer.ami import link
 from dialer.ami.actions import (
-    DEFAULT_EVENT_CLASSES,
     ActionResult,
     AmiAction,
     ConfbridgeList,
@@ -52,6 +51,12 @@ from dialer.ami.actions import (
 )
 from dialer.ami.link import LinkState as LinkState  # noqa: PLC0414 - re-exported: the runtime imports it here
 from dialer.ami.protocol import CobraAmiProtocol, WireAction
+from dialer.ami.settings import AmiSettings as AmiSettings  # noqa: PLC0414 - re-exported: callers import it here
+from dialer.ami.stream import EventsLost as EventsLost  # noqa: PLC0414
+from dialer.ami.stream import GatewayItem as GatewayItem  # noqa: PLC0414
+from dialer.ami.stream import LinkChanged as LinkChanged  # noqa: PLC0414
+from dialer.ami.stream import LinkStatus as LinkStatus  # noqa: PLC0414
+from dialer.ami.stream import Received as Received  # noqa: PLC0414
 from dialer.ami.wire import Message
 from dialer.errors import (
     AmiActionFailed,
@@ -65,134 +70,6 @@ from dialer.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-class _PbxFields(Protocol):
-    """The fields of ``web.config.PbxConfig`` the gateway reads (no import of ``web``)."""
-
-    host: str
-    port: int
-    username: str
-    secret: str
-    ping_interval_s: float
-    action_timeout_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class AmiSettings:
-    """How to reach and watch one Asterisk."""
-
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = "cobra"
-    secret: str = field(default="cobra", repr=False)
-    ping_interval_s: float = 5.0
-    action_timeout_s: float = 10.0
-    # Wait this long for a Pong before declaring the link dead; None: the smaller of
-    # action_timeout_s and ping_interval_s
-    ping_timeout_s: float | None = None
-    connect_timeout_s: float = 5.0
-    # Wait this long for the reply to Login before dropping the connection; None: action_timeout_s
-    login_timeout_s: float | None = None
-    reconnect_initial_s: float = 0.5
-    reconnect_max_s: float = 30.0
-    events: tuple[str, ...] = DEFAULT_EVENT_CLASSES
-    queue_size: int = 10_000
-
-    @classmethod
-    def from_pbx(cls, pbx: _PbxFields, **overrides: object) -> AmiSettings:
-        """Settings from a ``PbxConfig`` (or anything with its fields)."""
-        base = cls(
-            host=pbx.host,
-            port=pbx.port,
-            username=pbx.username,
-            secret=pbx.secret,
-            ping_interval_s=pbx.ping_interval_s,
-            action_timeout_s=pbx.action_timeout_s,
-        )
-        return replace(base, **overrides)  # type: ignore[arg-type]
-
-    @property
-    def effective_ping_timeout_s(self) -> float:
-        if self.ping_timeout_s is not None:
-            return self.ping_timeout_s
-        return min(self.action_timeout_s, self.ping_interval_s)
-
-    @property
-    def effective_login_timeout_s(self) -> float:
-        return self.login_timeout_s if self.login_timeout_s is not None else self.action_timeout_s
-
-    def validate(self) -> None:
-        """Refuse unusable settings, naming the field."""
-        for name in (
-            "ping_interval_s",
-            "action_timeout_s",
-            "connect_timeout_s",
-            "reconnect_initial_s",
-            "reconnect_max_s",
-        ):
-            if not getattr(self, name) > 0:
-                raise AmiValueError(f"{name}: must be greater than 0")
-        if self.ping_timeout_s is not None and not self.ping_timeout_s > 0:
-            raise AmiValueError("ping_timeout_s: must be greater than 0")
-        if self.login_timeout_s is not None and not self.login_timeout_s > 0:
-            raise AmiValueError("login_timeout_s: must be greater than 0")
-        if self.reconnect_max_s < self.reconnect_initial_s:
-            raise AmiValueError("reconnect_max_s: must not be smaller than reconnect_initial_s")
-        if not 0 < self.port <= 65535:
-            raise AmiValueError(f"port: {self.port} is not a TCP port")
-        if self.queue_size < 2:
-            raise AmiValueError("queue_size: must be at least 2")
-        Login(self.username, self.secret, self.events).headers()
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """One typed event and the loop time (``loop.time()``) its bytes were read."""
-
-    event: ev.AmiEvent
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class LinkChanged:
-    """The link changed state; in the stream, in order with the events around it."""
-
-    state: LinkState
-    at: float
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventsLost:
-    """``count`` items were dropped because the queue was full: the consumer's picture
-    is incomplete and it should reconcile (``CoreShowChannels``)."""
-
-    count: int
-    at: float
-
-
-GatewayItem = Received | LinkChanged | EventsLost
-
-
-@dataclass(frozen=True, slots=True)
-class LinkStatus:
-    """A snapshot of the link for supervisors, ``/readyz`` and metrics.
-
-    ``since`` and ``retry_at`` are loop times (``loop.time()``), the clock of
-    :class:`LinkChanged` ``.at``: "down for N s" is ``loop.time() - since``.
-    """
-
-    state: LinkState
-    since: float
-    failed_attempts: int  # attempts failed since the link was last up
-    last_error: str | None  # why the last attempt failed or the link went down
-    retry_at: float | None  # when the next attempt starts (RECONNECTING only)
-    logins: int  # successful logins since the gateway was created
-
-    @property
-    def up(self) -> bool:
-        return self.state is LinkState.UP
-
 
 class AmiGateway:
     """Typed facade over one AMI link (see the module docstring).
@@ -348,7 +225,7 @@ class AmiGateway:
             elif isinstance(event, link.LoginRefused) and after is not before:
                 self._first_login.set_exception(AmiAuthError(f"AMI {self._where}: {event.reason}"))
 
-    def _carry_out(self, action: link.LinkAction) -> None:  # noqa: C901, PLR0912 - one branch per action
+    def _carry_out(self, action: link.LinkAction) -> None:
         loop = asyncio.get_running_loop()
         if isinstance(action, link.OpenConnection):
             self._open(action.attempt)
