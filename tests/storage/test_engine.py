@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
-from typing import Self
 
 import pytest
 from sqlalchemy import select, text
@@ -26,6 +24,7 @@ from storage.errors import UnsupportedDatabaseUrl
 from storage.migrate import upgrade_engine
 from storage.models import Campaign, CampaignMode
 from tests.storage.factories import make_campaign, unique
+from tests.support.sqlite_lock import HeldWriteLock
 
 
 async def _pragma(engine: AsyncEngine, name: str) -> object:
@@ -101,36 +100,6 @@ async def test_rollback_and_savepoint_undo_exactly_their_part(engine: AsyncEngin
     assert names == {kept}
 
 
-class _WriteLock:
-    """Another connection (a plain sqlite3 one, in its own thread) holding the write lock on a file."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._taken = threading.Event()
-        self._release = threading.Event()
-        self._thread = threading.Thread(target=self._hold, daemon=True)
-
-    def _hold(self) -> None:
-        conn = sqlite3.connect(self._path, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO held (n) VALUES (1)")  # a real pending write
-            self._taken.set()
-            self._release.wait(60)
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        assert self._taken.wait(10), "the lock holder never got the lock"
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._release.set()
-        self._thread.join(10)
-
-
 async def _file_engine(tmp_path: Path, busy_timeout_s: float = 0.3) -> AsyncEngine:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}", busy_timeout_s=busy_timeout_s)
     async with engine.begin() as conn:
@@ -144,7 +113,7 @@ async def test_reads_go_on_while_another_connection_holds_the_write_lock(tmp_pat
     engine = await _file_engine(tmp_path)
     try:
         reads, writes = read_session_factory(engine), session_factory(engine)
-        with _WriteLock(tmp_path / "locked.db"):
+        with HeldWriteLock(tmp_path / "locked.db", "INSERT INTO held (n) VALUES (1)"):
             for _ in range(20):  # more than the pool holds: every pooled connection reads deferred
                 async with reads() as db:
                     assert await db.scalar(text("SELECT n FROM kept")) == 7

@@ -8,10 +8,7 @@ insert), on the very file the real server serves from.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 from collections.abc import AsyncIterator
-from typing import Self
 
 import aiohttp
 import pytest
@@ -20,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage.engine import create_engine, session_factory
 from storage.models import Campaign, CampaignMode
+from tests.support.sqlite_lock import HeldWriteLock
 from tests.web.conftest import PASSWORD, form_token
 from web.auth import middleware
 from web.config import Config, DatabaseConfig, WebConfig
@@ -33,36 +31,6 @@ HANDSHAKES = 50
 def config(db_url: str) -> Config:
     # a short busy timeout, so the write below gives up quickly
     return Config(database=DatabaseConfig(url=db_url, busy_timeout_s=BUSY_TIMEOUT_S), web=WebConfig())
-
-
-class HeldWriteLock:
-    """A plain sqlite3 connection in a thread holding the write lock until released."""
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self._taken = threading.Event()
-        self._release = threading.Event()
-        self._thread = threading.Thread(target=self._hold, daemon=True)
-
-    def _hold(self) -> None:
-        conn = sqlite3.connect(self._path, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("UPDATE campaigns SET name = name")  # a real pending write
-            self._taken.set()
-            self._release.wait(60)
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        assert self._taken.wait(10), "the lock holder never got the lock"
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._release.set()
-        self._thread.join(10)
 
 
 async def _campaign(db_url: str) -> int:
@@ -123,7 +91,7 @@ async def test_reads_and_handshakes_go_on_during_a_lock_and_a_write_answers_503(
             await resp.read()
             return resp.status
 
-    with HeldWriteLock(str(make_url(db_url).database)):
+    with HeldWriteLock(str(make_url(db_url).database), "UPDATE campaigns SET name = name"):
         statuses = await asyncio.gather(
             *(read(i) for i in range(READS)), *(_handshake(agent, served) for _ in range(HANDSHAKES))
         )
