@@ -90,6 +90,9 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
                     # the server's date, not this machine's: the demo's dialer may run days ahead
                     "promise_date": (server.now().astimezone(BRASILIA).date() + timedelta(days=3)).isoformat(),
                     "notes": "cobra demo --check",
+                    # paused as it leaves wrap-up: no new call reaches it while the check stops the service
+                    # (a call still live at the stop would be back on its screen at the next run)
+                    "pause_after": "outros",
                 }
             )
             return call_id, waited, pop["summary"]["greeting_name"]
