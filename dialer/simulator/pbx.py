@@ -10,13 +10,12 @@ of the same channel), the simulator picks one of the recorded orders.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from dialer.ami.wire import Message
+from dialer.simulator.actions import PbxActions
 from dialer.simulator.channels import (
     BUSY,
     DOWN,
@@ -27,14 +26,21 @@ from dialer.simulator.channels import (
     Channel,
     IdAllocator,
     cause_text,
-    parse_caller_id,
 )
 from dialer.simulator.customers import CustomerModel, LastDigitCustomers
 from dialer.simulator.dialplan import CUSTOMER_CONTEXT, Dialplan, Step, pattern_matches
+from dialer.simulator.requests import (  # noqa: F401 - re-exported: the server and tests import them here
+    PBX_ACTIONS,
+    Conference,
+    Headers,
+    OriginateRequest,
+    Sink,
+    ast_true,
+    error,
+    response,
+    split_variables,
+)
 from dialer.simulator.timers import TimerQueue
-
-Sink = Callable[[Message], None]
-Headers = list[tuple[str, str]]
 
 CALL = "call,all"
 DIALPLAN = "dialplan,all"
@@ -45,94 +51,7 @@ BLOCK = object()  # the step waits (timer, bridge, hangup): something resumes it
 # Originate failure reasons (Asterisk's AST_CONTROL_* codes as OriginateResponse reports them)
 REASON_UNAVAILABLE, REASON_HANGUP, REASON_NO_ANSWER, REASON_ANSWERED, REASON_BUSY, REASON_CONGESTION = 0, 1, 3, 4, 5, 8
 
-PBX_ACTIONS = ("originate", "redirect", "hangup", "coreshowchannels", "confbridgelist", "mixmonitor")
-
-
-def ast_true(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("yes", "true", "y", "t", "1", "on")
-
-
-def split_variables(values: list[str]) -> list[tuple[str, str]]:
-    """``Variable`` headers (repeated, and/or comma lists with ``\\,`` escapes) → pairs."""
-    out: list[tuple[str, str]] = []
-    for value in values:
-        for item in re.split(r"(?<!\\),", value):
-            item = item.replace("\\,", ",")
-            name, sep, val = item.partition("=")
-            if sep and name.strip():
-                out.append((name.strip(), val))
-    return out
-
-
-def response(action: Message, status: str, *pairs: tuple[str, str], message: str | None = None) -> Message:
-    """A response in Asterisk's key order: Response, ActionID, then the rest, Message last."""
-    headers: Headers = [("Response", status)]
-    aid = action.action_id
-    if aid is not None:
-        headers.append(("ActionID", aid))
-    headers.extend(pairs)
-    if message is not None:
-        headers.append(("Message", message))
-    return Message(tuple(headers))
-
-
-def error(action: Message, message: str) -> Message:
-    return response(action, "Error", message=message)
-
-
-def _aid(action: Message) -> Headers:
-    aid = action.action_id
-    return [("ActionID", aid)] if aid is not None else []
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-@dataclass(eq=False)
-class OriginateRequest:
-    action_id: str | None
-    channel: str
-    context: str
-    exten: str
-    priority: int
-    application: str | None
-    data: str
-    timeout_s: float
-    variables: list[tuple[str, str]]
-    caller: tuple[str, str] | None
-    channel_id: str | None
-    other_channel_id: str | None
-    is_async: bool
-    reply: Sink
-    action: Message
-    timer: object = None
-
-
-@dataclass(eq=False)
-class Conference:
-    name: str
-    bridge_id: str
-    announcer: str
-    members: list[Channel] = field(default_factory=list)
-
-    def bridge_headers(self, count: int) -> Headers:
-        return [
-            ("BridgeUniqueid", self.bridge_id),
-            ("BridgeType", "base"),
-            ("BridgeTechnology", "softmix"),
-            ("BridgeCreator", "ConfBridge"),
-            ("BridgeName", self.name),
-            ("BridgeNumChannels", str(count)),
-            ("BridgeVideoSourceMode", "none"),
-        ]
-
-    def peers_of(self, ch: Channel) -> str:
-        return ",".join([self.announcer] + [m.name for m in self.members if m is not ch])
-
-
-class Pbx:
+class Pbx(PbxActions):
     """The simulated Asterisk behind the AMI server (see module docstring)."""
 
     def __init__(
@@ -181,152 +100,6 @@ class Pbx:
         self.timers.call_later(0.0, fn)
 
     # ---- actions ----------------------------------------------------------------------
-
-    def handles(self, action_name: str) -> bool:
-        return action_name.lower() in PBX_ACTIONS
-
-    def handle(self, action: Message, reply: Sink) -> None:
-        """Run one AMI action; its response (and list events) go to ``reply``."""
-        name = (action.get("Action") or "").lower()
-        getattr(self, f"_action_{name}")(action, reply)
-
-    def _action_originate(self, a: Message, reply: Sink) -> None:
-        channel = a.get("Channel")
-        if not channel:
-            reply(error(a, "Channel not specified"))
-            return
-        timeout = a.get("Timeout")
-        if timeout and not timeout.strip().isdigit():
-            reply(error(a, "Invalid timeout"))
-            return
-        priority = a.get("Priority") or "1"
-        if not priority.strip().isdigit():
-            reply(error(a, "Invalid priority"))
-            return
-        cid = a.get("CallerID")
-        req = OriginateRequest(
-            action_id=a.action_id,
-            channel=channel,
-            context=a.get("Context") or "default",
-            exten=a.get("Exten") or "s",
-            priority=int(priority),
-            application=a.get("Application") or None,
-            data=a.get("Data") or "",
-            timeout_s=int(timeout) / 1000.0 if timeout else 30.0,
-            variables=split_variables(a.get_all("Variable")),
-            caller=parse_caller_id(cid) if cid else None,
-            channel_id=a.get("ChannelId") or None,
-            other_channel_id=a.get("OtherChannelId") or None,
-            is_async=ast_true(a.get("Async")),
-            reply=reply,
-            action=a,
-        )
-        self.originates += 1
-        if req.is_async:
-            reply(response(a, "Success", message="Originate successfully queued"))
-        self._defer(lambda: self._start_dial(req))
-
-    def _action_redirect(self, a: Message, reply: Sink) -> None:
-        name = a.get("Channel")
-        if not name:
-            reply(error(a, "Channel not specified"))
-            return
-        ch = self.channels.get(name)
-        if ch is None:
-            reply(error(a, f"Channel does not exist: {name}"))
-            return
-        priority = a.get("Priority") or "1"
-        if not priority.strip().isdigit():
-            reply(error(a, "Invalid priority"))
-            return
-        reply(response(a, "Success", message="Redirect successful"))
-        context = a.get("Context") or ch.context
-        exten = a.get("Exten") or ch.exten
-        self._defer(lambda: self._redirect(ch, context, exten, int(priority)))
-
-    def _action_hangup(self, a: Message, reply: Sink) -> None:
-        target = a.get("Channel")
-        if not target:
-            reply(error(a, "No channel specified"))
-            return
-        # No (or an invalid) Cause hangs up with cause 0, which the dialplan turns into 16
-        # ("Normal Clearing") and an originated application leaves at 0 (see _hangup).
-        cause = 0
-        raw_cause = (a.get("Cause") or "").strip()
-        if raw_cause.isdigit() and 0 < int(raw_cause) <= 127:
-            cause = int(raw_cause)
-        if len(target) > 1 and target.startswith("/") and target.endswith("/"):
-            try:
-                rx = re.compile(target[1:-1])
-            except re.error:
-                reply(error(a, f"Regex compile failed on: {target[1:-1]}"))
-                return
-            victims = [ch for ch in self.channels.values() if rx.search(ch.name)]
-            reply(response(a, "Success", ("EventList", "start"), message="Channels hung up will follow"))
-            for ch in victims:
-                reply(Message((("Event", "ChannelHungup"), ("Channel", ch.name), *_aid(a))))
-            reply(Message((("Event", "ChannelsHungupListComplete"), *_aid(a), ("EventList", "Complete"),
-                           ("ListItems", str(len(victims))))))
-        else:
-            ch = self.channels.get(target)
-            if ch is None:
-                reply(error(a, "No such channel"))
-                return
-            victims = [ch]
-            reply(response(a, "Success", message="Channel Hungup"))
-        for ch in victims:
-            self._defer(lambda ch=ch: self._hangup(ch, cause))
-
-    def _action_coreshowchannels(self, a: Message, reply: Sink) -> None:
-        reply(response(a, "Success", ("EventList", "start"), message="Channels will follow"))
-        chans = list(self.channels.values())
-        for ch in chans:
-            reply(Message((
-                ("Event", "CoreShowChannel"), *_aid(a), *ch.snapshot(),
-                ("Application", ch.app), ("ApplicationData", ch.app_data),
-                ("Duration", _duration(self.timers.now - ch.created_at)),
-                ("BridgeId", ch.conference.bridge_id if ch.conference else ""),
-            )))
-        reply(Message((("Event", "CoreShowChannelsComplete"), *_aid(a), ("EventList", "Complete"),
-                       ("ListItems", str(len(chans))))))
-
-    def _action_confbridgelist(self, a: Message, reply: Sink) -> None:
-        name = a.get("Conference")
-        if not name:
-            reply(error(a, "No Conference name provided."))
-            return
-        if not self.conferences:
-            reply(error(a, "No active conferences."))
-            return
-        conf = self.conferences.get(name)
-        if conf is None:
-            reply(error(a, "No Conference by that name found."))
-            return
-        reply(response(a, "Success", ("EventList", "start"), message="Confbridge user list will follow"))
-        for ch in conf.members:
-            answered = self.timers.now - (ch.answered_at if ch.answered_at is not None else ch.created_at)
-            flags = [(k, "No") for k in ("Admin", "MarkedUser", "WaitMarked", "EndMarked", "EndMarkedAny",
-                                         "Waiting", "Muted", "Talking")]
-            reply(Message((("Event", "ConfbridgeList"), *_aid(a), ("Conference", name), *flags,
-                           ("AnsweredTime", str(int(answered))), *ch.snapshot())))
-        reply(Message((("Event", "ConfbridgeListComplete"), *_aid(a), ("EventList", "Complete"),
-                       ("ListItems", str(len(conf.members))))))
-
-    def _action_mixmonitor(self, a: Message, reply: Sink) -> None:
-        name = a.get("Channel")
-        if not name:
-            reply(error(a, "No channel specified"))
-            return
-        ch = self.channels.get(name)
-        if ch is None:
-            reply(error(a, "No such channel"))
-            return
-        reply(response(a, "Success"))
-        # Nothing is written to disk: the simulator has no audio (documented in the README).
-        self._varset(ch, "MIXMONITOR_FILENAME", a.get("File") or f"{ch.uniqueid}.wav")
-        self._chan_event("MixMonitorStart", ch)
-
-    # ---- originate ------------------------------------------------------------------
 
     def _originate_failed(self, req: OriginateRequest, reason: int) -> None:
         if req.is_async:
