@@ -25,6 +25,7 @@ from web.auth.landing import add_landing_routes
 from web.auth.middleware import auth_middleware
 from web.auth.revocation import SessionGuard
 from web.auth.settings import Auth, AuthSettings
+from web.campaign_console.http import setup_campaign_console
 from web.campaigns import setup_campaigns
 from web.config import Config
 from web.database_busy import database_busy_middleware
@@ -116,6 +117,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_supervisor_api(app)
     setup_scripts(app)
     setup_campaigns(app)
+    setup_campaign_console(app)
     setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)

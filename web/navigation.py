@@ -16,6 +16,7 @@ from web.auth.access import Access, access_of
 # (path, label): in the order shown. Only pages of their own (not the agent desk, which has its own layout).
 PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor", "Painel ao vivo"),
+    ("/supervisor/campanhas", "Campanhas"),
     ("/supervisor/roteiros", "Roteiros"),
     ("/supervisor/simulacao", "Simulação de discagem"),
     ("/monitoria", "Monitoria"),

@@ -23,6 +23,12 @@ from pydantic import BaseModel
 from storage.models import Role
 from web.auth.access import public
 from web.auth.settings import SESSION_COOKIE
+from web.campaign_console.http import (
+    BoostPreviewIn,
+    BulkBoostIn,
+    CampaignHoldIn,
+    WindowIn,
+)
 from web.errors import MAX_ID, NO_STORE
 from web.pacing.http import PacingIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
@@ -92,6 +98,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/api/v1/floor/monitor", "Listen, whisper or barge on an agent's call (audited).", MANAGERS,
               body=MonitorIn, status=201),
     Operation("POST", "/api/v1/floor/monitor/stop", "End the caller's monitoring session (audited).", MANAGERS),
+    Operation("GET", "/api/v1/floor/history", "The newest audited changes on the floor, in pt-BR.", MANAGERS),
+    Operation("GET", "/api/v1/campaigns/{campaign_id}", "The campaign's stored settings.", MANAGERS),
+    Operation("PUT", "/api/v1/campaigns/{campaign_id}/window", "The campaign's calling-window override (audited).",
+              MANAGERS, body=WindowIn),
+    Operation("POST", "/api/v1/campaigns/{campaign_id}/boosts/preview", "How many live leads a bulk boost changes.",
+              MANAGERS, body=BoostPreviewIn),
+    Operation("POST", "/api/v1/campaigns/{campaign_id}/boosts/bulk",
+              "Boost every matching live lead; 409 when the previewed count changed (audited).", MANAGERS,
+              body=BulkBoostIn),
+    Operation("GET", "/api/v1/campaigns/{campaign_id}/holds", "Active holds of the campaign's customers.", MANAGERS),
+    Operation("POST", "/api/v1/campaigns/{campaign_id}/holds", "Suspend a customer of the campaign (audited).",
+              MANAGERS, body=CampaignHoldIn, status=201),
+    Operation("DELETE", "/api/v1/campaigns/{campaign_id}/holds/{hold_id}", "End a suspension (audited).", MANAGERS),
+    Operation("GET", "/api/v1/campaigns/{campaign_id}/history", "The campaign's audited changes, in pt-BR.",
+              MANAGERS),
 )
 
 ERROR_BODY: dict[str, Any] = {

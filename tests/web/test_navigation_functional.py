@@ -27,9 +27,12 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
 @pytest.mark.parametrize(
     ("login", "home", "expected"),
     [
-        ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/roteiros", "Roteiros"),
+        ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
+                                  ("/supervisor/roteiros", "Roteiros"),
                                   ("/supervisor/simulacao", "Simulação de discagem")]),
-        ("root", "/admin", [("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
+        # admins may open the supervisor console too
+        ("root", "/admin", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
+                            ("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
                             ("/admin", "Usuários")]),
         ("quito", "/monitoria", []),  # one page: no bar
     ],

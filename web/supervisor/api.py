@@ -210,7 +210,9 @@ async def put_boosts(request: web.Request) -> web.Response:
             await db.rollback()
             raise invalid(f"boosts.{unknown[0]}", "cliente sem lead nesta campanha")
         if changes:
-            await reprioritise_campaign(db, campaign.id, now=now, customer_ids=[c.customer_id for c in changes])
+            # the whole campaign, not just the boosted: leads never ranked on the segment scale (priority 0,
+            # e.g. the demo's seed) would otherwise still outrank a boosted lead at the next pick
+            await reprioritise_campaign(db, campaign.id, now=now)
             await record(
                 db, user_id=_user_id(request), action="boosts.set", entity="campaign", entity_id=campaign.id,
                 before={c.external_id: c.before for c in changes}, after={c.external_id: c.after for c in changes},

@@ -121,7 +121,7 @@ def parse_message(text: str) -> Hello | Decide:
     raise BadMessage("type", f"tipo de mensagem desconhecido: {kind!r}", ref)
 
 
-@requires(Role.SUPERVISOR)
+@requires(Role.SUPERVISOR, Role.ADMIN)
 async def supervisor_page(request: web.Request) -> web.Response:
     """``GET /supervisor``: the supervisor console (wallboard and pending discount approvals, live)."""
     login = request[CURRENT_LOGIN]
@@ -130,10 +130,10 @@ async def supervisor_page(request: web.Request) -> web.Response:
     return render_page(request, "supervisor_console.html", {"me": login, "alerts": alert_thresholds()})
 
 
-@requires(Role.SUPERVISOR)
+@requires(Role.SUPERVISOR, Role.ADMIN)
 async def supervisor_socket(request: web.Request) -> web.WebSocketResponse:
     """``GET /ws/supervisor``: the supervisor's live channel (session cookie + Origin checked)."""
-    login = await authenticate_websocket(request, roles=(Role.SUPERVISOR,))
+    login = await authenticate_websocket(request, roles=(Role.SUPERVISOR, Role.ADMIN))
     console = request.app[SUPERVISOR_CONSOLE]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
