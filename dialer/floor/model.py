@@ -539,6 +539,7 @@ class Floor(CallEvents):
                     waiting=waiting,
                     talking=talking,
                     connects_last_hour=self.pacing.connects_last_hour(info.id),
+                    connects_by_slot=self.pacing.connects_by_slot(info.id),
                 )
             )
         return FloorSnapshot(now, self.link_up, tuple(agents), tuple(campaigns))

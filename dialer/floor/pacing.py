@@ -30,6 +30,8 @@ from dialer.pacing.live import (
 )
 from dialer.pacing.stats import DialResult
 
+SPARK_SLOTS = 12  # the wallboard's sparkline: the last hour in 5-minute slots
+
 
 class FloorPacing:
     """One :class:`CampaignPacing` per campaign, fed from the floor's calls and agents."""
@@ -100,6 +102,21 @@ class FloorPacing:
             return 0
         self._prune(times)
         return len(times)
+
+    def connects_by_slot(self, campaign_id: int, slots: int = SPARK_SLOTS) -> tuple[int, ...]:
+        """Connects of the last hour in ``slots`` equal slots, oldest first (the wallboard's sparkline)."""
+        times = self._connects.get(campaign_id)
+        counts = [0] * slots
+        if not times:
+            return tuple(counts)
+        self._prune(times)
+        now = self._mono()
+        span = 3600.0 * self.settings.clock_scale / slots
+        for at in times:
+            back = int((now - at) // span) if span > 0 else 0
+            if 0 <= back < slots:
+                counts[slots - 1 - back] += 1
+        return tuple(counts)
 
     def _prune(self, times: deque[float]) -> None:
         horizon = self._mono() - 3600.0 * self.settings.clock_scale

@@ -41,6 +41,7 @@ class CampaignRow:
     waiting: int  # answered, no agent yet (or in AMD)
     talking: int  # with an agent
     connects_last_hour: int
+    connects_by_slot: tuple[int, ...] = ()  # the last hour in 5-minute slots, oldest first (sparkline)
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,6 +311,19 @@ def test_connects_in_the_last_hour_are_counted_per_campaign(floor: Floor, clocks
     assert floor.pacing.connects_last_hour(1) == 0
 
 
+def test_the_sparkline_counts_the_last_hour_in_five_minute_slots(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    answered_call(floor)
+    floor.apply_events([CallConnected("c1", "7001", "agent7001", clocks.t, 0.2)])
+    assert floor.pacing.connects_by_slot(1) == (0,) * 11 + (1,)
+    assert floor.snapshot().campaigns[0].connects_by_slot == (0,) * 11 + (1,)
+    clocks.t += 12 * 60 * floor.pacing.settings.clock_scale  # 12 minutes later: two slots back
+    assert floor.pacing.connects_by_slot(1) == (0,) * 9 + (1, 0, 0)
+    clocks.t += 3600.0 * floor.pacing.settings.clock_scale
+    assert floor.pacing.connects_by_slot(1) == (0,) * 12
+    assert floor.pacing.connects_by_slot(99) == (0,) * 12
+
+
 def test_orphans_of_a_stopped_dialer_are_closed_or_followed_to_their_end(floor: Floor) -> None:
     from dialer.floor.recovery import Orphan
 

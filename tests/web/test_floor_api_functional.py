@@ -84,6 +84,12 @@ async def test_floor_as_a_supervisor_while_an_agent_works(rig: DeskRig, ana: WsA
         assert (campaign["in_flight"], campaign["talking"], campaign["connects_last_hour"]) == (0, 1, 1)
         assert campaign["abandon_rate_today"] == 0.0 and campaign["abandon_rate_30d"] == 0.0
         assert campaign["dial_level"] is not None
+        # the sparkline: the connect is in the newest of the hour's twelve 5-minute slots
+        assert campaign["connects_by_slot"] == [0] * 11 + [1]
+        # today's results (nothing disposed yet) and the Anatel short-call share (no call completed yet)
+        assert (campaign["right_party_today"], campaign["promises_today"], campaign["agreements_today"],
+                campaign["amount_agreed_today"]) == (0, 0, 0, "0.00")
+        assert campaign["short_call_share_today"] is None
         # nothing about the customer beyond first name + initial
         assert "Conceição" not in str(body) and "5511987650011" not in str(body)
     finally:

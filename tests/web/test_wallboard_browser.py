@@ -73,6 +73,12 @@ async def test_the_wallboard_moves_when_a_call_connects_and_ends(rig: DeskRig, p
         campaign = page.get_by_test_id("campaign-row")
         await expect(campaign.get_by_test_id("campaign-talking")).to_have_text("1")
         await expect(campaign.get_by_test_id("campaign-status")).to_have_text("ativa")
+        # the last hour's sparkline (an SVG built in the page) has the connect in its newest slot
+        spark = campaign.get_by_test_id("campaign-sparkline").locator("svg")
+        await expect(spark).to_have_attribute("aria-label", "1 contatos na última hora, por 5 minutos: "
+                                              + "0, " * 11 + "1")
+        await expect(campaign.get_by_test_id("campaign-cpc")).to_have_text("0")
+        await expect(campaign.get_by_test_id("campaign-agreements")).to_have_text("0 · R$\xa00,00")
         await page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
 
         await ana.request({"type": "hangup", "call_id": pop["call_id"]})
@@ -94,6 +100,11 @@ async def test_pause_from_the_page_stops_dialing_and_start_resumes_it(rig: DeskR
     await row.get_by_role("button", name="Pausar").click()
     await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
     assert runtime.floor.campaigns[campaign_id].status == "paused"
+    # the floor-wide history shows who paused it
+    await expect(page.get_by_test_id("floor-history-item").first).to_contain_text(
+        "Sofia Lima · Cartões Atrasados: Pausou a campanha (ativa → pausada)")
+    # the campaign's name opens its page
+    assert await row.get_by_test_id("campaign-link").get_attribute("href") == f"/supervisor/campanhas/{campaign_id}"
 
     ana = await WsAgent.log_in(rig.url, "ana")
     try:

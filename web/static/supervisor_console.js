@@ -257,6 +257,7 @@
       if (!row) {
         row = $("campaign-tpl").content.firstElementChild.cloneNode(true);
         row.setAttribute("data-campaign-id", String(c.id));
+        row.querySelector(".sv-campaign-link").setAttribute("href", "/supervisor/campanhas/" + c.id);
         row.querySelectorAll("[data-action]").forEach(function (b) {
           b.addEventListener("click", function () { campaignAction(c.id, b.getAttribute("data-action"), row); });
         });
@@ -274,8 +275,14 @@
         ringing: c.ringing, waiting: c.waiting, talking: c.talking,
         abandon_today: pct(c.abandon_rate_today) + " / teto " + pct(c.abandon_cap),
         abandon_30d: pct(c.abandon_rate_30d) + " / teto " + pct(c.abandon_cap),
-        connects_last_hour: c.connects_last_hour
+        connects_last_hour: c.connects_last_hour,
+        short_share: pct(c.short_call_share_today),
+        right_party: c.right_party_today,
+        promises: c.promises_today,
+        agreements: c.agreements_today === null || c.agreements_today === undefined ? null :
+          c.agreements_today + " · " + brl(c.amount_agreed_today)
       });
+      sparkline(row.querySelector(".sv-spark-cell"), c.connects_by_slot || []);
       var select = row.querySelector(".sv-mode");
       if (document.activeElement !== select && !row.classList.contains("busy")) select.value = c.mode;
       row.querySelector("[data-action=start]").disabled = c.status === "active";
@@ -287,6 +294,58 @@
       if (!seen[id]) { st.campaignRows[id].remove(); delete st.campaignRows[id]; }
     });
     $("campaigns-empty").hidden = campaigns.length > 0;
+  }
+
+  function brl(value) {
+    return Number(value || 0).toLocaleString("pt-BR", { style: "currency", currency: "BRL" });
+  }
+
+  // the last hour's connects per 5 minutes as an inline SVG polyline (built with DOM APIs; redrawn only on change)
+  var SVG = "http://www.w3.org/2000/svg";
+  function sparkline(cell, counts) {
+    var key = counts.join(",");
+    if (cell.getAttribute("data-counts") === key) return;
+    cell.setAttribute("data-counts", key);
+    cell.textContent = "";
+    var w = 96, h = 22, max = Math.max.apply(null, counts.concat([1]));
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "sv-spark");
+    svg.setAttribute("width", String(w));
+    svg.setAttribute("height", String(h));
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("role", "img");
+    var total = counts.reduce(function (a, b) { return a + b; }, 0);
+    svg.setAttribute("aria-label", total + " contatos na última hora, por 5 minutos: " + counts.join(", "));
+    var points = counts.map(function (n, i) {
+      var x = counts.length > 1 ? (i * (w - 2)) / (counts.length - 1) + 1 : w / 2;
+      var y = h - 1 - (n / max) * (h - 2);
+      return x.toFixed(1) + "," + y.toFixed(1);
+    });
+    var line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.join(" "));
+    svg.appendChild(line);
+    cell.appendChild(svg);
+  }
+
+  // the floor-wide change history (audit log), refreshed every few seconds
+  function loadHistory() {
+    window.cobra.fetch("/api/v1/floor/history?limit=30", { headers: { "Accept": "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : { items: [] }; })
+      .then(function (data) {
+        var ul = $("floor-history");
+        ul.textContent = "";
+        (data.items || []).forEach(function (h) {
+          var li = document.createElement("li");
+          li.setAttribute("data-testid", "floor-history-item");
+          var head = document.createElement("span");
+          head.className = "hint";
+          head.textContent = time(h.at) + " · " + (h.user_name || h.login || "sistema") + (h.campaign ? " · " + h.campaign : "") + ": ";
+          li.appendChild(head);
+          li.appendChild(document.createTextNode(h.summary));
+          ul.appendChild(li);
+        });
+        $("floor-history-empty").hidden = (data.items || []).length > 0;
+      }, function () {});
   }
 
   function nearCap(c) {
@@ -357,14 +416,14 @@
     row.classList.add("busy");
     api("POST", "/api/v1/campaigns/" + id + "/" + action)
       .catch(function (e) { showError(e.message); })
-      .then(function () { row.classList.remove("busy"); });
+      .then(function () { row.classList.remove("busy"); loadHistory(); });
   }
 
   function setMode(id, mode, row) {
     row.classList.add("busy");
     api("PUT", "/api/v1/campaigns/" + id + "/pacing", { mode: mode })
       .catch(function (e) { showError(e.message); })
-      .then(function () { row.classList.remove("busy"); });
+      .then(function () { row.classList.remove("busy"); loadHistory(); });
   }
 
   function monitor(agentId, mode) {
@@ -380,5 +439,7 @@
     count();
     connect();
     setInterval(tick, 1000);
+    loadHistory();
+    setInterval(loadHistory, 3000);
   });
 })();

@@ -5,7 +5,9 @@
   ``state``, ``since``, ``campaign``, ``on_call``, ``pause_reason``, ``phone_connected``,
   ``calls_today``, ``contacts_today``, ``monitored_by``...), ``campaigns`` (``id``, ``name``,
   ``status``, ``mode``, ``in_flight``, ``talking``, ``abandon_rate_today``,
-  ``abandon_rate_30d``, ``connects_last_hour``, ``dial_level``...), ``link_up``.
+  ``abandon_rate_30d``, ``connects_last_hour``, ``connects_by_slot`` (the last hour in 5-minute
+  slots), ``short_call_share_today``, ``right_party_today``, ``promises_today``,
+  ``agreements_today``, ``amount_agreed_today``, ``dial_level``...), ``link_up``.
 - ``POST /api/v1/floor/monitor`` ``{"agent_id": 7, "mode": "listen"|"whisper"|"barge"}``
   (supervisor, admin; CSRF header): rings the caller's own phone into ChanSpy on the agent's
   leg; 201 with the session. 409 ``conflict`` when it cannot start now (no leg, already
@@ -30,10 +32,12 @@ from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.errors import NO_STORE, FieldError, read_body
 from web.keys import CLOCK, CURRENT_LOGIN
+from web.supervisor_console.results import TodayResults
 from web.supervisor_console.services import LoginNames, current_floor, floor_view
 
 FLOOR_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)
 LOGIN_NAMES: web.AppKey[LoginNames] = web.AppKey("cobra.login_names", LoginNames)
+TODAY_RESULTS: web.AppKey[TodayResults] = web.AppKey("cobra.today_results", TodayResults)
 
 
 class MonitorIn(BaseModel):
@@ -69,7 +73,7 @@ async def get_floor(request: web.Request) -> web.Response:
         now = request.app[CLOCK]()
         body = floor_view(FloorSnapshot(now, False, (), ()), {}, {})
         return web.json_response({**body, "dialer_running": False}, headers=NO_STORE)
-    body = await current_floor(runtime, request.app[LOGIN_NAMES])
+    body = await current_floor(runtime, request.app[LOGIN_NAMES], request.app[TODAY_RESULTS])
     return web.json_response({**body, "dialer_running": True}, headers=NO_STORE)
 
 
@@ -104,8 +108,9 @@ async def stop_monitor(request: web.Request) -> web.Response:
     return web.json_response({"stopping": True}, headers=NO_STORE)
 
 
-def setup_floor_api(app: web.Application, logins: LoginNames) -> None:
+def setup_floor_api(app: web.Application, logins: LoginNames, results: TodayResults) -> None:
     app[LOGIN_NAMES] = logins
+    app[TODAY_RESULTS] = results
     app.router.add_get("/api/v1/floor", get_floor, name="api_floor")
     app.router.add_post("/api/v1/floor/monitor", start_monitor, name="api_floor_monitor")
     app.router.add_post("/api/v1/floor/monitor/stop", stop_monitor, name="api_floor_monitor_stop")

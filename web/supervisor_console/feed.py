@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from web.supervisor_console.hub import SupervisorHub
+from web.supervisor_console.results import TodayResults
 from web.supervisor_console.services import FloorSource, LoginNames, current_floor
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,13 @@ class FloorFeed:
         logins: LoginNames,
         runtime: Callable[[], FloorSource | None],
         period_s: float = FLOOR_PERIOD_S,
+        results: TodayResults | None = None,
     ) -> None:
         self.hub = hub
         self.logins = logins
         self._runtime = runtime
         self.period_s = period_s
+        self.results = results  # today's figures per campaign, cached (a few seconds old at most)
         self._last: dict[str, Any] | None = None  # the last frame sent, without its ``at``
         self.frames_sent = 0
 
@@ -51,7 +54,7 @@ class FloorFeed:
         runtime = self._runtime()
         if runtime is None:
             return dict(NO_DIALER)
-        return {"dialer": True, **await current_floor(runtime, self.logins)}
+        return {"dialer": True, **await current_floor(runtime, self.logins, self.results)}
 
     async def tick(self) -> bool:
         """Build one snapshot and broadcast it if it changed; True when a frame went out."""

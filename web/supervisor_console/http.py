@@ -40,6 +40,7 @@ from web.socket_lifecycle import close_going_away, first_message, release_socket
 from web.supervisor_console.api import setup_floor_api
 from web.supervisor_console.feed import FloorFeed, floor_feed_context
 from web.supervisor_console.hub import SupervisorHub
+from web.supervisor_console.results import TodayResults
 from web.supervisor_console.services import FloorSource, LoginNames, alert_thresholds
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,8 @@ def setup_supervisor_console(
     broker = broker if broker is not None else ApprovalBroker(app[DB], ttl=ttl, clock=clock)
     broker.subscribe(hub)
     logins = LoginNames(app[DB])
-    feed = FloorFeed(hub, logins, lambda: _desk_runtime(app))
+    results = TodayResults(app[DB], clock)
+    feed = FloorFeed(hub, logins, lambda: _desk_runtime(app), results=results)
     console = SupervisorConsole(hub=hub, broker=broker, feed=feed)
     app[SUPERVISOR_CONSOLE] = console
     app[APPROVALS] = broker
@@ -261,7 +263,7 @@ def setup_supervisor_console(
     app.on_shutdown.append(_close_sockets)
     app.on_cleanup.append(_close_broker)
     app.cleanup_ctx.append(floor_feed_context(feed))
-    setup_floor_api(app, logins)
+    setup_floor_api(app, logins, results)
     return console
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.floor.snapshot import FloorSnapshot
 from dialer.pacing.live import PacingFigures
 from storage.models import User
+from storage.repositories.steering import DayResults
+from web.supervisor_console.results import TodayResults
 
 # Wallboard alerts (constants, not configuration: one policy for every supervisor page)
 ALERT_PAUSE_S = 15 * 60  # an agent paused this long
@@ -60,8 +62,14 @@ def _rate(value: float) -> float:
     return round(value, 4)
 
 
-def floor_view(snapshot: FloorSnapshot, figures: dict[int, PacingFigures | None], logins: dict[int, str]) -> dict[str, Any]:
-    """The snapshot as the API and the wallboard show it (rates as fractions: 0.03 = 3 %)."""
+def floor_view(
+    snapshot: FloorSnapshot,
+    figures: dict[int, PacingFigures | None],
+    logins: dict[int, str],
+    results: dict[int, DayResults] | None = None,
+) -> dict[str, Any]:
+    """The snapshot as the API and the wallboard show it (rates as fractions: 0.03 = 3 %; amounts as
+    strings with two decimals, ``"1234.56"``)."""
     campaign_names = {c.id: c.name for c in snapshot.campaigns}
     agents = [
         {
@@ -106,19 +114,34 @@ def floor_view(snapshot: FloorSnapshot, figures: dict[int, PacingFigures | None]
                 "abandon_rate_30d": _rate(f.abandon_rate_30d) if f is not None else None,
                 "short_call_share_today": _rate(short / completed) if completed else None,
                 "connects_last_hour": c.connects_last_hour,
+                "connects_by_slot": list(c.connects_by_slot),
                 "dial_level": round(f.dial_level, 2) if f is not None else None,
+                **_day(results, c.id),
             }
         )
     return {"link_up": snapshot.link_up, "at": snapshot.at.isoformat(), "agents": agents, "campaigns": campaigns}
 
 
-async def current_floor(runtime: FloorSource, logins: LoginNames) -> dict[str, Any]:
-    """The floor now, as JSON (one snapshot, one figures call per campaign, logins from the cache)."""
+def _day(results: dict[int, DayResults] | None, campaign_id: int) -> dict[str, Any]:
+    """Today's results of a campaign (None when nobody read them: a floor built without the cache)."""
+    if results is None:
+        return {"right_party_today": None, "promises_today": None, "agreements_today": None,
+                "amount_agreed_today": None}
+    r = results.get(campaign_id) or DayResults()
+    return {"right_party_today": r.right_party, "promises_today": r.promises, "agreements_today": r.agreements,
+            "amount_agreed_today": f"{r.agreed_amount:.2f}"}
+
+
+async def current_floor(
+    runtime: FloorSource, logins: LoginNames, results: TodayResults | None = None
+) -> dict[str, Any]:
+    """The floor now, as JSON (one snapshot, one figures call per campaign, logins and today's results cached)."""
     snapshot = runtime.floor_snapshot()
     figures = {c.id: runtime.campaign_figures(c.id) for c in snapshot.campaigns}
     wanted = [a.user_id for a in snapshot.agents] + [a.monitored_by for a in snapshot.agents if a.monitored_by]
     names = await logins.resolve(wanted)
-    return floor_view(snapshot, figures, names)
+    day = await results.get() if results is not None else None
+    return floor_view(snapshot, figures, names, day)
 
 
 __all__ = ["ALERT_ABANDON_SHARE", "ALERT_PAUSE_S", "ALERT_WRAPUP_S", "FloorSource", "LoginNames", "alert_thresholds", "current_floor", "floor_view"]
