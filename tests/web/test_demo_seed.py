@@ -44,3 +44,23 @@ async def test_seed_is_complete_and_idempotent(db_url: str) -> None:
     assert agents == [(f"700{i}", f"Local/700{i}@agent-sim") for i in (1, 2, 3)]
     assert {u.role for u in users.values()} == {Role.AGENT, Role.SUPERVISOR, Role.QA, Role.ADMIN}
     assert users["robo2"].extension == "7102"
+
+
+async def test_the_demo_ranks_leads_by_aging_segments_a_supervisor_can_reorder(db_url: str) -> None:
+    from dialer.leads.segments import position_of
+    from storage.repositories.segments import list_segments
+
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as db:
+            await seed_demo(db, FAST_HASHER, customers=60, now=NOW, bots=0)
+            campaign = (await db.execute(select(Campaign))).scalar_one()
+            segments = await list_segments(db, campaign.id)
+            positions = {position_of(p) for p in (await db.execute(select(Lead.priority))).scalars()}
+    finally:
+        await engine.dispose()
+    assert [s.name for s in segments] == ["Atraso 1-30 dias", "Atraso 31-60 dias", "Atraso 61-90 dias",
+                                          "Atraso 91-180 dias", "Atraso 181-360 dias", "Atraso 360+ dias"]
+    assert {s.weight for s in segments} == {100}
+    # every lead is ranked on the segment scale (none left at the unranked 0), each in its bucket's segment
+    assert positions == {0, 1, 2, 3, 4, 5}

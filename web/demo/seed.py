@@ -10,24 +10,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.clocks import BRASILIA
+from dialer.leads.hopper import reprioritise_campaign
 from storage.models import (
     Campaign,
     CampaignMode,
     CampaignStatus,
-    Customer,
     Lead,
     Role,
     User,
 )
-from dialer.clocks import BRASILIA
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
+from storage.repositories.segments import StoredSegment, list_segments, replace_segments
 from web.auth.accounts import add_account, check_new_account
 from web.demo.portfolio import generate_customers
 
 DEMO_PASSWORD = "cobra-demo"
+# the demo portfolio's aging buckets (web.demo.portfolio.AGING_BUCKETS), as segment filters name them
+DEMO_BUCKETS = ("1-30", "31-60", "61-90", "91-180", "181-360", "360+")
+DEMO_SEGMENT_WEIGHT = 100
 CAMPAIGN_NAME = "Demonstração: carteira geral"
 DIAL_TEMPLATE = "Local/{number}@cust-sim"
 CALLER_ID = "551130000000"
@@ -130,20 +134,15 @@ async def load_portfolio(
     now = now or datetime.now(UTC)
     for start in range(0, len(records), 500):
         await store_customers(db, campaign.id, records[start : start + 500], now=now)
-    # fresher debts first (likelier to be recovered): the bucket is the lead's priority level
-    buckets = {c.external_id: c.bucket for c in customers}
-    rows = (
-        await db.execute(
-            select(Lead.id, Customer.external_id)
-            .join(Customer, Customer.id == Lead.customer_id)
-            .where(Lead.campaign_id == campaign.id)
-        )
-    ).all()
-    by_level: dict[int, list[int]] = {}
-    for lead_id, external_id in rows:
-        by_level.setdefault(buckets.get(external_id, 0), []).append(lead_id)
-    for level, lead_ids in by_level.items():
-        await db.execute(update(Lead).where(Lead.id.in_(lead_ids)).values(priority=level))
+    # fresher debts first (likelier to be recovered): one segment per aging bucket, youngest first, all of the
+    # same weight, so the order decides and a supervisor can reorder them (or boost accounts) from the
+    # campaign page; kept if the campaign already has segments (a supervisor's own order wins)
+    if not await list_segments(db, campaign.id):
+        await replace_segments(db, campaign.id, [
+            StoredSegment(i, f"Atraso {label} dias", DEMO_SEGMENT_WEIGHT, {"buckets": [label]})
+            for i, label in enumerate(DEMO_BUCKETS)
+        ])
+    await reprioritise_campaign(db, campaign.id, now=now)
     await db.flush()
     return len(customers)
 
