@@ -7,10 +7,19 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from storage.engine import create_engine, session_factory
-from storage.models import Campaign, CampaignMode, CampaignStatus, Customer, Debt, Lead, Phone, Role, User
+from storage.models import (
+    Campaign,
+    CampaignMode,
+    CampaignStatus,
+    Customer,
+    Debt,
+    Lead,
+    Phone,
+    Role,
+    User,
+)
 from tests.web.conftest import FAST_HASHER
 from web.demo.seed import CAMPAIGN_NAME, seed_demo
-
 
 # the demo's clock: what the seed stores is dated from it, not from the machine's
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
