@@ -69,7 +69,7 @@ async def test_bulk_boost_by_ddd_previews_then_applies_and_the_next_pick_honours
     stale = await client.post(f"/api/v1/campaigns/{cid}/boosts/bulk",
                               json={"filter": {"ddds": ["21"]}, "boost": 300, "expected_count": 3}, headers=h)
     body = await _json(stale, 409)
-    assert body["error"]["field"] == "expected_count" and body["count"] == 2
+    assert body["error"]["field"] == "expected_count" and "agora são 2 contas" in body["error"]["message"]
 
     applied = await _json(await client.post(f"/api/v1/campaigns/{cid}/boosts/bulk",
                                             json={"filter": {"ddds": ["21"]}, "boost": 300, "expected_count": 2},

@@ -244,9 +244,8 @@ async def bulk_boost(request: web.Request) -> web.Response:
             raise _no_campaign(campaign_id)
         count = await count_matching_leads(db, campaign_id, parsed, ddds, today=today, now=now)
         if count != body.expected_count:
-            raise FieldError(409, "conflict",
-                             f"A contagem mudou: agora são {count} contas, não {body.expected_count}. "
-                             "Confira a prévia e aplique de novo.", field="expected_count", extra={"count": count})
+            raise FieldError.conflict(f"A contagem mudou: agora são {count} contas, não {body.expected_count}. "
+                                      "Confira a prévia e aplique de novo.", field="expected_count")
         changed, before = await boost_matching_leads(db, campaign_id, parsed, ddds, body.boost, today=today, now=now)
         # the whole campaign: leads never ranked on the segment scale (priority 0) would outrank the boosted ones
         await reprioritise_campaign(db, campaign_id, now=now)

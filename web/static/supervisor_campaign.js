@@ -352,16 +352,18 @@
       $("bulk-apply").disabled = true;
       $("bulk-count").textContent = "";
     });
-    $("bulk-preview").addEventListener("click", function () {
+    function preview(recount) {
       var flt = formFilter(bulk);
       api("POST", base + "/boosts/preview", { filter: flt }).then(function (data) {
         st.previewed = { filter: flt, count: data.count };
-        $("bulk-count").textContent = data.count + (data.count === 1 ? " conta" : " contas");
+        $("bulk-count").textContent = data.count + (data.count === 1 ? " conta" : " contas") +
+          (recount ? " (contagem atualizada)" : "");
         $("bulk-apply").disabled = data.count === 0;
         $("bulk-apply").textContent = "Aplicar a " + data.count + (data.count === 1 ? " conta" : " contas");
-        showError("");
+        if (!recount) showError("");
       }, function (e) { showError(e.message); });
-    });
+    }
+    $("bulk-preview").addEventListener("click", function () { preview(false); });
     bulk.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!st.previewed) return;
@@ -369,12 +371,8 @@
       $("bulk-apply").disabled = true;
       change("POST", base + "/boosts/bulk", body, "Prioridade extra aplicada a " + st.previewed.count + " contas.")
         .then(function () { st.previewed = null; $("bulk-count").textContent = ""; }, function (e) {
-          if (e.status === 409 && e.data && typeof e.data.count === "number") {
-            st.previewed.count = e.data.count;
-            $("bulk-count").textContent = e.data.count + " contas (contagem atualizada)";
-            $("bulk-apply").textContent = "Aplicar a " + e.data.count + " contas";
-            $("bulk-apply").disabled = e.data.count === 0;
-          }
+          // the list changed since the preview: count again and let the supervisor confirm the new figure
+          if (e.status === 409) preview(true);
         });
     });
 
