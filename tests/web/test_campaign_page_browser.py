@@ -165,3 +165,26 @@ async def test_window_script_and_holds_from_the_page(rig: DeskRig, page: Any) ->
         campaign = await s.get(Campaign, campaign_id)
         assert campaign is not None and campaign.window_override is not None
         assert campaign.window_override["fri"] == "09:00-18:00" and campaign.window_override["sun"] is None
+
+
+async def test_a_bulk_boost_whose_count_changed_asks_again(rig: DeskRig, page: Any) -> None:
+    from playwright.async_api import expect
+
+    from storage.models import Campaign
+
+    campaign_id = await _campaign(rig)
+    await _open(page, campaign_id)
+    await page.get_by_test_id("bulk-ddds").fill("21")
+    await page.get_by_test_id("bulk-preview").click()
+    await expect(page.get_by_test_id("bulk-count")).to_have_text("1 conta")
+    # meanwhile another customer of DDD 21 joins the list
+    async with rig.db.begin() as s:
+        campaign = await s.get(Campaign, campaign_id)
+        assert campaign is not None
+        await add_lead(s, campaign, "5521987650055", uf="RJ", cpf="39053344705")
+    await page.get_by_test_id("bulk-apply").click()
+    await expect(page.get_by_test_id("error")).to_contain_text("A contagem mudou: agora são 2 contas, não 1.")
+    await expect(page.get_by_test_id("bulk-count")).to_have_text("2 contas (contagem atualizada)")
+    await expect(page.get_by_test_id("history-item")).to_have_count(0)
+    await page.get_by_test_id("bulk-apply").click()
+    await expect(page.get_by_test_id("history-item").first).to_contain_text("Prioridade extra 300 para 2 contas (DDD 21)")
