@@ -188,3 +188,41 @@ async def test_a_bulk_boost_whose_count_changed_asks_again(rig: DeskRig, page: A
     await expect(page.get_by_test_id("history-item")).to_have_count(0)
     await page.get_by_test_id("bulk-apply").click()
     await expect(page.get_by_test_id("history-item").first).to_contain_text("Prioridade extra 300 para 2 contas (DDD 21)")
+
+
+async def test_portfolio_upload_shows_progress_figures_and_the_reject_report(rig: DeskRig, page: Any) -> None:
+    from pathlib import Path
+
+    from playwright.async_api import expect
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "portfolios" / "messy_latin1_semicolon.csv"
+    campaign_id = await _campaign(rig)
+    await _open(page, campaign_id)
+    form = page.get_by_test_id("import-form")
+    await page.get_by_test_id("import-file").set_input_files(str(fixture))
+    await form.get_by_role("button", name="Enviar").click()
+    await expect(page.get_by_test_id("import-result")).to_contain_text("Importado: 12 linhas, 4 clientes novos")
+    await expect(page.get_by_test_id("import-progress")).to_have_attribute("value", "100")
+    await expect(page.get_by_test_id("reject").first).to_contain_text("CPF com dígitos verificadores errados")
+    await expect(page.get_by_test_id("history-item").first).to_contain_text(
+        "Importou a carteira messy_latin1_semicolon.csv: 12 linhas, 7 rejeitadas")
+
+
+async def test_an_agent_cannot_open_the_campaign_pages(rig: DeskRig) -> None:
+    from playwright.async_api import expect
+
+    campaign_id = await _campaign(rig)
+    async with chromium() as browser:
+        context = await browser.new_context(base_url=rig.url, locale="pt-BR")
+        page = await context.new_page()
+        await page.goto("/login")
+        await page.get_by_label("Usuário").fill("ana")
+        await page.get_by_label("Senha").fill(PASSWORD)
+        await page.get_by_role("button", name="Entrar").click()
+        await page.wait_for_url(f"{rig.url}/agente")
+        for path in ("/supervisor/campanhas", f"/supervisor/campanhas/{campaign_id}", "/supervisor"):
+            resp = await page.goto(path)
+            assert resp is not None and resp.status == 403, path
+            await expect(page.get_by_test_id("campaign-page")).to_have_count(0)
+        resp = await page.goto(f"/api/v1/campaigns/{campaign_id}/history")
+        assert resp is not None and resp.status == 403
