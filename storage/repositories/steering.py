@@ -195,6 +195,14 @@ async def campaign_names(session: AsyncSession) -> dict[int, str]:
     return {int(i): str(n) for i, n in await session.execute(select(Campaign.id, Campaign.name))}
 
 
+async def user_names(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, str]:
+    """user id → full name, for the ids given (the agents a history names)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(list(set(user_ids)))))
+    return {int(i): str(n) for i, n in rows}
+
+
 # ---------------------------------------------------------------- today's results per campaign
 
 
@@ -248,4 +256,5 @@ __all__ = [
     "hold_customer_in_campaign",
     "results_since",
     "set_window_override",
+    "user_names",
 ]

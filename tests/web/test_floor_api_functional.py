@@ -161,6 +161,12 @@ async def test_listen_originates_chanspy_on_the_agent_leg_and_is_audited(rig: De
         assert not [f for f in ana.frames if f["type"] == "error" and f.get("code", "").startswith("supervisor")]
         stop_again = await rui.http.post("/api/v1/floor/monitor/stop", headers={"X-CSRF-Token": token})
         assert stop_again.status == 404 and (await stop_again.json())["error"]["code"] == "not_found"
+        # the floor-wide history tells both, naming the agent
+        history = await (await rui.http.get("/api/v1/floor/history?limit=2")).json()
+        assert [(h["summary"], h["user_name"]) for h in history["items"]] == [
+            ("Terminou a monitoria (ouvir) de Ana Souza", "Rui Prado"),
+            ("Começou a monitoria (ouvir) de Ana Souza", "Rui Prado"),
+        ]
     finally:
         await rui.close()
 

@@ -43,11 +43,17 @@ from storage.repositories.steering import (
     history,
     hold_customer_in_campaign,
     set_window_override,
+    user_names,
 )
 from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import render_page
-from web.campaign_console.services import WindowError, history_item, normalise_window
+from web.campaign_console.services import (
+    WindowError,
+    agent_ids,
+    history_item,
+    normalise_window,
+)
 from web.campaigns.services import notify_dialer
 from web.errors import NO_STORE, FieldError, path_id, read_body
 from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
@@ -347,7 +353,8 @@ async def floor_history(request: web.Request) -> web.Response:
     async with request.app[DB_READ]() as db:
         rows = await history(db, entities=("campaign", "agent"), limit=limit)
         names = await campaign_names(db)
-    return web.json_response({"items": [history_item(r, names) for r in rows]}, headers=NO_STORE)
+        agents = await user_names(db, agent_ids(rows))
+    return web.json_response({"items": [history_item(r, names, agents) for r in rows]}, headers=NO_STORE)
 
 
 def setup_campaign_console(app: web.Application) -> None:

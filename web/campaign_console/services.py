@@ -83,7 +83,7 @@ def _segments(value: Mapping[str, Any] | None) -> str:
     return ", ".join(f"{s.get('name')} (peso {s.get('weight')})" for s in segs) or "nenhum"
 
 
-def describe(row: HistoryRow, campaign_names: Mapping[int, str] | None = None) -> str:
+def describe(row: HistoryRow, agent_names: Mapping[int, str] | None = None) -> str:
     """One audit entry as the history panels show it (pt-BR)."""
     b, a = row.before or {}, row.after or {}
     act = row.action
@@ -125,11 +125,21 @@ def describe(row: HistoryRow, campaign_names: Mapping[int, str] | None = None) -
     if act in ("monitor_started", "monitor_stopped"):
         verb = "Começou" if act == "monitor_started" else "Terminou"
         mode = _MONITOR_PT.get(str(a.get("mode") or b.get("mode")), a.get("mode"))
-        return f"{verb} a monitoria ({mode}) do operador {row.entity_id}"
+        agent = row.entity_id or "?"
+        if agent.isdigit() and agent_names is not None:
+            agent = agent_names.get(int(agent), agent)
+        return f"{verb} a monitoria ({mode}) de {agent}"
     return act
 
 
-def history_item(row: HistoryRow, campaign_names: Mapping[int, str] | None = None) -> dict[str, Any]:
+def agent_ids(rows: list[HistoryRow]) -> list[int]:
+    """The agents the monitoring entries of ``rows`` name (to look their names up)."""
+    return [int(r.entity_id) for r in rows if r.entity == "agent" and r.entity_id and r.entity_id.isdigit()]
+
+
+def history_item(
+    row: HistoryRow, campaign_names: Mapping[int, str] | None = None, agent_names: Mapping[int, str] | None = None
+) -> dict[str, Any]:
     campaign = None
     if row.entity == "campaign" and row.entity_id and row.entity_id.isdigit() and campaign_names is not None:
         campaign = campaign_names.get(int(row.entity_id))
@@ -143,10 +153,10 @@ def history_item(row: HistoryRow, campaign_names: Mapping[int, str] | None = Non
         "entity": row.entity,
         "entity_id": row.entity_id,
         "campaign": campaign,
-        "summary": describe(row, campaign_names),
+        "summary": describe(row, agent_names),
         "before": row.before,
         "after": row.after,
     }
 
 
-__all__ = ["WEEK_KEYS", "WindowError", "describe", "filter_text", "history_item", "normalise_window", "window_text"]
+__all__ = ["WEEK_KEYS", "WindowError", "agent_ids", "describe", "filter_text", "history_item", "normalise_window", "window_text"]
