@@ -74,11 +74,14 @@ async def test_the_wallboard_moves_when_a_call_connects_and_ends(rig: DeskRig, p
         await expect(campaign.get_by_test_id("campaign-talking")).to_have_text("1")
         await expect(campaign.get_by_test_id("campaign-status")).to_have_text("ativa")
         # the last hour's sparkline (an SVG built in the page) has the connect in its newest slot
-        spark = campaign.get_by_test_id("campaign-sparkline").locator("svg")
+        results = page.get_by_test_id("campaign-results")
+        spark = results.get_by_test_id("campaign-sparkline").locator("svg")
         await expect(spark).to_have_attribute("aria-label", "1 contatos na última hora, por 5 minutos: "
                                               + "0, " * 11 + "1")
-        await expect(campaign.get_by_test_id("campaign-cpc")).to_have_text("0")
-        await expect(campaign.get_by_test_id("campaign-agreements")).to_have_text("0 · R$\xa00,00")
+        await expect(spark).to_be_visible()
+        await expect(results.get_by_test_id("campaign-cpc")).to_have_text("0")
+        await expect(results.get_by_test_id("campaign-agreements")).to_have_text("0")
+        await expect(results.get_by_test_id("campaign-agreed")).to_have_text("R$\xa00,00")
         await page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
 
         await ana.request({"type": "hangup", "call_id": pop["call_id"]})

@@ -9,7 +9,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var STATUS = { approved: "aprovado", refused: "recusado", expired: "expirado" };
   var st = { ws: null, epoch: null, lastSeq: null, retry: 0, refs: 0, items: {}, me: null, floor: null,
-    offsetMs: 0, agentRows: {}, campaignRows: {} };
+    offsetMs: 0, agentRows: {}, campaignRows: {}, resultRows: {} };
   var STATE = { offline: "Desconectado", connecting: "Conectando", ready: "Disponível", reserved: "Reservado",
     on_call: "Em ligação", wrap_up: "Pós-atendimento", paused: "Em pausa" };
   var PAUSE = { banheiro: "Banheiro", lanche: "Lanche", treinamento: "Treinamento", feedback: "Feedback", outros: "Outros" };
@@ -210,6 +210,7 @@
     $("no-dialer").hidden = f.dialer !== false;
     renderAgents(f.agents || []);
     renderCampaigns(f.campaigns || []);
+    renderResults(f.campaigns || []);
     tick();
   }
 
@@ -275,14 +276,8 @@
         ringing: c.ringing, waiting: c.waiting, talking: c.talking,
         abandon_today: pct(c.abandon_rate_today) + " / teto " + pct(c.abandon_cap),
         abandon_30d: pct(c.abandon_rate_30d) + " / teto " + pct(c.abandon_cap),
-        connects_last_hour: c.connects_last_hour,
-        short_share: pct(c.short_call_share_today),
-        right_party: c.right_party_today,
-        promises: c.promises_today,
-        agreements: c.agreements_today === null || c.agreements_today === undefined ? null :
-          c.agreements_today + " · " + brl(c.amount_agreed_today)
+        connects_last_hour: c.connects_last_hour
       });
-      sparkline(row.querySelector(".sv-spark-cell"), c.connects_by_slot || []);
       var select = row.querySelector(".sv-mode");
       if (document.activeElement !== select && !row.classList.contains("busy")) select.value = c.mode;
       row.querySelector("[data-action=start]").disabled = c.status === "active";
@@ -294,6 +289,34 @@
       if (!seen[id]) { st.campaignRows[id].remove(); delete st.campaignRows[id]; }
     });
     $("campaigns-empty").hidden = campaigns.length > 0;
+  }
+
+  // today's results per campaign: a second table, so the operational one stays readable
+  function renderResults(campaigns) {
+    var body = $("results"), seen = {};
+    campaigns.forEach(function (c, i) {
+      var row = st.resultRows[c.id];
+      if (!row) {
+        row = $("results-tpl").content.firstElementChild.cloneNode(true);
+        row.setAttribute("data-campaign-id", String(c.id));
+        st.resultRows[c.id] = row;
+      }
+      if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null);
+      seen[c.id] = true;
+      var known = c.agreements_today !== null && c.agreements_today !== undefined;
+      setFields(row, {
+        name: c.name,
+        short_share: pct(c.short_call_share_today),
+        right_party: c.right_party_today,
+        promises: c.promises_today,
+        agreements: c.agreements_today,
+        agreed: known ? brl(c.amount_agreed_today) : null
+      });
+      sparkline(row.querySelector(".sv-spark-cell"), c.connects_by_slot || []);
+    });
+    Object.keys(st.resultRows).forEach(function (id) {
+      if (!seen[id]) { st.resultRows[id].remove(); delete st.resultRows[id]; }
+    });
   }
 
   function brl(value) {
