@@ -9,6 +9,7 @@ PBX's channel model.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dialer.ami.wire import Message
@@ -135,14 +136,14 @@ class PbxActions:
             reply(Message((("Event", "ChannelsHungupListComplete"), *_aid(a), ("EventList", "Complete"),
                            ("ListItems", str(len(victims))))))
         else:
-            ch = self.channels.get(target)
-            if ch is None:
+            found = self.channels.get(target)
+            if found is None:
                 reply(error(a, "No such channel"))
                 return
-            victims = [ch]
+            victims = [found]
             reply(response(a, "Success", message="Channel Hungup"))
-        for ch in victims:
-            self._defer(lambda ch=ch: self._hangup(ch, cause))
+        for victim in victims:
+            self._defer(partial(self._hangup, victim, cause))
 
     def _action_coreshowchannels(self, a: Message, reply: Sink) -> None:
         reply(response(a, "Success", ("EventList", "start"), message="Channels will follow"))

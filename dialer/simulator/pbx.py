@@ -256,7 +256,11 @@ class Pbx(PbxActions):
             self._defer(lambda: self._run_application(one, req.application or "", req.data))
         else:
             self._defer(lambda: self._goto(one, req.context, req.exten, req.priority))
-        self._defer(lambda: (self._device_state(one.device, "INUSE"), self._device_state(one.device, "INUSE")))
+        def in_use() -> None:
+            self._device_state(one.device, "INUSE")
+            self._device_state(one.device, "INUSE")
+
+        self._defer(in_use)
 
     # ---- dialplan -------------------------------------------------------------------
 
