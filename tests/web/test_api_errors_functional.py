@@ -87,6 +87,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/scripts/{key}/versions/{version}", ids=("version",)),
     Route("PUT", "/api/v1/campaigns/{campaign_id}/script", ids=("campaign_id",), body={"key": None},
           bad_fields=(({"key": 5}, "key"), ({"key": "nao_publicado"}, "key"))),
+    # call ids are 32 hex digits, not integers: their 422/404 are in tests/web/test_recordings_functional.py
+    Route("GET", "/api/v1/calls/{call_id}/recording"),
 ]
 
 
@@ -109,7 +111,7 @@ async def _seed(db_url: str) -> dict[str, str]:
             db.add_all([campaign, customer])
             await db.flush()
             return {"campaign_id": str(campaign.id), "customer_id": str(customer.id), "hold_id": UNKNOWN,
-                    "version": "1", "key": "padrao"}
+                    "version": "1", "key": "padrao", "call_id": "0" * 32}
     finally:
         await engine.dispose()
 
