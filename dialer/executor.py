@@ -36,6 +36,7 @@ from storage.repositories.audit import record
 from storage.repositories.call_attempts import update_call_attempt
 from storage.repositories.callbacks import reopen_callback
 from storage.repositories.leads import release_lead
+from storage.repositories.recordings import close_recording_gap, open_recording_gap
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class EffectRunner:
             self.spawn(
                 self._action(self.gateway.mix_monitor(e.action), f"call {e.call_id}: MixMonitor"), f"record-{e.call_id}"
             )
+        elif isinstance(e, fx.SendRecordMute):
+            what = "MixMonitorMute on" if e.action.muted else "MixMonitorMute off"
+            self.spawn(self._action(self.gateway.mix_monitor_mute(e.action), f"call {e.call_id}: {what}"), f"mute-{e.call_id}")
         elif isinstance(e, fx.StartWrapupTimer):
             old = self._timers.pop(e.user_id, None)
             if old is not None:
@@ -196,6 +200,10 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
         return lambda db: cancel_claimed(db, e.ref, e.at)
     if isinstance(e, fx.StoreWrapupTimeout):
         return lambda db: store_wrapup_timeout(db, e.call_id, at=e.at)
+    if isinstance(e, fx.StoreRecordingGap):
+        if e.muted:
+            return lambda db: open_recording_gap(db, e.call_id, e.offset_s, e.step_id)
+        return lambda db: close_recording_gap(db, e.call_id, e.offset_s)
     if isinstance(e, fx.StoreAudit):
         return lambda db: record(
             db, user_id=e.user_id, action=e.action, entity=e.entity, entity_id=e.entity_id, after=e.after, at=e.at

@@ -449,7 +449,13 @@ class DialerRuntime:
 
     def confirm_identity(self, user_id: int, call_id: str) -> CallSession:
         """Identity confirmed for the agent's current call (the first time counts; raises WrongCall)."""
-        return self.floor.confirm_identity(user_id, call_id)
+        session = self.floor.confirm_identity(user_id, call_id)
+        self.script_moved(user_id, call_id)  # the confirmation may have moved the script run
+        return session
+
+    def script_moved(self, user_id: int, call_id: str) -> None:
+        """The agent's script run moved: the call's recording is muted on sensitive steps, unmuted off them."""
+        self.runner.apply(self.floor.script_moved(user_id, call_id))
 
     def identity_confirmed_at(self, user_id: int, call_id: str) -> datetime | None:
         session = self.floor.session_of(user_id, call_id)

@@ -70,6 +70,7 @@ def campaign_info(c: Campaign) -> CampaignInfo:
         abandon_cap=float(c.abandon_cap),
         amd_enabled=bool(c.amd_enabled),
         script_key=c.script_key,
+        record=bool(c.record),
     )
 
 

@@ -11,6 +11,9 @@ Format::
         title: Confirmação de identidade
         gate: identity_confirmed   # the identity step: a choice with confirms_identity passes it
         requires_identity: false   # optional; true = never reachable before the gate
+        sensitive: false           # optional; true = card data is read here: the recording is muted
+                                   # while the agent is on this step (never the start step, and
+                                   # never reachable before the identity gate)
         actions: [open_offer_calculator]          # optional: open_offer_calculator, schedule_callback
         text: |                    # jinja2 template, see scripting.render for the context
           Olá, {{ cliente.primeiro_nome }}...
@@ -103,6 +106,8 @@ class Step:
     gate: str | None = None
     requires_identity: bool = False
     actions: tuple[Action, ...] = ()
+    # Card data is spoken here (SPEC §3, PCI): the call's recording is muted while the agent is on it
+    sensitive: bool = False
 
     def choice(self, choice_id: str) -> Choice:
         for choice in self.choices:
@@ -284,7 +289,7 @@ class _Reader:
 
     def step_from(self, node: yaml.Node) -> Step | None:
         self.step = None
-        allowed = {"id", "title", "text", "choices", "gate", "requires_identity", "actions"}
+        allowed = {"id", "title", "text", "choices", "gate", "requires_identity", "actions", "sensitive"}
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
@@ -329,6 +334,7 @@ class _Reader:
             gate=gate,
             requires_identity=self.flag(fields.get("requires_identity"), "requires_identity"),
             actions=self.actions(fields.get("actions"), "actions"),
+            sensitive=self.flag(fields.get("sensitive"), "sensitive"),
         )
 
 
@@ -418,6 +424,11 @@ def validate_script(
             reveals[step.id] = "opens the offer calculator"
         elif step.requires_identity:
             reveals[step.id] = "requires_identity is set"
+        elif step.sensitive:
+            reveals[step.id] = "is sensitive (card data)"
+        if step.sensitive and step.id == script.start:
+            # the recording notice is read on the start step: it must be on the recording
+            issues.append(ScriptIssue(step.line, step.id, "the start step cannot be sensitive (the recording notice is read there)"))
         if step.gate == IDENTITY_GATE and not any(c.confirms_identity for c in step.choices):
             issues.append(ScriptIssue(step.line, step.id, "identity gate step has no choice with confirms_identity: true"))
         for choice in step.choices:

@@ -111,8 +111,44 @@ class PbxConfig(_Section):
 class DialerConfig(_Section):
     ring_timeout_s: float = Field(25.0, gt=0)
     connect_window_s: float = Field(2.0, gt=0)
-    # Where MixMonitor writes <attempt id>.wav (a path on the Asterisk host); unset: no recording
+    # Older name of [recording] dir (still read; [recording] dir wins when both are set)
     recordings_dir: str | None = None
+
+
+class RecordingConfig(_Section):
+    """Call recordings (SPEC §3): where MixMonitor writes them and where Cobra serves them from."""
+
+    # <dir>/YYYY/MM/DD/<attempt id>.wav: written by Asterisk (MixMonitor), read by Cobra to serve
+    # GET /api/v1/calls/{id}/recording; the same path on both hosts (a shared mount). Unset: no recording
+    dir: str | None = None
+    # Recordings kept on another host: the endpoint redirects (302) to this URL, {path} being the
+    # file's path under dir (e.g. "https://rec.example/{path}")
+    url_template: str | None = None
+
+    @field_validator("dir")
+    @classmethod
+    def _plain_dir(cls, v: str | None) -> str | None:
+        # MixMonitor's File is checked by the AMI layer: letters, digits and _ . / - only
+        if v is not None:
+            try:
+                sanitize.file_path("dir", v.rstrip("/") or "/")
+            except AmiValueError as exc:
+                raise ValueError(str(exc).removeprefix("dir: ")) from None
+        return v
+
+    @field_validator("url_template")
+    @classmethod
+    def _has_path(cls, v: str | None) -> str | None:
+        if v is not None:
+            if v.count("{path}") != 1 or not v.startswith(("https://", "http://")):
+                raise ValueError("must be an http(s) URL containing {path} once, e.g. https://rec.example/{path}")
+            if "{" in v.replace("{path}", "") or "}" in v.replace("{path}", ""):
+                raise ValueError("the only placeholder allowed is {path}")
+        return v
+
+    def directory(self, dialer: DialerConfig | None = None) -> str | None:
+        """The recordings directory: ``dir``, else the older ``[dialer] recordings_dir``."""
+        return self.dir if self.dir is not None else (dialer.recordings_dir if dialer is not None else None)
 
 
 class CompanyConfig(_Section):
@@ -169,6 +205,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     pbx: list[PbxConfig] = [PbxConfig()]
     dialer: DialerConfig = DialerConfig()
+    recording: RecordingConfig = RecordingConfig()
     source: str | None = Field(default=None, exclude=True)
 
 

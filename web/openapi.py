@@ -56,6 +56,7 @@ class Operation:
     body: type[BaseModel] | None = None
     multipart: bool = False
     status: int = 200
+    binary: str | None = None  # the media type of a file answered instead of JSON (with byte ranges)
 
     @property
     def operation_id(self) -> str:
@@ -113,6 +114,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DELETE", "/api/v1/campaigns/{campaign_id}/holds/{hold_id}", "End a suspension (audited).", MANAGERS),
     Operation("GET", "/api/v1/campaigns/{campaign_id}/history", "The campaign's audited changes, in pt-BR.",
               MANAGERS),
+    Operation("GET", "/api/v1/calls/{call_id}/recording",
+              "The call's recording (WAV; one byte range with Range; 302 to [recording] url_template; audited).",
+              (Role.QA, Role.SUPERVISOR, Role.ADMIN), binary="audio/wav"),
 )
 
 ERROR_BODY: dict[str, Any] = {
@@ -161,7 +165,9 @@ _ERRORS = {
 
 
 def _parameter(name: str) -> dict[str, Any]:
-    if name == "key":
+    if name == "call_id":  # a call attempt's id (storage.models.new_attempt_id)
+        schema: dict[str, Any] = {"type": "string", "pattern": r"^[0-9a-f]{32}$"}
+    elif name == "key":
         schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
                                   "pattern": r"^[a-z][a-z0-9_]*$"}
     else:  # every other path parameter is an integer id (web.errors.parse_id)
@@ -204,13 +210,31 @@ def _request_body(op: Operation, components: dict[str, Any]) -> dict[str, Any] |
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
 
+def _binary_responses(media: str, error: dict[str, Any]) -> dict[str, Any]:
+    """A file's answers: whole, one byte range, elsewhere, or a range past its end."""
+    file = {"content": {media: {"schema": {"type": "string", "format": "binary"}}}}
+    ranges = {"Accept-Ranges": {"schema": {"type": "string", "enum": ["bytes"]}}}
+    return {
+        "200": {"description": "The whole file.", "headers": ranges, **file},
+        "206": {"description": "The byte range asked for in `Range` (one range).", "headers": {
+            **ranges, "Content-Range": {"schema": {"type": "string"}, "description": "bytes first-last/size"}}, **file},
+        "302": {"description": "Kept on another host: `Location` is its URL.",
+                "headers": {"Location": {"schema": {"type": "string"}}}},
+        "416": {"description": "The range starts past the end (`Content-Range: bytes */size`).", **error},
+    }
+
+
 def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    success = (
+        _binary_responses(op.binary, error) if op.binary is not None
+        else {str(op.status): {"description": "Done.", "content": {"application/json": {"schema": {}}}}}
+    )
     out: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "Done.", "content": {"application/json": {"schema": {}}}},
+            **success,
             **{code: {"description": text, **error} for code, text in _ERRORS.items()},
         },
     }

@@ -222,6 +222,37 @@ class MixMonitor:
         return out
 
 
+# MixMonitorMute's Direction (Asterisk docs, AMI action MixMonitorMute): "read" (from the
+# channel), "write" (to the channel) or "both"
+MUTE_DIRECTIONS = frozenset({"read", "write", "both"})
+
+
+@dataclass(frozen=True, slots=True)
+class MixMonitorMute:
+    """Mute (``muted``) or unmute the MixMonitor recording of ``channel`` (Asterisk 1.8+).
+
+    Fields as Asterisk documents the action: ``Channel``, ``Direction`` (read, write or both)
+    and ``State`` (1 mutes, 0 unmutes). "both" silences the customer and the agent alike.
+    """
+
+    channel: str
+    muted: bool
+    direction: str = "both"
+    action_id: str = field(default_factory=new_action_id)
+    name: ClassVar[str] = "MixMonitorMute"
+
+    def headers(self) -> Headers:
+        if self.direction not in MUTE_DIRECTIONS:
+            raise AmiValueError(f"direction: must be one of read, write, both, not {self.direction!r}")
+        return [
+            ("Action", self.name),
+            ("ActionID", sanitize.action_id("action_id", self.action_id)),
+            ("Channel", sanitize.channel("channel", self.channel)),
+            ("Direction", self.direction),
+            ("State", "1" if self.muted else "0"),
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class CoreShowChannels:
     action_id: str = field(default_factory=new_action_id)
@@ -265,7 +296,7 @@ class ActionResult:
         return self.response in ("Success", "Follows", "Goodbye")
 
     @classmethod
-    def from_messages(cls, action_id: str, messages: Sequence[Message]) -> "ActionResult":
+    def from_messages(cls, action_id: str, messages: Sequence[Message]) -> ActionResult:
         """Build from the messages of one action, first the response, then list events."""
         if not messages:
             raise ValueError("an action result needs at least one message")
@@ -301,7 +332,7 @@ class OriginateResult:
         return self.success and self.reason == REASON_ANSWERED
 
     @classmethod
-    def from_messages(cls, action: Originate, messages: Sequence[Message]) -> "OriginateResult":
+    def from_messages(cls, action: Originate, messages: Sequence[Message]) -> OriginateResult:
         """Normalise panoramisk's two shapes: ``[Response: Error]`` or ``[Response: Success, OriginateResponse]``."""
         if not messages:
             raise ValueError("an originate result needs at least one message")

@@ -44,6 +44,7 @@ from dialer.ami.actions import (
     Login,
     Logoff,
     MixMonitor,
+    MixMonitorMute,
     Originate,
     OriginateResult,
     Ping,
@@ -556,6 +557,9 @@ class AmiGateway:
         return await self._send_checked(action)
 
     async def mix_monitor(self, action: MixMonitor) -> ActionResult:
+        return await self._send_checked(action)
+
+    async def mix_monitor_mute(self, action: MixMonitorMute) -> ActionResult:
         return await self._send_checked(action)
 
     async def core_show_channels(self) -> list[ev.CoreShowChannel]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 
 from dialer.agents.desktop import CallPhase
 from dialer.agents.services import AgentSession
 from dialer.agents.state import AgentState, Trigger
-from dialer.ami.actions import Hangup, MixMonitor
+from dialer.ami.actions import Hangup
 from dialer.calls.events import (
     AgentLegDown,
     AgentLegFailed,
@@ -27,15 +26,15 @@ from dialer.floor.base import (
     AMD_PERSON,
     LEG_LOST_MESSAGE,
     OFFER_WINDOW_SHARE,
-    FloorBase,
 )
 from dialer.floor.calls import FloorCall
+from dialer.floor.recording import RecordingMoves
 from dialer.pacing.stats import DialResult
 
 log = logging.getLogger(__name__)
 
 
-class CallEvents(FloorBase):
+class CallEvents(RecordingMoves):
     """Domain events from the tracker, applied to the floor."""
 
     def apply_events(self, events: list[DomainEvent]) -> list[fx.Effect]:
@@ -198,11 +197,9 @@ class CallEvents(FloorBase):
         self.count_for_agent(s.user_id, contact=1)
         self._try_change(s, Trigger.CONNECT, at)
         self._out.append(fx.NotifyPhase(s.user_id, call.id, CallPhase.CONNECTED, at))
-        path: str | None = None
-        if self.settings.recording and self.settings.recordings_dir is not None and call.channel is not None:
-            path = str(Path(self.settings.recordings_dir) / f"{call.id}.wav")
-            self._out.append(fx.SendRecord(MixMonitor(channel=call.channel, file=path), call.id))
+        path = self._start_recording(call, e.at, at)
         self._out.append(fx.StoreConnected(call.id, at, s.user_id, s.leg_channel, path))
+        self._sync_recording(call, self.sessions.get(s.user_id))  # a call may connect on a sensitive step
 
     def _finish_for_agent(self, call: FloorCall, result: str, cause: int | None, at: datetime) -> None:
         """The call is over: its agent (if any) goes to wrap-up, or back to ready if never connected."""
@@ -241,6 +238,7 @@ class CallEvents(FloorBase):
             result = "answered"
         call.ended_at = e.at
         call.talk_s = self.pacing.pbx_s(e.talk_s)
+        self._end_recording(call, e.at)
         self._finish_for_agent(call, result, e.cause, at)
         duration_s = self.pacing.pbx_s(e.duration_s)
         self.pacing.call_ended(call, e, duration_s)

@@ -31,6 +31,8 @@ class FloorCall:
     ended_at: float | None = None
     talk_s: float = 0.0  # PBX seconds connected (set when it ends)
     adopted: bool = False  # left by a process that stopped: followed to its end and stored, never routed
+    recorded_at: float | None = None  # loop time MixMonitor was asked for (None: not recorded)
+    muted_step: str | None = None  # the sensitive script step its recording is muted for
 
     @property
     def id(self) -> str:

@@ -35,6 +35,7 @@ class CampaignInfo:
     abandon_cap: float = 0.03
     amd_enabled: bool = False
     script_key: str | None = None  # the published script its calls run (None: the default)
+    record: bool = True  # MixMonitor on every connected call (SPEC §3)
 
     @property
     def running(self) -> bool:

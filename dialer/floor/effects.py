@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 
 from dialer.agents.desktop import CallPhase, Disposition, ScreenPop
 from dialer.agents.state import AgentStatus
-from dialer.ami.actions import Hangup, MixMonitor, Originate, Redirect
+from dialer.ami.actions import Hangup, MixMonitor, MixMonitorMute, Originate, Redirect
 from dialer.calls.refs import AttemptRef
 
 # ---------------------------------------------------------------- AMI
@@ -37,6 +37,14 @@ class SendHangup:
 @dataclass(frozen=True, slots=True)
 class SendRecord:
     action: MixMonitor
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecordMute:
+    """Mute or unmute a call's recording (a sensitive script step began or ended)."""
+
+    action: MixMonitorMute
     call_id: str
 
 
@@ -154,6 +162,16 @@ class StoreCancelled:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreRecordingGap:
+    """A muted stretch of the recording opens (``muted``) or ends at ``offset_s`` seconds in."""
+
+    call_id: str
+    offset_s: float
+    muted: bool
+    step_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoreWrapupTimeout:
     call_id: str
     at: datetime
@@ -236,6 +254,7 @@ Store: TypeAlias = (
     | StoreFailed
     | StoreCancelled
     | StoreWrapupTimeout
+    | StoreRecordingGap
 )
 Notify: TypeAlias = NotifyState | NotifyPop | NotifyPhase | NotifyEnded | NotifyError
 Effect: TypeAlias = (
@@ -243,6 +262,7 @@ Effect: TypeAlias = (
     | SendRedirect
     | SendHangup
     | SendRecord
+    | SendRecordMute
     | Notify
     | Store
     | StartWrapupTimer

@@ -1,4 +1,5 @@
-"""The simulated PBX's AMI actions: Originate, Redirect, Hangup, CoreShowChannels, ConfbridgeList, MixMonitor.
+"""The simulated PBX's AMI actions: Originate, Redirect, Hangup, CoreShowChannels, ConfbridgeList, MixMonitor,
+MixMonitorMute.
 
 A mixin of :class:`~dialer.simulator.pbx.Pbx`: each action checks its headers as Asterisk 22
 does (the same responses and messages as the recorded traces) and hands the work to the
@@ -8,10 +9,12 @@ PBX's channel model.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dialer.ami.wire import Message
 from dialer.simulator.channels import Channel, parse_caller_id
+from dialer.simulator.recordings import SimRecording
 from dialer.simulator.requests import (
     PBX_ACTIONS,
     Conference,
@@ -133,14 +136,14 @@ class PbxActions:
             reply(Message((("Event", "ChannelsHungupListComplete"), *_aid(a), ("EventList", "Complete"),
                            ("ListItems", str(len(victims))))))
         else:
-            ch = self.channels.get(target)
-            if ch is None:
+            found = self.channels.get(target)
+            if found is None:
                 reply(error(a, "No such channel"))
                 return
-            victims = [ch]
+            victims = [found]
             reply(response(a, "Success", message="Channel Hungup"))
-        for ch in victims:
-            self._defer(lambda ch=ch: self._hangup(ch, cause))
+        for victim in victims:
+            self._defer(partial(self._hangup, victim, cause))
 
     def _action_coreshowchannels(self, a: Message, reply: Sink) -> None:
         reply(response(a, "Success", ("EventList", "start"), message="Channels will follow"))
@@ -187,8 +190,39 @@ class PbxActions:
             reply(error(a, "No such channel"))
             return
         reply(response(a, "Success"))
-        # Nothing is written to disk: the simulator has no audio (documented in the README).
-        self._varset(ch, "MIXMONITOR_FILENAME", a.get("File") or f"{ch.uniqueid}.wav")
+        file = a.get("File") or f"{ch.uniqueid}.wav"
+        if ch.recording is None:
+            # the file is written when the channel goes (see dialer.simulator.recordings)
+            ch.recording = SimRecording(file, self.timers.now)
+        self._varset(ch, "MIXMONITOR_FILENAME", file)
         self._chan_event("MixMonitorStart", ch)
+
+    def _action_mixmonitormute(self, a: Message, reply: Sink) -> None:
+        # The checks and messages of app_mixmonitor.c's manager_mute_mixmonitor, in its order
+        name = a.get("Channel")
+        if not name:
+            reply(error(a, "No channel specified"))
+            return
+        state = a.get("State")
+        if not state:
+            reply(error(a, "No state specified"))
+            return
+        direction = (a.get("Direction") or "").strip()
+        if direction.lower() not in ("read", "write", "both"):
+            reply(error(a, "Invalid direction specified. Must be read, write or both"))
+            return
+        ch = self.channels.get(name)
+        if ch is None:
+            reply(error(a, "No such channel"))
+            return
+        if ch.recording is None:
+            reply(error(a, "Cannot set mute flag"))
+            return
+        muted = ast_true(state)
+        # only "both" silences the whole mix; one direction still lets the other side through
+        if direction.lower() == "both" or not muted:
+            ch.recording.mute(self.timers.now, muted)
+        self._chan_event("MixMonitorMute", ch, [("Direction", direction), ("State", "1" if muted else "0")])
+        reply(response(a, "Success"))
 
     # ---- originate ------------------------------------------------------------------

@@ -69,21 +69,22 @@ class Channel:
     connected_num: str = UNKNOWN
     connected_name: str = UNKNOWN
     variables: dict[str, str] = field(default_factory=dict)
-    peer: "Channel | None" = None  # the other half of a Local channel
+    peer: Channel | None = None  # the other half of a Local channel
     alive: bool = True
     hangup_cause: int = 0
     # what the channel runs now: dialplan position or an originated application
     app: str = ""
     app_data: str = ""
     in_dialplan: bool = False
-    timer: "TimerHandle | None" = None
-    conference: "Any" = None  # the Conference it is in
+    timer: TimerHandle | None = None
+    conference: Any = None  # the Conference it is in
     on_hangup: list[Callable[[], None]] = field(default_factory=list)  # run before it goes
-    dial: "Any" = None  # the pending originate, while this ;1 half is being dialled
-    plan: "Any" = None  # the customer's behaviour, on a customer ;2 half
-    spying_on: "Channel | None" = None
-    spied_by: list["Channel"] = field(default_factory=list)
+    dial: Any = None  # the pending originate, while this ;1 half is being dialled
+    plan: Any = None  # the customer's behaviour, on a customer ;2 half
+    spying_on: Channel | None = None
+    spied_by: list[Channel] = field(default_factory=list)
     answered_at: float | None = None
+    recording: Any = None  # the SimRecording MixMonitor runs on it
 
     @property
     def device(self) -> str:

@@ -29,6 +29,7 @@ from dialer.simulator.channels import (
 )
 from dialer.simulator.customers import CustomerModel, LastDigitCustomers
 from dialer.simulator.dialplan import CUSTOMER_CONTEXT, Dialplan, Step, pattern_matches
+from dialer.simulator.recordings import FinishedRecording
 from dialer.simulator.requests import (  # noqa: F401 - re-exported: the server and tests import them here
     PBX_ACTIONS,
     Conference,
@@ -71,6 +72,8 @@ class Pbx(PbxActions):
         self.conferences: dict[str, Conference] = {}
         self.listeners: list[Sink] = []
         self.originates = 0
+        # told of each MixMonitor recording as its channel goes (the server writes the WAV)
+        self.on_recording: Callable[[FinishedRecording], None] | None = None
 
     # ---- event plumbing -------------------------------------------------------------
 
@@ -253,7 +256,11 @@ class Pbx(PbxActions):
             self._defer(lambda: self._run_application(one, req.application or "", req.data))
         else:
             self._defer(lambda: self._goto(one, req.context, req.exten, req.priority))
-        self._defer(lambda: (self._device_state(one.device, "INUSE"), self._device_state(one.device, "INUSE")))
+        def in_use() -> None:
+            self._device_state(one.device, "INUSE")
+            self._device_state(one.device, "INUSE")
+
+        self._defer(in_use)
 
     # ---- dialplan -------------------------------------------------------------------
 
@@ -432,6 +439,10 @@ class Pbx(PbxActions):
             return
         ch.alive = False
         ch.cancel_timer()
+        if ch.recording is not None:
+            finished, ch.recording = ch.recording.finish(self.timers.now), None
+            if self.on_recording is not None:
+                self.on_recording(finished)  # the file is complete before anyone hears of the hang-up
         self._chan_event("Hangup", ch, [("Cause", str(cause)), ("Cause-txt", cause_text(cause))])
         self.channels.pop(ch.name, None)
 

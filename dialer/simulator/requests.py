@@ -12,7 +12,7 @@ from dialer.simulator.channels import Channel
 Sink = Callable[[Message], None]
 Headers = list[tuple[str, str]]
 
-PBX_ACTIONS = ("originate", "redirect", "hangup", "coreshowchannels", "confbridgelist", "mixmonitor")
+PBX_ACTIONS = ("originate", "redirect", "hangup", "coreshowchannels", "confbridgelist", "mixmonitor", "mixmonitormute")
 
 
 def ast_true(value: str | None) -> bool:

@@ -15,11 +15,16 @@ import datetime as dt
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from dialer.ami.wire import Message, MessageParser, encode_banner, encode_message
-from dialer.simulator.customers import CustomerModel, LastDigitCustomers, ScenarioCustomers
+from dialer.simulator.customers import (
+    CustomerModel,
+    LastDigitCustomers,
+    ScenarioCustomers,
+)
 from dialer.simulator.pbx import Pbx, error, response
+from dialer.simulator.recordings import FinishedRecording, write_wav
 from dialer.simulator.timers import TimerQueue
 
 log = logging.getLogger(__name__)
@@ -49,14 +54,14 @@ def event_allowed(privilege: str | None, mask: frozenset[str] | None) -> bool:
 
 
 def _event_tv(wall: float) -> str:
-    stamp = dt.datetime.fromtimestamp(wall, dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(wall, dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}+0000"
 
 
 class _Session:
     """One manager connection."""
 
-    def __init__(self, server: "SimulatorServer", reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, server: SimulatorServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
@@ -136,6 +141,8 @@ class SimulatorServer:
         self.timers = TimerQueue()
         self.pbx = Pbx(customers, timers=self.timers)
         self.pbx.add_listener(self._broadcast)
+        self.pbx.on_recording = self._write_recording
+        self.recordings: list[Path] = []  # WAV files written for MixMonitor recordings, in order
         self._server: asyncio.base_events.Server | None = None
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -186,7 +193,7 @@ class SimulatorServer:
             session.abort()
         await asyncio.sleep(0)
 
-    async def __aenter__(self) -> "SimulatorServer":
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -230,6 +237,15 @@ class SimulatorServer:
     def _sync_clock(self) -> None:
         """Bring the model's clock to now before it acts on a new action."""
         self.timers.advance_to(self.sim_now())
+
+    # ---- recordings -----------------------------------------------------------------
+
+    def _write_recording(self, rec: FinishedRecording) -> None:
+        """A recorded channel went: write its WAV (small: seconds of 8 kHz audio) before its Hangup is sent."""
+        try:
+            self.recordings.append(write_wav(rec))
+        except OSError as exc:  # Asterisk logs a file it cannot open and the call goes on
+            log.warning("pbx-sim: cannot write recording %s: %s", rec.file, exc)
 
     # ---- events -------------------------------------------------------------------
 

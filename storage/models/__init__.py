@@ -37,6 +37,7 @@ from storage.models.portfolio import (
     Payment,
     Phone,
 )
+from storage.models.recordings import RecordingGap
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,
@@ -97,6 +98,7 @@ __all__ = [
     "PhoneStatus",
     "Promise",
     "PromiseStatus",
+    "RecordingGap",
     "Role",
     "ScriptRunRecord",
     "ScriptVersion",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +59,8 @@ class Campaign(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The negotiation script its calls run: the latest published version of this key (None: the default)
     script_key: Mapped[str | None] = mapped_column(String(80))
+    # MixMonitor on every connected call (SPEC §3); off only where recording is not allowed
+    record: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

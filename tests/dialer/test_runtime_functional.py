@@ -17,7 +17,14 @@ from dialer.agents.desktop import CallPhase, Disposition
 from dialer.agents.state import AgentState, PauseReason
 from dialer.ami.gateway import AmiGateway, AmiSettings
 from dialer.calls.retry import promise_retry_at
-from dialer.runtime import DialerRuntime, DialerSettings, InvalidDisposition, NotOnCall, WrongCall
+from dialer.floor.recording import recording_path
+from dialer.runtime import (
+    DialerRuntime,
+    DialerSettings,
+    InvalidDisposition,
+    NotOnCall,
+    WrongCall,
+)
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
 from storage.models import (
@@ -191,7 +198,7 @@ async def test_progressive_call_pops_before_redirect_connects_and_is_disposed_on
     assert pop.call_id in monitor[0].get("File", "")
 
     with pytest.raises(InvalidDisposition) as bad:
-        await rig.runtime.dispose(agent.id, Disposition(pop.call_id, "PROMESSA", "k1", promise_amount=Decimal("300")))
+        await rig.runtime.dispose(agent.id, Disposition(pop.call_id, "PROMESSA", "k1", promise_amount=Decimal(300)))
     assert bad.value.field == "promise_date"
     promised = rig.clock().date() + timedelta(days=5)
     d = Disposition(pop.call_id, "PROMESSA", "k-promise", promise_amount=Decimal("300.00"), promise_date=promised)
@@ -208,7 +215,7 @@ async def test_progressive_call_pops_before_redirect_connects_and_is_disposed_on
     assert attempt.originated_at <= attempt.answered_at <= attempt.connected_at <= attempt.ended_at
     assert attempt.wrapup_ended_at is not None and attempt.hangup_cause == 16
     assert attempt.short_call is True  # the simulated customer talks 4 simulated seconds
-    assert attempt.recording_path == str(rig.recordings / f"{pop.call_id}.wav")
+    assert attempt.recording_path == recording_path(str(rig.recordings), pop.call_id, attempt.connected_at)
     async with rig.db() as s:
         outcomes = (await s.execute(select(Outcome))).scalars().all()
         stored_lead = await s.get(Lead, lead.id)

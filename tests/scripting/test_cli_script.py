@@ -12,7 +12,7 @@ DEFAULT = str(Path(__file__).resolve().parents[2] / "scripting" / "scripts" / "p
 def test_validate_ok() -> None:
     result = CliRunner().invoke(cli, ["script", "validate", DEFAULT])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"ok: {DEFAULT}: script padrao version 1, 20 steps")
+    assert result.output.startswith(f"ok: {DEFAULT}: script padrao version 1, 21 steps")
 
 
 def test_validate_errors_are_file_line_step(tmp_path: Path) -> None:

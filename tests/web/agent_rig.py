@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.ami.gateway import AmiSettings
+from dialer.clocks import business_clock
 from dialer.runtime import DialerSettings
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
 from storage.models import Role, User
 from tests.web.conftest import FAST_HASHER, PASSWORD, UserSpec, add_users
-from dialer.clocks import business_clock
 from web.agent.dialer import attach_dialer
 from web.agent.http import AGENT_DESK
 from web.app import create_app
@@ -70,8 +71,10 @@ class DeskRig:
 
 @asynccontextmanager
 async def desk_rig(
-    db_url: str, sim_scenario: dict[str, Any] | None = None, time_scale: float = TIME_SCALE
+    db_url: str, sim_scenario: dict[str, Any] | None = None, time_scale: float = TIME_SCALE,
+    recordings_dir: Path | None = None,
 ) -> AsyncIterator[DeskRig]:
+    """The served app with its dialer on the simulator; ``recordings_dir``: calls are recorded there."""
     await add_users(db_url, AGENTS)
     sim = SimulatorServer(port=0, scenario=sim_scenario or scenario(), time_scale=time_scale)
     await sim.start()
@@ -85,7 +88,10 @@ async def desk_rig(
             reconnect_max_s=0.2,
         )
         # a little under the simulator's window: the tracker times it from when it reads the answer
-        settings = DialerSettings(connect_window_s=0.8 * SIM_WINDOW_S * time_scale, tick_s=0.02, recording=False)
+        settings = DialerSettings(
+            connect_window_s=0.8 * SIM_WINDOW_S * time_scale, tick_s=0.02, recording=recordings_dir is not None,
+            recordings_dir=recordings_dir,
+        )
         attach_dialer(app, ami, settings)
         runner = web.AppRunner(app, shutdown_timeout=2.0)
         try:
@@ -121,7 +127,7 @@ class WsAgent:
     _refs: int = 0
 
     @classmethod
-    async def log_in(cls, url: str, login: str) -> "WsAgent":
+    async def log_in(cls, url: str, login: str) -> WsAgent:
         http = aiohttp.ClientSession(base_url=url, cookie_jar=aiohttp.CookieJar(unsafe=True))
         page = await http.get("/login")
         found = _CSRF.search(await page.text())

@@ -105,6 +105,8 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/v1/campaigns/{campaign_id}/holds/{hold_id}", ids=("campaign_id", "hold_id")),
     Route("GET", "/api/v1/campaigns/{campaign_id}/history", ids=("campaign_id",)),
     Route("GET", "/api/v1/floor/history"),
+    # call ids are 32 hex digits, not integers: their 422/404 are in tests/web/test_recordings_functional.py
+    Route("GET", "/api/v1/calls/{call_id}/recording"),
 ]
 
 
@@ -127,7 +129,7 @@ async def _seed(db_url: str) -> dict[str, str]:
             db.add_all([campaign, customer])
             await db.flush()
             return {"campaign_id": str(campaign.id), "customer_id": str(customer.id), "hold_id": UNKNOWN,
-                    "version": "1", "key": "padrao"}
+                    "version": "1", "key": "padrao", "call_id": "0" * 32}
     finally:
         await engine.dispose()
 

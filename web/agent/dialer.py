@@ -30,8 +30,8 @@ STOP_TIMEOUT_S = 10.0
 
 
 def dialer_settings_from(config: Config, **overrides: object) -> DialerSettings:
-    """``DialerSettings`` from the ``[dialer]`` section (recording is off until a recordings dir is set)."""
-    recordings = config.dialer.recordings_dir
+    """``DialerSettings`` from ``[dialer]`` and ``[recording]`` (recording is off until ``[recording] dir`` is set)."""
+    recordings = config.recording.directory(config.dialer)
     base = DialerSettings(
         connect_window_s=config.dialer.connect_window_s,
         ring_timeout_s=config.dialer.ring_timeout_s,

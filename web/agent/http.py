@@ -251,6 +251,7 @@ async def _carry_out(
             choice = neg.run.choose(m.choice, desk.clock(), m.capture)
         except RunError as exc:
             raise NegotiationError(str(exc), field="choice", code="script_error") from None
+        runtime.script_moved(user_id, m.call_id)  # a sensitive (card data) step mutes the recording
         if choice.confirms_identity and not confirmed_before:
             await _confirm_identity(request, desk, runtime, user_id, m.call_id)  # sends the script frame too
         else:

@@ -1,4 +1,4 @@
-"""``cobra campaign``: add, list, start, pause and stop campaigns, and show a campaign's segments.
+"""``cobra campaign``: add, list, start, pause and stop campaigns, turn their recording on or off, and show a campaign's segments.
 
 Status changes go through ``storage.repositories.campaigns.set_campaign_status`` (audited with
 source "cli"), as the REST API's do; a running service picks them up on its periodic re-read."""
@@ -23,6 +23,7 @@ from storage.repositories.campaigns import (
     list_campaigns,
     set_campaign_status,
 )
+from storage.repositories.recordings import set_campaign_recording
 from storage.repositories.segments import boosted_leads, list_segments
 from web.cli.common import (
     CONTEXT_SETTINGS,
@@ -191,3 +192,25 @@ def segments_command(name: str, as_json: bool, config_path: str | None) -> None:
         click.echo(f"{seg.position + 1}. {seg.name} (weight {seg.weight}): {filters}")
     if boosts:
         click.echo("boosts: " + ", ".join(f"{ext} {value:+d}" for ext, value in boosts.items()))
+
+
+@campaign_group.command("recording")
+@click.argument("name")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@config_option
+def recording_command(name: str, state: str, config_path: str | None) -> None:
+    """Record the connected calls of campaign NAME (on, the default) or not (off)."""
+
+    async def change(db: AsyncSession) -> str:
+        campaign = await campaign_named(db, name)
+        changed = await set_campaign_recording(
+            db, campaign.id, state == "on", user_id=None, at=system_clock(), source="cli"
+        )
+        if changed is None:  # deleted between the two statements
+            raise click.ClickException(f"no campaign named {name!r}")
+        before, after = changed
+        word = {True: "on", False: "off"}
+        note = "" if before is not after else " (no change)"
+        return f"campaign {campaign.name}: recording {word[before]} → {word[after]}{note}"
+
+    click.echo(run_async(in_database(get_config(config_path), change)))

@@ -17,8 +17,10 @@ from pathlib import Path
 from aiohttp import web
 from argon2 import PasswordHasher
 
+from dialer.ami import sanitize
 from dialer.ami.gateway import AmiSettings
 from dialer.clocks import BRASILIA, Clock, demo_clock, system_clock
+from dialer.errors import AmiValueError
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
 from storage.engine import create_engine, session_factory
@@ -32,6 +34,7 @@ from web.config import (
     DialerConfig,
     PbxConfig,
     PixConfig,
+    RecordingConfig,
     WebConfig,
 )
 from web.demo.bots import Bot, BotCrew, BotTiming
@@ -69,13 +72,29 @@ class RunningDemo:
 CLI_CONFIG = "cobra.toml"
 
 
+def recordings_dir(directory: Path) -> str | None:
+    """``<dir>/gravacoes``: the simulator writes there and the service serves from there.
+
+    Absolute, so either may be started from anywhere; relative (from the working directory)
+    when the absolute path has characters MixMonitor's file name may not carry (spaces,
+    accents); None (no recording) when neither will do.
+    """
+    for candidate in ((directory / "gravacoes").resolve(), directory / "gravacoes"):
+        try:
+            return sanitize.file_path("dir", str(candidate))
+        except AmiValueError:
+            continue
+    return None
+
+
 def write_cli_config(directory: Path, url: str) -> Path:
     """``<dir>/cobra.toml``: the demo's database for the CLI (``COBRA_CONFIG=<dir>/cobra.toml cobra campaign list``).
 
-    Only what every command reads (the database, the company); the simulator's port changes
-    on every run, so the PBX is left to the demo itself.
+    Only what every command reads (the database, the company, where the recordings are); the
+    simulator's port changes on every run, so the PBX is left to the demo itself.
     """
     path = directory / CLI_CONFIG
+    recordings = recordings_dir(directory)
     path.write_text(
         "# Written by `cobra demo` on every start: the demo's database, for the other commands:\n"
         f"#   COBRA_CONFIG={path} cobra campaign list\n"
@@ -83,7 +102,8 @@ def write_cli_config(directory: Path, url: str) -> Path:
         f'url = "{url}"\n'
         "\n[company]\n"
         'name = "Cobra Demonstração"\n'
-        'phone = "0800 000 0000"\n',
+        'phone = "0800 000 0000"\n'
+        + ("" if recordings is None else f'\n[recording]\ndir = "{recordings}"\n'),
         encoding="utf-8",
     )
     return path
@@ -127,6 +147,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             web=WebConfig(host=options.host, port=options.port),
             pbx=[PbxConfig(name="sim", host="127.0.0.1", port=sim.port, simulator=True)],
             dialer=DialerConfig(connect_window_s=2.0 * options.time_scale),
+            recording=RecordingConfig(dir=recordings_dir(options.directory)),
             company=CompanyConfig(name="Cobra Demonstração", phone="0800 000 0000"),
             # the random key of the Central Bank's BR Code manual example: codes are well-formed, pay nobody
             pix=PixConfig(key="123e4567-e12b-12d1-a456-426655440000", name="COBRA DEMONSTRACAO", city="SAO PAULO"),
@@ -134,7 +155,6 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
         app = create_app(config, auth=auth, clock=clock)
-        recordings = options.directory / "gravacoes"
         ami = AmiSettings.from_pbx(config.pbx[0], reconnect_initial_s=0.2, reconnect_max_s=5.0)
         attach_dialer(
             app,
@@ -142,8 +162,6 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             dialer_settings_from(
                 config,
                 tick_s=options.tick_s,
-                recording=True,
-                recordings_dir=recordings,
                 ring_timeout_s=25.0,
             ),
             clock=clock,
