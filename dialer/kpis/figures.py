@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -52,21 +52,21 @@ PAUSED_STATE = "paused"
 OFFLINE_STATE = "offline"
 
 
-def cents(value: Decimal | float | int | str | None) -> Decimal:
+def cents(value: Decimal | float | str | None) -> Decimal:
     """Money rounded half-up to cents (SQLite sums Numeric as floats: this puts them back)."""
     if value is None:
         return ZERO
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def ratio(part: float | int, whole: float | int) -> float | None:
+def ratio(part: float, whole: float) -> float | None:
     """part ÷ whole, None when there is nothing to divide by (a rate of nothing is not 0 %)."""
     return None if not whole else part / whole
 
 
 def local_day(at: datetime, utc_offset_s: float) -> date:
     """The calendar day of the aware datetime ``at`` at ``utc_offset_s`` from UTC."""
-    return (at.astimezone(timezone.utc) + timedelta(seconds=utc_offset_s)).date()
+    return (at.astimezone(UTC) + timedelta(seconds=utc_offset_s)).date()
 
 
 # ---------------------------------------------------------------- calls
@@ -339,6 +339,7 @@ def split_reasons(reasons: Mapping[str, int], catalogue: ReasonCatalogue) -> Rea
     items: list[ReasonItem] = []
     company = financial = unknown = 0
     for code, n in reasons.items():
+        caused: bool | None
         if code == DISPUTE_OUTCOME and code not in catalogue.items:
             label, caused = DISPUTE_LABEL, True
         else:
@@ -417,6 +418,8 @@ def figures(inp: GroupInput, catalogue: ReasonCatalogue) -> KpiFigures:
 
 
 __all__ = [
+    "REASON_CAPTURE_KEY",
+    "RIGHT_PARTY_OUTCOMES",
     "AgentTime",
     "AgreementFact",
     "CallFact",
@@ -425,8 +428,6 @@ __all__ = [
     "GroupInput",
     "KpiFigures",
     "PromiseFact",
-    "REASON_CAPTURE_KEY",
-    "RIGHT_PARTY_OUTCOMES",
     "ReasonCatalogue",
     "ReasonItem",
     "ReasonSplit",
