@@ -120,7 +120,7 @@ class KpiSums:
     time: dict[Key, TimeSums] | None = None  # None: agent time can't be split this way
     reasons: dict[Key, dict[str, int]] = field(default_factory=dict)
 
-    def keys(self) -> list[Key]:
+    def group_keys(self) -> list[Key]:
         found: set[Key] = set(self.calls) | set(self.deals) | set(self.reasons)
         if self.time is not None:
             found |= set(self.time)

@@ -194,6 +194,6 @@ async def test_local_midnight_splits_days(session: AsyncSession) -> None:
 async def test_empty_period_has_no_groups(session: AsyncSession) -> None:
     start, end = day_range(date(2039, 1, 1), date(2039, 1, 1), BRT)
     got = await kpi_sums(session, KpiQuery(start, end, Grouping.AGENT, None, BRT), RULES, now=end)
-    assert got.keys() == [] and got.calls == {} and got.deals == {}
+    assert got.group_keys() == [] and got.calls == {} and got.deals == {}
 
 
