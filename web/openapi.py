@@ -33,6 +33,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 CSRF_HEADER = "X-CSRF-Token"
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
+KPI_READERS = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
 EVERYONE = tuple(Role)
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -92,6 +93,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/api/v1/floor/monitor", "Listen, whisper or barge on an agent's call (audited).", MANAGERS,
               body=MonitorIn, status=201),
     Operation("POST", "/api/v1/floor/monitor/stop", "End the caller's monitoring session (audited).", MANAGERS),
+    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day (query: from, to, by, campaign).", KPI_READERS),
+    Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
+              KPI_READERS),
 )
 
 ERROR_BODY: dict[str, Any] = {
