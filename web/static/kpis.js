@@ -53,18 +53,19 @@
 
   // A horizontal bar chart: one bar per item {label, value, text, cls}
   function barChart(items, title) {
-    var labelW = 190, barW = 260, textW = 110, rowH = 22, top = 4;
+    var labelW = 210, barW = 260, textW = 110, rowH = 22, top = 4;
     var width = labelW + barW + textW;
     var height = top * 2 + Math.max(1, items.length) * rowH;
     var max = 0;
     items.forEach(function (it) { if (it.value != null && it.value > max) max = it.value; });
-    var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-label": title,
+    // drawn at its natural size (text stays readable), shrunk by CSS only on narrow screens
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, role: "img", "aria-label": title,
                              "data-testid": "chart-svg" });
     chart.appendChild(svg("title", {}, title));
     chart.appendChild(svg("line", { x1: labelW, x2: labelW, y1: 0, y2: height, "class": "axis" }));
     items.forEach(function (it, i) {
       var y = top + i * rowH;
-      var label = it.label.length > 30 ? it.label.slice(0, 29) + "…" : it.label;
+      var label = it.label.length > 28 ? it.label.slice(0, 27) + "…" : it.label;
       chart.appendChild(svg("text", { x: labelW - 6, y: y + rowH * 0.65, "text-anchor": "end" }, label));
       var w = it.value == null || max <= 0 ? 0 : Math.max(1, Math.round((it.value / max) * barW));
       var bar = svg("rect", { x: labelW, y: y + 3, width: w, height: rowH - 6, "class": "bar" + (it.cls ? " " + it.cls : ""),
