@@ -86,7 +86,10 @@ async def test_csv_export_for_excel_is_audited(client: Client, db_url: str) -> N
     finally:
         await engine.dispose()
     assert [e.action for e in audit] == ["kpis.export"]
-    assert audit[0].after is not None and audit[0].after["by"] == "day" and audit[0].after["rows"] == DAYS
+    after = audit[0].after
+    assert after is not None and after["group_by"] == "day" and after["rows"] == DAYS
+    assert after["source"] == "api" and after["by"] == "sofia" and after["period_from"] == "2026-02-24"
+    assert audit[0].user_id is not None
 
 
 async def test_empty_period_and_defaults(client: Client) -> None:

@@ -35,6 +35,7 @@ from web.kpis.services import (
     campaign_name,
     csv_lines,
     default_period,
+    export_entry,
     report_json,
 )
 
@@ -100,14 +101,13 @@ async def get_kpis_csv(request: web.Request) -> web.StreamResponse:
     if login is None:  # the middleware lets no anonymous request reach here
         raise web.HTTPUnauthorized()
     report = await _report(request)
+    r = report.request
+    name = f"indicadores-{r.by.value}-{r.first.isoformat()}-a-{r.last.isoformat()}.csv"
     async with request.app[DB].begin() as db:
         await record(
             db, user_id=login.user_id, action=EXPORT_AUDIT_ACTION, entity="kpis", entity_id=None,
-            after={**report.request.as_dict(), "rows": len(report.rows), "format": "csv"},
-            at=request.app[CLOCK](),
+            after=export_entry(report, source="api", actor=login.login, file=name), at=request.app[CLOCK](),
         )
-    r = report.request
-    name = f"indicadores-{r.by.value}-{r.first.isoformat()}-a-{r.last.isoformat()}.csv"
     response = web.StreamResponse(
         headers={
             **NO_STORE,

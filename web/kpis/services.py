@@ -48,6 +48,7 @@ from storage.repositories.kpis import (
     day_range,
     kpi_sums,
 )
+from web.audit_trail import transfer_entry
 
 RULES = KpiRules(RIGHT_PARTY_OUTCOMES, REASON_CAPTURE_KEY, DISPUTE_OUTCOME)
 MAX_DAYS = 366
@@ -160,6 +161,16 @@ async def build_report(
     total_input = combine(inputs.values(), with_time=sums.time is not None)
     name = None if request.campaign_id is None else await campaign_name(db, request.campaign_id)
     return KpiReport(request, name, rows, figures(total_input, catalogue), split_reasons(total_input.reasons, catalogue))
+
+
+def export_entry(report: KpiReport, *, source: str, actor: str, file: str | None) -> dict[str, Any]:
+    """The audit entry's ``after`` for an export: who, through which door, which period and grouping."""
+    r = report.request
+    return transfer_entry(
+        source=source, actor=actor, file=file, figures={"rows": len(report.rows)},
+        period_from=r.first.isoformat(), period_to=r.last.isoformat(), group_by=r.by.value, campaign=r.campaign_id,
+        format="csv",
+    )
 
 
 def default_period(today: date) -> tuple[date, date]:
@@ -282,6 +293,7 @@ __all__ = [
     "csv_value",
     "default_period",
     "display_value",
+    "export_entry",
     "group_inputs",
     "load_catalogue",
     "report_json",
