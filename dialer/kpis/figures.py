@@ -109,6 +109,9 @@ class CallFact:
 
     @property
     def reason_code(self) -> str | None:
+        """Reasons are heard on contacts: only they have a script run and a disposition."""
+        if not self.connected:
+            return None
         if self.reason:
             return self.reason
         return DISPUTE_OUTCOME if self.outcome == DISPUTE_OUTCOME else None

@@ -194,8 +194,11 @@ def _attempts_in(q: KpiQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-async def call_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules) -> dict[Key, CallSums]:
-    """Attempts, live answers, abandons, contacts, CPC, completed and short calls, handle time."""
+async def call_sums(session: AsyncSession, q: KpiQuery) -> dict[Key, CallSums]:
+    """Attempts, live answers, abandons, contacts, completed and short calls, handle time (CPC: ``contact_sums``).
+
+    One pass over the attempts of the period, no join: the joins to outcomes and script runs
+    are only needed for contacts, which ``contact_sums`` reads."""
     key = _attempt_key(session, q).label("k")
     answered_ended = and_(CallAttempt.answered_at.is_not(None), CallAttempt.ended_at.is_not(None))
     live = and_(
@@ -205,10 +208,6 @@ async def call_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules) -> dict
     )
     connected = CallAttempt.connected_at.is_not(None)
     handled = and_(connected, CallAttempt.ended_at.is_not(None))
-    right_party = and_(
-        connected,
-        or_(ScriptRunRecord.identity_confirmed_at.is_not(None), Outcome.code.in_(sorted(rules.right_party_outcomes))),
-    )
     handle_end = func.coalesce(CallAttempt.wrapup_ended_at, CallAttempt.ended_at)
     rows = await session.execute(
         select(
@@ -217,7 +216,6 @@ async def call_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules) -> dict
             _count(live),
             _count(and_(live, CallAttempt.abandoned.is_(True))),
             _count(connected),
-            _count(right_party),
             _count(answered_ended),
             _count(and_(answered_ended, CallAttempt.short_call.is_(True))),
             _count(handled),
@@ -226,40 +224,48 @@ async def call_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules) -> dict
                 0.0,
             ),
         )
-        .select_from(CallAttempt)
-        .outerjoin(Outcome, Outcome.attempt_id == CallAttempt.id)
-        .outerjoin(ScriptRunRecord, ScriptRunRecord.attempt_id == CallAttempt.id)
         .where(*_attempts_in(q))
         .group_by(key)
     )
-    return {
-        _key_of(q.by, k): _call_sums([int(v) for v in counts], float(seconds)) for k, *counts, seconds in rows
-    }
+    out: dict[Key, CallSums] = {}
+    for k, attempts, live_n, abandons, contacts, completed, short, handled_n, seconds in rows:
+        out[_key_of(q.by, k)] = CallSums(
+            attempts=int(attempts), live_answers=int(live_n), abandons=int(abandons), contacts=int(contacts),
+            completed=int(completed), short_calls=int(short), handled=int(handled_n), handle_s=float(seconds),
+        )
+    return out
 
 
-def _call_sums(counts: list[int], handle_s: float) -> CallSums:
-    attempts, live, abandons, contacts, right_party, completed, short, handled = counts
-    return CallSums(attempts, live, abandons, contacts, right_party, completed, short, handled, handle_s)
+async def contact_sums(
+    session: AsyncSession, q: KpiQuery, rules: KpiRules
+) -> tuple[dict[Key, int], dict[Key, dict[str, int]]]:
+    """Right-party contacts and calls per reason for default, per key, over the period's contacts.
 
-
-async def reason_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules) -> dict[Key, dict[str, int]]:
-    """Calls per reason for default: the script's capture, else a dispute outcome."""
+    The reason is the script's capture, else a dispute outcome. Both need the outcome and the
+    script run, which only contacts have: one grouped pass over them does both."""
     key = _attempt_key(session, q).label("k")
     captured = func.nullif(ScriptRunRecord.captures[rules.reason_capture_key].as_string(), "")
     dispute = case((Outcome.code == rules.dispute_outcome, literal(rules.dispute_outcome)), else_=null())
     reason = func.coalesce(captured, dispute).label("reason")
+    right_party = or_(
+        ScriptRunRecord.identity_confirmed_at.is_not(None), Outcome.code.in_(sorted(rules.right_party_outcomes))
+    )
     rows = await session.execute(
-        select(key, reason, func.count())
+        select(key, reason, func.count(), _count(right_party))
         .select_from(CallAttempt)
         .outerjoin(Outcome, Outcome.attempt_id == CallAttempt.id)
         .outerjoin(ScriptRunRecord, ScriptRunRecord.attempt_id == CallAttempt.id)
-        .where(*_attempts_in(q), reason.is_not(None))
+        .where(*_attempts_in(q), CallAttempt.connected_at.is_not(None))
         .group_by(key, reason)
     )
-    out: dict[Key, dict[str, int]] = {}
-    for k, code, n in rows:
-        out.setdefault(_key_of(q.by, k), {})[str(code)] = int(n)
-    return out
+    cpc: dict[Key, int] = {}
+    reasons: dict[Key, dict[str, int]] = {}
+    for k, code, n, rpc in rows:
+        group = _key_of(q.by, k)
+        cpc[group] = cpc.get(group, 0) + int(rpc)
+        if code is not None:
+            reasons.setdefault(group, {})[str(code)] = int(n)
+    return cpc, reasons
 
 
 def _deal_key(session: AsyncSession, q: KpiQuery, model: type[Promise | Agreement]) -> Any:
@@ -355,13 +361,12 @@ async def time_sums(session: AsyncSession, q: KpiQuery, *, now: datetime) -> dic
 
 
 async def kpi_sums(session: AsyncSession, q: KpiQuery, rules: KpiRules, *, now: datetime) -> KpiSums:
-    """Every sum of the KPI report for ``q`` (four grouped queries)."""
-    return KpiSums(
-        calls=await call_sums(session, q, rules),
-        deals=await deal_sums(session, q),
-        time=await time_sums(session, q, now=now),
-        reasons=await reason_sums(session, q, rules),
-    )
+    """Every sum of the KPI report for ``q`` (five grouped queries)."""
+    calls = await call_sums(session, q)
+    cpc, reasons = await contact_sums(session, q, rules)
+    for key, n in cpc.items():
+        calls.setdefault(key, CallSums()).right_party = n
+    return KpiSums(calls=calls, deals=await deal_sums(session, q), time=await time_sums(session, q, now=now), reasons=reasons)
 
 
 def day_range(first: date, last: date, utc_offset_s: float) -> tuple[datetime, datetime]:
@@ -382,9 +387,9 @@ __all__ = [
     "KpiSums",
     "TimeSums",
     "call_sums",
+    "contact_sums",
     "day_range",
     "deal_sums",
     "kpi_sums",
-    "reason_sums",
     "time_sums",
 ]
