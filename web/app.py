@@ -31,6 +31,7 @@ from web.config import Config
 from web.database_busy import database_busy_middleware
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD
+from web.kpis.http import setup_kpis
 from web.navigation import Navigation
 from web.openapi import setup_openapi
 from web.ops import setup_ops
@@ -120,6 +121,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_campaigns(app)
     setup_campaign_console(app)
     setup_recordings(app)
+    setup_kpis(app)
     setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)

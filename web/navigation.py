@@ -20,6 +20,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor/roteiros", "Roteiros"),
     ("/supervisor/simulacao", "Simulação de discagem"),
     ("/monitoria", "Monitoria"),
+    ("/monitoria/indicadores", "Indicadores"),
     ("/admin", "Usuários"),
 )
 

@@ -39,6 +39,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 CSRF_HEADER = "X-CSRF-Token"
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
+KPI_READERS = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
 EVERYONE = tuple(Role)
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -117,6 +118,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/calls/{call_id}/recording",
               "The call's recording (WAV; one byte range with Range; 302 to [recording] url_template; audited).",
               (Role.QA, Role.SUPERVISOR, Role.ADMIN), binary="audio/wav"),
+    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day (query: from, to, by, campaign).", KPI_READERS),
+    Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
+              KPI_READERS),
 )
 
 ERROR_BODY: dict[str, Any] = {

@@ -29,12 +29,13 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
     [
         ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
                                   ("/supervisor/roteiros", "Roteiros"),
-                                  ("/supervisor/simulacao", "Simulação de discagem")]),
+                                  ("/supervisor/simulacao", "Simulação de discagem"),
+                                  ("/monitoria/indicadores", "Indicadores")]),
         # admins may open the supervisor console too
         ("root", "/admin", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
                             ("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
-                            ("/admin", "Usuários")]),
-        ("quito", "/monitoria", []),  # one page: no bar
+                            ("/monitoria/indicadores", "Indicadores"), ("/admin", "Usuários")]),
+        ("quito", "/monitoria", [("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores")]),
     ],
 )
 async def test_each_role_sees_only_the_pages_it_may_open(client: Client, login: str, home: str,

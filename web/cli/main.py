@@ -56,6 +56,9 @@ cli.add_command(_simulate.simulate_command)
 from web.cli import asterisk as _asterisk  # noqa: E402
 
 cli.add_command(_asterisk.asterisk_group)
+from web.cli import kpis as _kpis  # noqa: E402
+
+cli.add_command(_kpis.kpis_group)
 
 
 def main() -> None:

@@ -1,0 +1,78 @@
+"""A real browser (Debian's chromium through Playwright): a QA reviewer reads the KPI page's table and charts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.browser import BROWSER_MARKS, chromium
+from tests.web.conftest import PASSWORD
+from tests.web.kpi_data import seed_history
+
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture
+async def page(served: str, db_url: str) -> AsyncIterator[Any]:
+    await seed_history(db_url)
+    async with chromium() as browser:
+        context = await browser.new_context(base_url=served, locale="pt-BR", viewport={"width": 1280, "height": 900},
+                                            accept_downloads=True)
+        yield await context.new_page()
+
+
+async def test_qa_reads_charts_filters_and_exports(page: Any, served: str) -> None:
+    from playwright.async_api import expect
+
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto("/login")
+    await page.get_by_label("Usuário").fill("quito")
+    await page.get_by_label("Senha").fill(PASSWORD)
+    await page.get_by_role("button", name="Entrar").click()
+    await expect(page).to_have_url(f"{served}/monitoria")
+    await page.get_by_role("link", name="Indicadores").click()
+    await expect(page).to_have_url(f"{served}/monitoria/indicadores")
+
+    # the default period (the last 7 days) holds the seeded week: one row per day and the total
+    await expect(page.get_by_test_id("kpi-status")).to_have_attribute("data-state", "ready")
+    table = page.get_by_test_id("kpi-table")
+    await expect(table.locator("tbody tr")).to_have_count(7)
+    await expect(table.locator("tbody tr").first).to_contain_text("24/02/2026")
+    await expect(page.get_by_test_id("kpi-total-row")).to_contain_text("R$ ")
+
+    # an SVG chart per KPI, a bar per day, drawn to scale
+    charts = page.get_by_test_id("kpi-charts").locator("section")
+    await expect(charts).to_have_count(15)
+    attempts = page.get_by_test_id("chart-attempts")
+    await expect(attempts.locator("rect.bar")).to_have_count(6)
+    widths = [float(await bar.get_attribute("width")) for bar in await attempts.locator("rect.bar").all()]
+    assert min(widths) > 0 and max(widths) == 260  # the largest day fills the bar
+    await expect(page.get_by_test_id("chart-occupancy").locator("text").filter(has_text="%").first).to_be_visible()
+    split = page.get_by_test_id("chart-reasons-split")
+    await expect(split).to_contain_text("Causados pela empresa")
+    await expect(split.locator("rect.bar.company")).to_have_count(1)
+    await expect(page.get_by_test_id("chart-reasons-items")).to_contain_text("Desemprego")
+
+    # regrouped by agent: the agent and the calls nobody took
+    await page.get_by_label("Agrupar por", exact=True).select_option("agent")
+    await page.get_by_test_id("kpi-apply").click()
+    await expect(table).to_contain_text("Ana Souza (ana)")
+    await expect(table).to_contain_text("Sem operador")
+    await expect(page.get_by_test_id("kpi-export")).to_have_attribute("href", "/api/v1/kpis.csv?from=2026-02-24&to=2026-03-02&by=agent")
+
+    async with page.expect_download() as info:
+        await page.get_by_test_id("kpi-export").click()
+    download = await info.value
+    raw = Path(await download.path()).read_bytes()  # a small local file: no need for a thread
+    assert raw.startswith(b"\xef\xbb\xbf") and b"operador;tentativas" in raw and b"Ana Souza (ana)" in raw
+
+    # a bad period is said in pt-BR, not drawn
+    await page.get_by_label("De", exact=True).fill("2026-03-05")
+    await page.get_by_test_id("kpi-apply").click()
+    await expect(page.get_by_test_id("kpi-error")).to_contain_text("início do período")
+    assert errors == [] or all("422" in e for e in errors), errors
