@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from storage.checkpoint import AUTOCHECKPOINT_PAGES
 from storage.errors import DatabaseUnavailable, UnsupportedDatabaseUrl
 
 # How long a SQLite statement waits for another writer's lock; the wait for a pooled connection
@@ -88,6 +89,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, *, memory: bool, bus
             cursor.execute("PRAGMA journal_mode=WAL")
             # safe with WAL (no corruption on power loss, only the last commits may be lost)
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # checkpoints are the background checkpointer's job (storage.checkpoint): a commit
+            # only checkpoints itself when the log grew this large without one
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     finally:
         cursor.close()
 
@@ -143,6 +147,14 @@ def create_engine(url: str | URL, echo: bool = False, *, busy_timeout_s: float =
         return engine
     kwargs["pool_pre_ping"] = True
     return _create_async_engine(parsed, **kwargs)
+
+
+def sqlite_file(engine: AsyncEngine) -> Path | None:
+    """The database file of a SQLite-file engine (None for PostgreSQL and in-memory SQLite)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.query.get("uri") == "true":
+        return None
+    return Path(str(url.database))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
