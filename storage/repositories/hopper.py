@@ -379,7 +379,8 @@ class PickQueries:
                 raise TypeError("PickQueries needs a connection or a runner")
 
             def runner(statement: Any, values: dict[str, Any]) -> Sequence[Sequence[Any]]:
-                return conn.execute(statement, values).all()
+                result = conn.execute(statement, values)
+                return result.all() if result.returns_rows else ()
 
         self._rows = runner
 
