@@ -41,7 +41,8 @@ from dialer.leads.hopper import Hopper, reprioritise_campaign  # noqa: E402
 from dialer.leads.segments import SegmentFacts, SegmentFilter, SegmentSpec, lead_priority, parse_filter  # noqa: E402
 from dialer.portfolio.cpf import make_cpf  # noqa: E402
 from storage import migrate  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
+from storage.checkpoint import WalCheckpointer  # noqa: E402
+from storage.engine import create_engine, session_factory, sqlite_file  # noqa: E402
 from storage.repositories.segments import StoredSegment, replace_segments  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "lead_pick.json"
@@ -197,9 +198,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(url: str, picks: int) -> dict[str, Any]:
+async def measure(url: str, picks: int, *, profile: Path | None = None) -> dict[str, Any]:
     engine = create_engine(url)
     sessions = session_factory(engine)
+    # as in the service: a SQLite file gets the background WAL checkpointer (web.app)
+    database_file = sqlite_file(engine)
+    checkpointer = WalCheckpointer(database_file) if database_file is not None else None
+    if checkpointer is not None:
+        checkpointer.start()
     try:
         async with sessions() as db:  # priorities were computed at build time by the pure rules
             await replace_segments(db, 1, SEGMENTS)
@@ -209,6 +215,12 @@ async def measure(url: str, picks: int) -> dict[str, Any]:
         for _ in range(50):  # warm caches and compiled statements
             await hopper.claim_next(1, NOW)
         times, reasons, empty = [], {}, 0
+        profiler = None
+        if profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         for _ in range(picks):
             t0 = time.perf_counter()
             lead = await hopper.claim_next(1, NOW)
@@ -217,6 +229,9 @@ async def measure(url: str, picks: int) -> dict[str, Any]:
                 empty += 1
             else:
                 reasons[lead.reason.value] = reasons.get(lead.reason.value, 0) + 1
+        if profiler is not None and profile is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
 
         async with sessions() as db:
             await replace_segments(db, 2, CHANGED_SEGMENTS)
@@ -237,6 +252,8 @@ async def measure(url: str, picks: int) -> dict[str, Any]:
             "reprioritise_100k_rows": changed,
         }
     finally:
+        if checkpointer is not None:
+            await checkpointer.stop()
         await engine.dispose()
 
 
@@ -262,6 +279,8 @@ def main() -> None:
         help="keep the built databases (a SQLite file in DIR, a PostgreSQL template database) and reuse them "
         "on the next run with the same --leads: each run measures a fresh copy, migrated to head",
     )
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="cProfile the timed picks into FILE.<database> (pstats format)")
     parser.add_argument("--drop-cache", action="store_true", help="with --reuse: drop the kept databases and exit")
     args = parser.parse_args()
     campaigns = {1: args.leads, 2: min(100_000, args.leads)}
@@ -308,7 +327,8 @@ def main() -> None:
                     _sqlite_copy(path, cache_file)
             migrate.upgrade(url)  # a kept database gets the newer migrations (indexes) too
             _analyze_sqlite(path)
-            results["sqlite"] = {"build_s": build, **asyncio.run(measure(url, args.picks))}
+            figures = asyncio.run(measure(url, args.picks, profile=_profile_path(args.profile, "sqlite")))
+            results["sqlite"] = {"build_s": build, **figures}
             print("sqlite:", json.dumps(results["sqlite"]))
 
     if args.pg_url:
@@ -345,7 +365,8 @@ def main() -> None:
                 build = round(time.perf_counter() - t0, 1)
                 print(f"postgresql: built {sum(campaigns.values()):,} leads in {build} s")
             asyncio.run(_analyze_pg(url))
-            results["postgresql"] = {"build_s": build, **asyncio.run(measure(url, args.picks))}
+            figures = asyncio.run(measure(url, args.picks, profile=_profile_path(args.profile, "postgresql")))
+            results["postgresql"] = {"build_s": build, **figures}
             print("postgresql:", json.dumps(results["postgresql"]))
         finally:
             asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -353,6 +374,10 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written {args.output}")
+
+
+def _profile_path(base: Path | None, database: str) -> Path | None:
+    return None if base is None else base.with_name(f"{base.name}.{database}")
 
 
 def _admin_dsn(pg_url: str) -> str:

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from dialer.clocks import Clock, system_clock
 from scripting.render import Empresa
-from storage.engine import create_engine, read_session_factory, session_factory
+from storage.checkpoint import WalCheckpointer
+from storage.engine import create_engine, read_session_factory, session_factory, sqlite_file
 from web.agent.http import AgentDesk, setup_agent
 from web.agent.hub import AgentHub
 from web.agent.negotiation import PixReceiver
@@ -30,7 +31,7 @@ from web.campaigns import setup_campaigns
 from web.config import Config
 from web.database_busy import database_busy_middleware
 from web.errors import api_error_middleware
-from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD
+from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD, WAL_CHECKPOINTER
 from web.kpis.http import setup_kpis
 from web.navigation import Navigation
 from web.openapi import setup_openapi
@@ -52,6 +53,18 @@ MAX_BODY_BYTES = 1024 * 1024
 
 async def _dispose_engine(app: web.Application) -> None:
     await app[ENGINE].dispose()
+
+
+async def _start_wal_checkpointer(app: web.Application) -> None:
+    checkpointer = app[WAL_CHECKPOINTER]
+    if checkpointer is not None:
+        checkpointer.start()
+
+
+async def _stop_wal_checkpointer(app: web.Application) -> None:
+    checkpointer = app[WAL_CHECKPOINTER]
+    if checkpointer is not None:
+        await checkpointer.stop()
 
 
 async def _start_session_guard(app: web.Application) -> None:
@@ -96,9 +109,13 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     app[DB] = session_factory(engine)
     app[DB_READ] = read_session_factory(engine)
     app[SESSION_GUARD] = SessionGuard(app[DB], clock)
+    database_file = sqlite_file(engine)
+    app[WAL_CHECKPOINTER] = WalCheckpointer(database_file) if database_file is not None else None
+    app.on_startup.append(_start_wal_checkpointer)
     app.on_startup.append(_start_session_guard)
     # stopped before the engine goes: its sweeps read the database
     app.on_cleanup.append(_stop_session_guard)
+    app.on_cleanup.append(_stop_wal_checkpointer)
     app.on_cleanup.append(_dispose_engine)
     setup_security_headers(app)  # CSP without unsafe-inline, nosniff, no framing, same-origin referrer
 

@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialer.clocks import Clock
+from storage.checkpoint import WalCheckpointer
 from web.auth.revocation import SessionGuard
 from web.auth.sessions import CurrentLogin
 from web.auth.settings import Auth
@@ -18,6 +19,8 @@ DB: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db")
 # Sessions that only read (session lookups, GET routes): same engine, but on SQLite they take no
 # lock, so a writer holding the lock can't make them wait or fail (storage.engine.read_session_factory)
 DB_READ: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("cobra.db_read")
+# On a SQLite file: checkpoints the WAL in the background so commits don't (storage.checkpoint); None otherwise
+WAL_CHECKPOINTER: web.AppKey[WalCheckpointer | None] = web.AppKey("cobra.wal_checkpointer")
 AUTH: web.AppKey[Auth] = web.AppKey("cobra.auth", Auth)
 # Closes open websockets whose session ended (logout, disable, password or role change)
 SESSION_GUARD: web.AppKey[SessionGuard] = web.AppKey("cobra.session_guard", SessionGuard)

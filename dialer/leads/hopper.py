@@ -279,9 +279,7 @@ class Hopper:
         now = now_utc.astimezone(timezone.utc)
         # The whole pick (statements and pure rules) is one transaction on one connection; on
         # SQLite it runs in the driver's thread in one hop (see storage.repositories.hopper.run_pick)
-        return await sql.run_pick(
-            self._engine, lambda conn: self._pick(sql.PickQueries(conn), campaign_id, now, agent_id, preview)
-        )
+        return await sql.run_pick(self._engine, lambda q: self._pick(q, campaign_id, now, agent_id, preview))
 
     @property
     def _engine(self) -> AsyncEngine:

@@ -67,18 +67,18 @@ class Campaign(Base):
 class Lead(Base):
     """A customer in a campaign's dialing list.
 
-    The pick index ``ix_leads_pick`` is (campaign_id, state, priority, next_attempt_at):
-    "next dialable lead of campaign X ordered by priority, then next_attempt_at" reads it in
+    The pick index ``ix_leads_hopper`` is (campaign_id, priority, next_attempt_at, id):
+    "next due lead of campaign X ordered by priority, then next_attempt_at" reads it in
     order (lower ``priority`` first; the hopper keeps ``priority`` as the effective rank
-    from segment weights and ``boost``). ``claimed_by``/``claim_expires_at`` are the lease
+    from segment weights and ``boost``). It is the only index over ``state`` or
+    ``next_attempt_at``: every claim rewrites both, so each more index costs a write per
+    claim (migration 0011 dropped two). ``claimed_by``/``claim_expires_at`` are the lease
     of a process that took the lead (SPEC §9 scale-out).
     """
 
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("campaign_id", "customer_id"),
-        Index("ix_leads_campaign_state_next", "campaign_id", "state", "next_attempt_at"),
-        Index("ix_leads_pick", "campaign_id", "state", "priority", "next_attempt_at"),
         # The hopper's index: one seek per priority level; done/stopped leads have no next_attempt_at.
         # It ends with id to match the pick's ORDER BY next_attempt_at, id (PostgreSQL orders ties by heap position)
         Index("ix_leads_hopper", "campaign_id", "priority", "next_attempt_at", "id"),

@@ -27,14 +27,13 @@ five hours behind UTC: the pre-filter keeps an entry in force until the UTC date
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Date, Engine, and_, bindparam, create_engine, exists, func, or_, select, update
+from sqlalchemy import Connection, Date, Dialect, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.pool import StaticPool
 
 from storage.models import (
     CallAttempt,
@@ -53,6 +52,7 @@ from storage.models import (
     PhoneStatus,
     UtcDateTime,
 )
+from storage.repositories.prepared import PreparedSqlite
 
 T = TypeVar("T")
 PICKABLE = (LeadState.NEW, LeadState.DIALABLE)
@@ -153,6 +153,12 @@ _NOW = bindparam("now", type_=UtcDateTime())
 _FLOOR = bindparam("dnc_floor", type_=Date())
 
 
+def _pickable(state: Any) -> Any:
+    # state = 'new' OR state = 'dialable': the same test as IN (...), without the per-execution
+    # expansion of an IN list, so the statement compiles once to fixed SQL (see .prepared)
+    return or_(*(state == s.value for s in PICKABLE))
+
+
 def _prefilters(lead: Any) -> list[Any]:
     cust, hold, phone = _CUSTOMERS.alias("pf_c"), _HOLDS.alias("pf_h"), _PHONES.alias("pf_p")
     dnc_cpf, dnc_phone = _DNC.alias("pf_dc"), _DNC.alias("pf_dp")
@@ -216,7 +222,7 @@ def _claim_statement() -> Any:
             lead.c.campaign_id == bindparam("b_campaign"),
             lead.c.priority == bindparam("b_priority"),
             lead.c.next_attempt_at <= _NOW,
-            lead.c.state.in_([s.value for s in PICKABLE]),
+            _pickable(lead.c.state),
             *_prefilters(lead),
         )
         .order_by(lead.c.next_attempt_at, lead.c.id)
@@ -226,7 +232,7 @@ def _claim_statement() -> Any:
     )
     return (
         update(_LEADS)
-        .where(_LEADS.c.id == pick, _LEADS.c.state.in_([s.value for s in PICKABLE]))
+        .where(_LEADS.c.id == pick, _pickable(_LEADS.c.state))
         .values(
             state=LeadState.IN_PROGRESS.value,
             claimed_by=bindparam("b_claimer"),
@@ -325,7 +331,7 @@ _CLAIM_CUSTOMER = (
     .where(
         _LEADS.c.campaign_id == bindparam("b_campaign"),
         _LEADS.c.customer_id == bindparam("b_customer"),
-        _LEADS.c.state.in_([s.value for s in PICKABLE]),
+        _pickable(_LEADS.c.state),
     )
     .values(
         state=LeadState.IN_PROGRESS.value,
@@ -354,29 +360,61 @@ _PUT_BACK = (
 )
 
 
+class _Runner(Protocol):
+    def __call__(self, statement: Any, values: dict[str, Any]) -> Sequence[Sequence[Any]]: ...
+
+
 class PickQueries:
     """The hopper's statements on one synchronous connection, inside the caller's transaction.
 
     Synchronous so that a whole pick can run where the connection lives: on SQLite in the
-    driver's worker thread (:func:`run_pick`), on PostgreSQL in SQLAlchemy's greenlet.
+    driver's worker thread (:func:`run_pick`), on PostgreSQL in SQLAlchemy's greenlet. Built
+    on a SQLAlchemy ``Connection``, or with :meth:`on_sqlite` on the raw sqlite3 connection
+    (the statements prepared once, see :mod:`storage.repositories.prepared`).
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection | None = None, *, runner: _Runner | None = None) -> None:
+        if runner is None:
+            if conn is None:
+                raise TypeError("PickQueries needs a connection or a runner")
+
+            def runner(statement: Any, values: dict[str, Any]) -> Sequence[Sequence[Any]]:
+                result = conn.execute(statement, values)
+                return result.all() if result.returns_rows else ()
+
+        self._rows = runner
+
+    @classmethod
+    def on_sqlite(cls, raw: Any, prepared: dict[Any, PreparedSqlite], dialect: Dialect) -> PickQueries:
+        """Queries straight on a sqlite3 connection (``prepared`` caches the compiled statements)."""
+
+        def run(statement: Any, values: dict[str, Any]) -> Sequence[Sequence[Any]]:
+            ready = prepared.get(statement)
+            if ready is None:
+                ready = prepared[statement] = PreparedSqlite(statement, dialect)
+            return ready.rows(raw, values)
+
+        return cls(runner=run)
+
+    def _first(self, statement: Any, values: dict[str, Any]) -> Sequence[Any] | None:
+        rows = self._rows(statement, values)
+        return rows[0] if rows else None
 
     def campaign_rules(self, campaign_id: int) -> CampaignRules | None:
-        row = self.conn.execute(_CAMPAIGN_AND_LEVEL, {"campaign_id": campaign_id}).first()
+        row = self._first(_CAMPAIGN_AND_LEVEL, {"campaign_id": campaign_id})
         return None if row is None else CampaignRules(row[1], row[2], row[0])
 
     def next_priority_level(self, campaign_id: int, after: int | None) -> int | None:
         if after is None:
-            return self.conn.execute(_FIRST_LEVEL, {"campaign_id": campaign_id}).scalar()
-        return self.conn.execute(_NEXT_LEVEL, {"campaign_id": campaign_id, "after": after}).scalar()
+            row = self._first(_FIRST_LEVEL, {"campaign_id": campaign_id})
+        else:
+            row = self._first(_NEXT_LEVEL, {"campaign_id": campaign_id, "after": after})
+        return None if row is None else row[0]
 
     def claim_in_level(
         self, campaign_id: int, priority: int, *, now: datetime, claimer: str, lease: timedelta
     ) -> ClaimRow | None:
-        row = self.conn.execute(
+        row = self._first(
             _CLAIM,
             {
                 "b_campaign": campaign_id,
@@ -386,43 +424,44 @@ class PickQueries:
                 "b_claimer": claimer,
                 "lease_end": now + lease,
             },
-        ).first()
+        )
         return None if row is None else ClaimRow(*row)
 
     def claim_lead(
         self, campaign_id: int, customer_id: int, *, now: datetime, claimer: str, lease: timedelta
     ) -> ClaimRow | None:
-        row = self.conn.execute(
+        row = self._first(
             _CLAIM_CUSTOMER,
             {"b_campaign": campaign_id, "b_customer": customer_id, "b_claimer": claimer, "lease_end": now + lease,
              "now": now},
-        ).first()
+        )
         return None if row is None else ClaimRow(*row)
 
     def take_due_callback(self, campaign_id: int, *, now: datetime, agent_id: int | None) -> CallbackRow | None:
-        row = self.conn.execute(_TAKE_CALLBACK, {"b_campaign": campaign_id, "now": now, "agent": agent_id}).first()
+        row = self._first(_TAKE_CALLBACK, {"b_campaign": campaign_id, "now": now, "agent": agent_id})
         return None if row is None else CallbackRow(*row)
 
     def reopen_callback(self, callback_id: int, *, due_at: datetime) -> None:
-        self.conn.execute(_REOPEN_CALLBACK, {"b_id": callback_id, "b_due": due_at})
+        self._rows(_REOPEN_CALLBACK, {"b_id": callback_id, "b_due": due_at})
 
     def put_back(self, lead_id: int, *, now: datetime, next_attempt_at: datetime) -> None:
         """End a claim untouched: the lead is dialable again at ``next_attempt_at``."""
-        self.conn.execute(_PUT_BACK, {"b_id": lead_id, "b_next": next_attempt_at, "now": now})
+        self._rows(_PUT_BACK, {"b_id": lead_id, "b_next": next_attempt_at, "now": now})
 
     def load_facts(
         self, customer_id: int, *, campaign_id: int, now: datetime, with_holds: bool = True
     ) -> FactRows | None:
-        conn = self.conn
-        rows = conn.execute(_FACTS, {"customer": customer_id, "campaign": campaign_id}).all()
+        rows = self._rows(_FACTS, {"customer": customer_id, "campaign": campaign_id})
         if not rows:
             return None
         first = rows[0]
         kinds: frozenset[str] = frozenset()
         if with_holds:
-            found = conn.execute(_HOLD_KINDS, {"customer": customer_id, "now": now})
-            kinds = frozenset(str(k) for k in found.scalars())
-        customer = CustomerRow(*first[:9], hold_kinds=kinds)
+            found = self._rows(_HOLD_KINDS, {"customer": customer_id, "now": now})
+            kinds = frozenset(str(k[0]) for k in found)
+        customer = CustomerRow(
+            first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8], kinds
+        )
         oldest, newest, cpf_source, cpf_until, callback_due, callback_owner = first[9:15]
         dnc = [DncRow(DncKind.CPF.value, customer.cpf, cpf_until, cpf_source)] if cpf_source is not None else []
         phones = []
@@ -435,7 +474,7 @@ class PickQueries:
                 dnc.append(DncRow(DncKind.PHONE.value, e164, phone_until, phone_source))
         attempts = tuple(
             AttemptRow(at, number, code or result, promise_date, callback_at)
-            for at, number, result, code, promise_date, callback_at in conn.execute(
+            for at, number, result, code, promise_date, callback_at in self._rows(
                 _ATTEMPTS,
                 {"customer": customer_id, "talk_since": now - TALK_LOOKBACK, "attempts_since": now - ATTEMPT_WINDOW},
             )
@@ -452,55 +491,59 @@ class PickQueries:
 
 # ---------------------------------------------------------------- running a pick
 
-# One synchronous engine per aiosqlite connection, over the very sqlite3 connection that
-# aiosqlite's worker thread owns: a pick runs there as plain sqlite3 calls (one hop to the
-# thread instead of four per statement), with the same statements and type handling.
+# A pick on SQLite runs in the thread aiosqlite gives each connection, straight on its
+# sqlite3 connection: one hop to the thread for the whole pick instead of one per statement,
+# and the statements prepared once (PreparedSqlite) with SQLAlchemy's type processing.
 PICK_CACHE_KIB = 32 * 1024
-_SQLITE_ENGINES: weakref.WeakKeyDictionary[Any, Engine] = weakref.WeakKeyDictionary()
+_SET_UP: weakref.WeakSet[Any] = weakref.WeakSet()
+_PREPARED: dict[Any, PreparedSqlite] = {}
+"""The hot statements compiled for SQLite (the dialect's processors don't depend on the connection)."""
 
 
-def _sqlite_engine(driver_connection: Any) -> Engine:
-    engine = _SQLITE_ENGINES.get(driver_connection)
-    if engine is None:
-        raw = driver_connection._conn  # the sqlite3.Connection, already set up by storage.engine
+def _sqlite_raw(driver_connection: Any) -> Any:
+    raw = driver_connection._conn  # the sqlite3.Connection, already set up by storage.engine
+    if driver_connection not in _SET_UP:
         # A pick touches a few pages of several tables scattered over a large file: SQLite's
         # default 2 MB page cache makes most of them OS reads (measured: ~40% of a pick at 1M leads)
         raw.execute(f"PRAGMA cache_size=-{PICK_CACHE_KIB}")
-        engine = create_engine(
-            "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
-        )
-        _SQLITE_ENGINES[driver_connection] = engine
-    return engine
+        _SET_UP.add(driver_connection)
+    return raw
 
 
-def _in_sqlite_thread(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.connect() as conn:
-        # the connection is in autocommit mode (storage.engine): BEGIN IMMEDIATE takes the
-        # writer lock first, as the async engine does, and waits out busy_timeout
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            result = work(conn)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-        return result
+def _in_sqlite_thread(raw: Any, dialect: Dialect, work: Callable[[PickQueries], T]) -> T:
+    # the connection is in autocommit mode (storage.engine): BEGIN IMMEDIATE takes the writer
+    # lock first, as the async engine's write sessions do, and waits out busy_timeout; a read
+    # session may have left query_only on this pooled connection (storage.engine._on_sqlite_begin;
+    # setting it expires every prepared statement, so only when it is on)
+    if raw.execute("PRAGMA query_only").fetchone()[0]:
+        raw.execute("PRAGMA query_only=OFF")
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(PickQueries.on_sqlite(raw, _PREPARED, dialect))
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
+    return result
 
 
-async def run_pick(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
-    """Run ``work`` in one transaction on a synchronous connection and commit; roll back if it raises.
+async def run_pick(engine: AsyncEngine, work: Callable[[PickQueries], T]) -> T:
+    """Run ``work`` in one transaction and commit; roll back if it raises.
 
     SQLite: in aiosqlite's worker thread, in one hop (the pool's connection is taken and
     given back without a statement of its own). PostgreSQL: through ``run_sync``, each
-    statement still one round trip on asyncpg.
+    statement one round trip on asyncpg (prepared by the driver's statement cache).
     """
     if engine.dialect.name == "sqlite":
         async with engine.connect() as async_conn:
             raw = await async_conn.get_raw_connection()
             driver = raw.driver_connection
-            return await driver._execute(_in_sqlite_thread, _sqlite_engine(driver), work)  # type: ignore[union-attr]
+            result: T = await driver._execute(  # type: ignore[union-attr]
+                _in_sqlite_thread, _sqlite_raw(driver), engine.dialect, work
+            )
+            return result
     async with engine.begin() as async_conn:
-        return await async_conn.run_sync(work)
+        return await async_conn.run_sync(lambda conn: work(PickQueries(conn)))
 
 
 # ---------------------------------------------------------------- the same, on a session

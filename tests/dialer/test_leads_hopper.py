@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.leads.hopper import ClaimedLead, Hopper, PickReason, reprioritise_campaign
 from storage import migrate
-from storage.engine import create_engine, session_factory
+from storage.engine import create_engine, read_session_factory, session_factory
 from storage.models import (
     CallAttempt,
-    CallResult,
     Callback,
+    CallResult,
     Campaign,
     CampaignMode,
     Customer,
@@ -171,6 +171,22 @@ async def test_oldest_due_lead_first_and_claims_are_leases(sessions: async_sessi
     second = await hopper.claim_next(cid, TUESDAY_NOON_SP)
     assert second is not None and second.lead_id == newer
     assert await hopper.claim_next(cid, TUESDAY_NOON_SP) is None
+
+
+async def test_a_pick_after_a_read_session_on_the_same_connection_can_write(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # read sessions leave query_only on their pooled connection; the pick runs on the raw
+    # sqlite3 connection (storage.repositories.hopper.run_pick) and must lift it first
+    cid = await new_campaign(sessions)
+    _, lead_id = await add_customer(sessions, cid, "A")
+    await set_lead(sessions, lead_id, next_attempt_at=TUESDAY_NOON_SP - timedelta(hours=1))
+    engine = sessions.kw["bind"]
+    async with read_session_factory(engine)() as db:
+        assert (await db.execute(text("PRAGMA query_only"))).scalar() == 1
+    picked = await Hopper(sessions).claim_next(cid, TUESDAY_NOON_SP)
+    assert picked is not None and picked.lead_id == lead_id
+    assert (await lead_row(sessions, lead_id)).state is LeadState.IN_PROGRESS
 
 
 async def test_not_yet_due_leads_wait(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -19,7 +19,7 @@ from dialer.leads.hopper import ClaimedLead, Hopper
 from dialer.portfolio.cpf import make_cpf
 from storage import migrate
 from storage.engine import create_engine, session_factory
-from storage.models import Campaign, CampaignMode, Customer, Debt, Lead, LeadState, Phone
+from storage.models import CallAttempt, CallResult, Campaign, CampaignMode, Customer, Debt, Lead, LeadState, Phone
 from tests.storage.conftest import fresh_pg_database, in_thread
 
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tuesday 12:00 in São Paulo
@@ -102,3 +102,29 @@ async def test_two_pickers_on_sqlite_never_share_a_lead(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
     in_thread(migrate.upgrade, url)
     await race(url, 1_000)
+
+
+@pytest.mark.postgres
+async def test_a_candidate_held_back_by_the_rules_is_put_back_on_postgresql(pg_url: str) -> None:
+    # the PostgreSQL pick runs its statements through SQLAlchemy: put_back (no rows returned) included
+    engine = create_engine(pg_url)
+    try:
+        sessions = session_factory(engine)
+        cid = await seed(sessions, 3)
+        async with sessions() as db:
+            oldest = (await db.execute(
+                select(Lead.id, Lead.customer_id).where(Lead.campaign_id == cid).order_by(Lead.next_attempt_at)
+            )).first()
+            assert oldest is not None
+            number = await db.scalar(select(Phone.e164).where(Phone.customer_id == oldest.customer_id))
+            db.add(CallAttempt(campaign_id=cid, customer_id=oldest.customer_id, mode=CampaignMode.PREDICTIVE,
+                               number=str(number), created_at=NOW - timedelta(minutes=5), result=CallResult.BUSY))
+            await db.commit()
+        picked = await Hopper(sessions).claim_next(cid, NOW)
+        assert picked is not None and picked.lead_id != oldest.id
+        async with sessions() as db:
+            held = await db.get(Lead, oldest.id)
+            assert held is not None and held.state is LeadState.DIALABLE
+            assert held.next_attempt_at is not None and held.next_attempt_at > NOW
+    finally:
+        await engine.dispose()
