@@ -79,6 +79,8 @@ ROUTES: list[Route] = [
                       ({"yaml": SCRIPT, "step": "abertura", "identity_confirmed": "sim"}, "identity_confirmed"))),
     Route("GET", "/api/v1/scripts"),
     Route("GET", "/api/v1/floor"),
+    Route("GET", "/api/v1/kpis"),
+    Route("GET", "/api/v1/kpis.csv"),
     Route("POST", "/api/v1/floor/monitor", body={"agent_id": 1, "mode": "listen"},
           bad_fields=(({"agent_id": 1, "mode": "shout"}, "mode"), ({"agent_id": "x", "mode": "listen"}, "agent_id"),
                       ({"mode": "listen"}, "agent_id"))),
