@@ -38,6 +38,7 @@ from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
+from web.users import setup_users
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -109,6 +110,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)
+    setup_users(app)
     setup_agent(app, _agent_desk(config, clock))
     setup_supervisor_console(app)
     setup_ops(app)  # after the desk and the console: its metrics read their sockets
