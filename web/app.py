@@ -28,6 +28,7 @@ from web.auth.settings import Auth, AuthSettings
 from web.campaigns import setup_campaigns
 from web.config import Config
 from web.database_busy import database_busy_middleware
+from web.error_pages import error_pages_middleware
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD
 from web.navigation import Navigation
@@ -76,10 +77,12 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    # Outermost first: the error middleware answers what the others raise on /api/ paths; a database lock
-    # met anywhere (the auth middleware's session lookup included) answers 503 with Retry-After
+    # Outermost first: the error middleware answers what the others raise on /api/ paths, the error
+    # pages what they raise on pages (pt-BR, in the layout); a database lock met anywhere (the auth
+    # middleware's session lookup included) answers 503 with Retry-After
     app = web.Application(
-        middlewares=[api_error_middleware, database_busy_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[api_error_middleware, error_pages_middleware, database_busy_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[CONFIG] = config
     app[CLOCK] = clock
