@@ -14,6 +14,7 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from sqlalchemy.exc import SQLAlchemyError
 
 from web.auth.middleware import current_login
 from web.auth.responses import error_page, wants_json
@@ -47,7 +48,7 @@ async def _render(request: web.Request, status: int) -> web.Response:
         # an unknown URL never reached the auth middleware's lookup: find who it is for the navigation bar
         try:
             await current_login(request)
-        except Exception:  # the error page must render even when the database is what failed
+        except (SQLAlchemyError, OSError):  # the error page must render even when the database is what failed
             request[CURRENT_LOGIN] = None
     title, message = PAGES.get(status, GENERIC)
     text = message.format(path=request.path, method=request.method, status=status)
