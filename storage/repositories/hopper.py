@@ -32,7 +32,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Date, Engine, and_, bindparam, create_engine, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import StaticPool
 
@@ -476,7 +488,10 @@ def _sqlite_engine(driver_connection: Any) -> Engine:
 def _in_sqlite_thread(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as conn:
         # the connection is in autocommit mode (storage.engine): BEGIN IMMEDIATE takes the
-        # writer lock first, as the async engine does, and waits out busy_timeout
+        # writer lock first, as the async engine does, and waits out busy_timeout. The pooled
+        # connection may have served a read session, which left query_only on (storage.engine's
+        # BEGIN hook lifts it for writers, but this BEGIN bypasses the hook)
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             result = work(conn)

@@ -174,3 +174,24 @@ async def test_in_memory_read_sessions_share_the_one_database() -> None:
             assert await db.scalar(text("SELECT n FROM kept")) == 3
     finally:
         await engine.dispose()
+
+
+async def test_a_hopper_pick_writes_on_a_pooled_connection_that_served_a_read(tmp_path: Path) -> None:
+    # a read session leaves PRAGMA query_only=ON on its pooled connection; the pick takes that
+    # connection without SQLAlchemy's BEGIN hook, so it must lift it itself ("attempt to write a
+    # readonly database" at the first tick of `cobra demo`, a lead lost for that tick)
+    from storage.engine import read_session_factory
+    from storage.repositories.hopper import run_pick
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pick.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        async with read_session_factory(engine)() as db:
+            assert (await db.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+        inserted = await run_pick(engine, lambda conn: conn.exec_driver_sql("INSERT INTO t VALUES (1)").rowcount)
+        assert inserted == 1
+        async with read_session_factory(engine)() as db:
+            assert (await db.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    finally:
+        await engine.dispose()
