@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, User
-from tests.web.conftest import PASSWORD, form_token
+from tests.web.conftest import PASSWORD, Clock, form_token
 
 
 class Browser:
@@ -57,14 +57,17 @@ async def browsers(served: str) -> AsyncIterator[Any]:
             await b.http.close()
 
 
-async def _audit(db_url: str) -> list[tuple[str, int | None, dict[str, Any]]]:
+async def _audit_rows(db_url: str) -> list[AuditLog]:
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as db:
-            rows = (await db.scalars(select(AuditLog).where(AuditLog.entity == "user").order_by(AuditLog.id))).all()
-            return [(r.action, r.user_id, r.after or {}) for r in rows]
+            return list((await db.scalars(select(AuditLog).where(AuditLog.entity == "user").order_by(AuditLog.id))).all())
     finally:
         await engine.dispose()
+
+
+async def _audit(db_url: str) -> list[tuple[str, int | None, dict[str, Any]]]:
+    return [(r.action, r.user_id, r.after or {}) for r in await _audit_rows(db_url)]
 
 
 async def _user_id(db_url: str, login: str) -> int:
@@ -78,7 +81,7 @@ async def _user_id(db_url: str, login: str) -> int:
         await engine.dispose()
 
 
-async def test_an_admin_creates_changes_disables_and_resets_a_user(browsers: Any, db_url: str) -> None:
+async def test_an_admin_creates_changes_disables_and_resets_a_user(browsers: Any, db_url: str, clock: Clock) -> None:
     admin = browsers()
     assert await admin.log_in("root") == 303
     root_id = await _user_id(db_url, "root")
@@ -131,6 +134,8 @@ async def test_an_admin_creates_changes_disables_and_resets_a_user(browsers: Any
     assert all(actor == root_id and after["source"] == "api" and after["login"] == "bia"
                for _, actor, after in entries)
     assert entries[-1][2].get("generated") is True and "generated" not in entries[-2][2]
+    # on the app's one clock, not the machine's
+    assert {r.at.replace(tzinfo=None) for r in await _audit_rows(db_url)} == {clock().replace(tzinfo=None)}
 
 
 async def test_refusals_name_the_field_in_portuguese(browsers: Any, db_url: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -137,13 +138,14 @@ async def add_account(
     *,
     source: str | None = None,
     actor_id: int | None = None,
+    at: datetime | None = None,
 ) -> User:
     """Store ``account`` with an argon2 hash of ``password``; storage's AlreadyExists on a taken login/extension.
 
     With ``source`` ("cli", "api"...) the change is audited as done by ``actor_id`` (None: a
     terminal, not a logged-in user); seeds and test fixtures leave it out."""
     return await add_hashed_account(
-        db, account, hash_password(hasher, password), source=source, actor_id=actor_id
+        db, account, hash_password(hasher, password), source=source, actor_id=actor_id, at=at
     )
 
 
@@ -154,6 +156,7 @@ async def add_hashed_account(
     *,
     source: str | None = None,
     actor_id: int | None = None,
+    at: datetime | None = None,
 ) -> User:
     """:func:`add_account` with the hash already computed (the web hashes off the event loop)."""
     user = await add_user(
@@ -165,7 +168,7 @@ async def add_hashed_account(
         extension=account.extension,
         endpoint=account.endpoint,
     )
-    await _audit(db, source, actor_id, "user.add", user, None, _profile(user))
+    await _audit(db, source, actor_id, "user.add", user, None, _profile(user), at)
     return user
 
 
@@ -194,9 +197,12 @@ async def change_password(
     *,
     source: str | None = None,
     actor_id: int | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Set a new password and end the user's sessions; returns how many sessions ended."""
-    return await change_password_hash(db, login, hash_password(hasher, password), source=source, actor_id=actor_id)
+    return await change_password_hash(
+        db, login, hash_password(hasher, password), source=source, actor_id=actor_id, at=at
+    )
 
 
 async def change_password_hash(
@@ -207,6 +213,7 @@ async def change_password_hash(
     source: str | None = None,
     actor_id: int | None = None,
     generated: bool = False,
+    at: datetime | None = None,
 ) -> int:
     """:func:`change_password` with the hash already computed; ``generated`` is audited (a reset by an admin)."""
     user = await _existing(db, login)
@@ -215,12 +222,18 @@ async def change_password_hash(
     after: dict[str, Any] = {"sessions_ended": ended}
     if generated:
         after["generated"] = True
-    await _audit(db, source, actor_id, "user.passwd", user, None, after)
+    await _audit(db, source, actor_id, "user.passwd", user, None, after, at)
     return ended
 
 
 async def set_active(
-    db: AsyncSession, login: str, active: bool, *, source: str | None = None, actor_id: int | None = None
+    db: AsyncSession,
+    login: str,
+    active: bool,
+    *,
+    source: str | None = None,
+    actor_id: int | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Enable or disable a user; disabling ends their sessions. Returns how many sessions ended."""
     user = await _existing(db, login)
@@ -228,7 +241,9 @@ async def set_active(
     user.active = active
     ended = 0 if active else await end_user_sessions(db, user.id)
     action = "user.enable" if active else "user.disable"
-    await _audit(db, source, actor_id, action, user, {"active": before}, {"active": active, "sessions_ended": ended})
+    await _audit(
+        db, source, actor_id, action, user, {"active": before}, {"active": active, "sessions_ended": ended}, at
+    )
     return ended
 
 
@@ -259,6 +274,7 @@ async def change_account(
     clear_endpoint: bool = False,
     source: str | None = None,
     actor_id: int | None = None,
+    at: datetime | None = None,
 ) -> AccountChange:
     """Change the role, name, extension or endpoint of ``login`` (None: unchanged; ``clear_phone``
     removes extension and endpoint, ``clear_extension``/``clear_endpoint`` one of them). Validated as a new account would be; a role, extension or
@@ -296,7 +312,7 @@ async def change_account(
     if any(key in _SESSION_BOUND for key in changed):
         ended = await end_user_sessions(db, user.id)
     if changed:
-        await _audit(db, source, actor_id, "user.change", user, before, {**after, "sessions_ended": ended})
+        await _audit(db, source, actor_id, "user.change", user, before, {**after, "sessions_ended": ended}, at)
     return AccountChange(before, after, ended)
 
 
@@ -318,6 +334,7 @@ async def _audit(
     user: User,
     before: dict[str, Any] | None,
     after: dict[str, Any],
+    at: datetime | None = None,
 ) -> None:
     """The audit entry of an account change (never a password or its hash)."""
     if source is None:
@@ -330,4 +347,5 @@ async def _audit(
         entity_id=user.id,
         before=before,
         after={**after, "login": user.login, "source": source},
+        at=at,
     )

@@ -24,7 +24,7 @@ from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.sessions import CurrentLogin
 from web.errors import NO_STORE, FieldError, path_id, read_body
-from web.keys import AUTH, CURRENT_LOGIN, DB, DB_READ
+from web.keys import AUTH, CLOCK, CURRENT_LOGIN, DB, DB_READ
 from web.users.services import (
     NewUser,
     UserEdit,
@@ -100,7 +100,9 @@ async def list_users(request: web.Request) -> web.Response:
 async def post_user(request: web.Request) -> web.Response:
     body = await read_body(request, UserIn)
     new = NewUser(body.login, body.role, body.name, body.extension, body.endpoint, body.password)
-    outcome = await create_user(request.app[DB], request.app[AUTH], new, actor_id=_me(request).user_id)
+    outcome = await create_user(
+        request.app[DB], request.app[AUTH], new, actor_id=_me(request).user_id, at=request.app[CLOCK]()
+    )
     return web.json_response(outcome.as_dict(), status=201, headers=NO_STORE)
 
 
@@ -121,7 +123,7 @@ async def patch_user(request: web.Request) -> web.Response:
         clear_endpoint="endpoint" in sent and body.endpoint is None,
         active=body.active,
     )
-    outcome = await update_user(request.app[DB], user_id, edit, actor_id=_me(request).user_id)
+    outcome = await update_user(request.app[DB], user_id, edit, actor_id=_me(request).user_id, at=request.app[CLOCK]())
     return web.json_response(outcome.as_dict(), headers=NO_STORE)
 
 
@@ -130,7 +132,8 @@ async def post_password(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     body = await read_body(request, PasswordIn)
     outcome = await reset_password(
-        request.app[DB], request.app[AUTH], user_id, body.password, actor_id=_me(request).user_id
+        request.app[DB], request.app[AUTH], user_id, body.password, actor_id=_me(request).user_id,
+        at=request.app[CLOCK](),
     )
     return web.json_response(outcome.as_dict(), headers=NO_STORE)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -131,7 +132,7 @@ async def all_users(sessions: async_sessionmaker[AsyncSession]) -> list[User]:
 
 
 async def create_user(
-    sessions: async_sessionmaker[AsyncSession], auth: Auth, new: NewUser, *, actor_id: int
+    sessions: async_sessionmaker[AsyncSession], auth: Auth, new: NewUser, *, actor_id: int, at: datetime
 ) -> Outcome:
     """Validate, hash (outside the transaction: SQLite's write lock is not held for it), store, audit."""
     try:
@@ -148,7 +149,7 @@ async def create_user(
             if holder is not None:
                 raise FieldError.conflict(f"O ramal {account.extension} já é de {holder.login}.", field="extension")
         try:
-            user = await add_hashed_account(db, account, password_hash, source=SOURCE, actor_id=actor_id)
+            user = await add_hashed_account(db, account, password_hash, source=SOURCE, actor_id=actor_id, at=at)
         except AlreadyExists:  # created by someone else between the check and the insert
             raise FieldError.conflict("Usuário ou ramal criado por outra pessoa agora há pouco.") from None
         await db.commit()
@@ -163,7 +164,7 @@ async def _target(db: AsyncSession, user_id: int) -> User:
 
 
 async def update_user(
-    sessions: async_sessionmaker[AsyncSession], user_id: int, edit: UserEdit, *, actor_id: int
+    sessions: async_sessionmaker[AsyncSession], user_id: int, edit: UserEdit, *, actor_id: int, at: datetime
 ) -> Outcome:
     """Change role, name, phone and/or whether the user may log in; a role or phone change and a
     disable end the user's sessions (their open pages close within a second)."""
@@ -177,21 +178,27 @@ async def update_user(
             change = await change_account(
                 db, user.login, role=edit.role, full_name=edit.name, extension=edit.extension,
                 endpoint=edit.endpoint, clear_extension=edit.clear_extension, clear_endpoint=edit.clear_endpoint,
-                source=SOURCE, actor_id=actor_id,
+                source=SOURCE, actor_id=actor_id, at=at,
             )
         except AccountError as exc:
             raise _refusal(exc) from None
         changed: dict[str, Any] = dict(change.after)
         ended = change.sessions_ended
         if edit.active is not None and edit.active != user.active:
-            ended += await set_active(db, user.login, edit.active, source=SOURCE, actor_id=actor_id)
+            ended += await set_active(db, user.login, edit.active, source=SOURCE, actor_id=actor_id, at=at)
             changed["active"] = edit.active
         await db.commit()
     return Outcome(user, None, ended, changed)
 
 
 async def reset_password(
-    sessions: async_sessionmaker[AsyncSession], auth: Auth, user_id: int, password: str | None, *, actor_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    auth: Auth,
+    user_id: int,
+    password: str | None,
+    *,
+    actor_id: int,
+    at: datetime,
 ) -> Outcome:
     """Set ``password`` (or a generated one, returned to show once); the user's sessions end."""
     async with sessions() as db:
@@ -201,7 +208,7 @@ async def reset_password(
     async with sessions() as db:
         user = await _target(db, user_id)
         ended = await change_password_hash(
-            db, user.login, password_hash, source=SOURCE, actor_id=actor_id, generated=generated
+            db, user.login, password_hash, source=SOURCE, actor_id=actor_id, generated=generated, at=at
         )
         await db.commit()
     return Outcome(user, chosen if generated else None, ended)
