@@ -91,7 +91,11 @@
   }
   function reload() {
     return fetch("/api/v1/users", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        // the admin changed their own phone or password: their session ended with the change
+        if (r.status === 401) { location.href = "/login?next=/admin"; return { users: users }; }
+        return r.json();
+      })
       .then(function (data) {
         users = data.users || [];
         users.forEach(function (u) { ROLE_LABEL[u.role] = u.role_label; });
