@@ -138,20 +138,20 @@ CONTEXT_SCHEMA: dict[str, frozenset[str]] = {
 }
 
 _FORBIDDEN_NODES: dict[type, str] = {
-    nodes.Call: "function and method calls are not allowed",
-    nodes.Getitem: "subscripts ([...]) are not allowed; use namespace.field",
-    nodes.Slice: "slices are not allowed",
-    nodes.For: "loops are not allowed",
-    nodes.Macro: "macros are not allowed",
-    nodes.CallBlock: "call blocks are not allowed",
-    nodes.Include: "include is not allowed",
-    nodes.Import: "import is not allowed",
-    nodes.FromImport: "import is not allowed",
-    nodes.Extends: "extends is not allowed",
-    nodes.Block: "blocks are not allowed",
-    nodes.FilterBlock: "filter blocks are not allowed",
-    nodes.With: "with blocks are not allowed",
-    nodes.NSRef: "namespace assignments are not allowed",
+    nodes.Call: "chamadas de função ou método não são permitidas",
+    nodes.Getitem: "índices ([...]) não são permitidos; use grupo.campo",
+    nodes.Slice: "fatias ([a:b]) não são permitidas",
+    nodes.For: "laços ({% for %}) não são permitidos",
+    nodes.Macro: "macros não são permitidas",
+    nodes.CallBlock: "blocos {% call %} não são permitidos",
+    nodes.Include: "{% include %} não é permitido",
+    nodes.Import: "{% import %} não é permitido",
+    nodes.FromImport: "{% import %} não é permitido",
+    nodes.Extends: "{% extends %} não é permitido",
+    nodes.Block: "blocos {% block %} não são permitidos",
+    nodes.FilterBlock: "blocos {% filter %} não são permitidos",
+    nodes.With: "blocos {% with %} não são permitidos",
+    nodes.NSRef: "atribuições em namespace não são permitidas",
     # escaping can't be turned off (issue 14): the page shows script text as text, never as HTML
     nodes.EvalContextModifier: "o escape do texto não pode ser desligado ({% autoescape %} não é permitido)",
     nodes.MarkSafe: "marcar texto como seguro não é permitido",
@@ -168,7 +168,7 @@ class TemplateRefused(ValueError):
 
     def __init__(self, problems: Sequence[TemplateProblem]) -> None:
         self.problems = tuple(problems)
-        super().__init__("; ".join(f"line {p.line}: {p.message}" for p in problems))
+        super().__init__("; ".join(f"linha {p.line}: {p.message}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def check_template(source: str) -> TemplateCheck:
     try:
         tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:
-        return TemplateCheck((TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}"),), frozenset())
+        return TemplateCheck((TemplateProblem(exc.lineno or 1, syntax_message(exc.message)),), frozenset())
     problems: list[TemplateProblem] = []
     used: set[str] = set()
     locals_: set[str] = set()
@@ -214,7 +214,7 @@ def check_template(source: str) -> TemplateCheck:
         targets = [assign.target, *assign.target.find_all(nodes.Name)]
         for target in (t for t in targets if isinstance(t, nodes.Name)):
             if target.name in CONTEXT_SCHEMA:
-                problems.append(TemplateProblem(target.lineno, f"'{target.name}' is a context namespace and cannot be assigned"))
+                problems.append(TemplateProblem(target.lineno, f"'{target.name}' é um grupo de variáveis do roteiro e não pode receber valor"))
             locals_.add(target.name)
     for kind, message in _FORBIDDEN_NODES.items():
         for node in tree.find_all(kind):
@@ -223,17 +223,17 @@ def check_template(source: str) -> TemplateCheck:
     for getattr_node in tree.find_all(nodes.Getattr):
         attr, target = getattr_node.attr, getattr_node.node
         if attr.startswith("_"):
-            problems.append(TemplateProblem(getattr_node.lineno, f"access to internal attribute '{attr}' is not allowed"))
+            problems.append(TemplateProblem(getattr_node.lineno, f"o atributo interno '{attr}' não é permitido"))
             continue
         if isinstance(target, nodes.Name) and target.name in CONTEXT_SCHEMA and target.name not in locals_:
             namespace_children.add(id(target))
             used.add(target.name)
             if attr not in CONTEXT_SCHEMA[target.name]:
                 known = ", ".join(sorted(CONTEXT_SCHEMA[target.name]))
-                problems.append(TemplateProblem(getattr_node.lineno, f"unknown variable '{target.name}.{attr}' (known: {known})"))
+                problems.append(TemplateProblem(getattr_node.lineno, f"variável desconhecida '{target.name}.{attr}' (conhecidas: {known})"))
         elif not (isinstance(target, nodes.Name) and target.name not in locals_):
             problems.append(
-                TemplateProblem(getattr_node.lineno, f"'.{attr}' is only allowed directly on a namespace, e.g. cliente.nome")
+                TemplateProblem(getattr_node.lineno, f"'.{attr}' só é permitido direto num grupo, ex.: cliente.nome")
             )
     try:
         undeclared = meta.find_undeclared_variables(tree)
@@ -246,14 +246,14 @@ def check_template(source: str) -> TemplateCheck:
             continue
         if name in CONTEXT_SCHEMA:
             if id(name_node) not in namespace_children:
-                problems.append(TemplateProblem(name_node.lineno, f"use a field of '{name}', e.g. {name}.{min(CONTEXT_SCHEMA[name])}"))
+                problems.append(TemplateProblem(name_node.lineno, f"use um campo de '{name}', ex.: {name}.{min(CONTEXT_SCHEMA[name])}"))
                 reported.add(name)
             continue
         known = ", ".join(sorted(CONTEXT_SCHEMA))
-        problems.append(TemplateProblem(name_node.lineno, f"unknown variable '{name}' (namespaces: {known})"))
+        problems.append(TemplateProblem(name_node.lineno, f"variável desconhecida '{name}' (grupos: {known})"))
         reported.add(name)
     for name in sorted(undeclared - set(CONTEXT_SCHEMA) - reported):
-        problems.append(TemplateProblem(1, f"unknown variable '{name}'"))
+        problems.append(TemplateProblem(1, f"variável desconhecida '{name}'"))
     for data in tree.find_all(nodes.TemplateData):
         tag = _HTML_TAG.search(data.data)
         if tag:
@@ -278,14 +278,14 @@ def check_template(source: str) -> TemplateCheck:
             )
         elif filter_node.name not in ALLOWED_FILTERS:
             allowed = ", ".join(sorted(ALLOWED_FILTERS))
-            problems.append(TemplateProblem(filter_node.lineno, f"filter '{filter_node.name}' is not allowed (allowed: {allowed})"))
+            problems.append(TemplateProblem(filter_node.lineno, f"o filtro '{filter_node.name}' não é permitido (permitidos: {allowed})"))
     if not problems:
         try:
             _ENV.compile(tree)
         except SecurityError as exc:
             problems.append(TemplateProblem(1, str(exc)))
         except TemplateError as exc:
-            problems.append(TemplateProblem(getattr(exc, "lineno", None) or 1, f"template does not compile: {exc}"))
+            problems.append(TemplateProblem(getattr(exc, "lineno", None) or 1, f"o texto não compila: {exc}"))
     problems.sort(key=lambda p: p.line)
     return TemplateCheck(tuple(problems), frozenset(used))
 
@@ -297,19 +297,54 @@ def render_text(source: str, context: TemplateContext, *, identity_confirmed: bo
         raise TemplateRefused(check.problems)
     if check.reveals_debt and not identity_confirmed:
         names = ", ".join(sorted(check.namespaces & DEBT_NAMESPACES))
-        raise TemplateRefused([TemplateProblem(1, f"uses {names} before the identity is confirmed")])
+        raise TemplateRefused([TemplateProblem(1, f"usa {names} antes da confirmação de identidade")])
     variables = {}
     for name in check.namespaces:
         value = getattr(context, name)
         if value is None:
-            raise TemplateRefused([TemplateProblem(1, f"the context has no '{name}' for this call")])
+            raise TemplateRefused([TemplateProblem(1, f"esta ligação não tem dados de '{name}'")])
         variables[name] = _plain(value)
     try:
         return Markup(render_bounded(_ENV, source, variables))
     except (SecurityError, UndefinedError) as exc:
-        raise TemplateRefused([TemplateProblem(_template_line(exc), str(exc))]) from exc
+        raise TemplateRefused([TemplateProblem(_template_line(exc), _runtime_message(exc))]) from exc
     except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
         raise TemplateRefused([TemplateProblem(_template_line(exc), f"o texto não pôde ser montado: {exc}")]) from exc
+
+
+# Jinja's own syntax errors, in pt-BR (the start of its English message → ours); others keep
+# Jinja's words after the pt-BR lead, so nothing is lost
+_SYNTAX = (
+    ("unexpected end of template", "o texto terminou com um bloco aberto ({% if %} sem {% endif %}?)"),
+    ("unexpected '}'", "'}' inesperado (faltou abrir com {{ ou {%?)"),
+    ("expected token 'end of print statement'", "faltou fechar a variável com }} (ou há algo a mais dentro dela)"),
+    ("expected token 'end of statement block'", "faltou fechar o bloco com %} (ou há algo a mais dentro dele)"),
+    ("unexpected char", "caractere inesperado"),
+    ("encountered unknown tag", "tag desconhecida"),
+    ("unexpected end of print statement", "variável vazia: escreva um nome entre {{ e }}"),
+    ("expected an expression", "faltou uma expressão"),
+)
+
+
+def syntax_message(message: str | None) -> str:
+    """A Jinja syntax error in pt-BR."""
+    text = message or ""
+    lower = text.lower()
+    for english, portuguese in _SYNTAX:
+        if lower.startswith(english):
+            detail = text[len(english):].strip(" .:")
+            return f"erro de sintaxe: {portuguese}" + (f" [{detail}]" if detail and english.endswith(("char", "tag")) else "")
+    return f"erro de sintaxe: {text}"
+
+
+def _runtime_message(exc: BaseException) -> str:
+    """A sandbox refusal or an undefined value at render time, in pt-BR (LimitExceeded already is)."""
+    if isinstance(exc, UndefinedError):
+        return f"valor indefinido ao montar o texto: {exc}"
+    text = str(exc)
+    if text.startswith(("access to attribute", "access to ")) or "unsafe" in text:
+        return f"acesso não permitido ao montar o texto: {text}"
+    return text
 
 
 def _template_line(exc: BaseException) -> int:

@@ -57,7 +57,7 @@ class ScriptRun:
     @property
     def current_step(self) -> Step:
         if self.finished:
-            raise RunError(f"the run is finished with outcome {self.outcome}")
+            raise RunError(f"o roteiro já terminou com o resultado {self.outcome}")
         return self.script.step(self.entries[-1].step_id)
 
     @property
@@ -74,12 +74,12 @@ class ScriptRun:
         step = self.current_step
         last = self.entries[-1]
         if at < last.entered_at:
-            raise RunError(f"at: {at.isoformat()} is before the step was entered ({last.entered_at.isoformat()})")
+            raise RunError(f"at: {at.isoformat()} é anterior à entrada no passo ({last.entered_at.isoformat()})")
         try:
             choice = step.choice(choice_id)
         except KeyError:
             known = ", ".join(c.id for c in step.choices)
-            raise RunError(f"step {step.id}: no choice '{choice_id}' (choices: {known})") from None
+            raise RunError(f"passo {step.id}: não há a escolha '{choice_id}' (escolhas: {known})") from None
         value = self._capture_value(step, choice, capture)
         if choice.next is not None:
             target = self.script.step(choice.next)
@@ -132,13 +132,13 @@ class ScriptRun:
     def _capture_value(self, step: Step, choice: Choice, capture: str | None) -> str | None:
         if choice.capture is None:
             if capture is not None:
-                raise RunError(f"step {step.id}: choice '{choice.id}' captures nothing, got {capture!r}")
+                raise RunError(f"passo {step.id}: a escolha '{choice.id}' não registra valor, mas recebeu {capture!r}")
             return None
         if capture is None or not capture.strip():
-            raise RunError(f"step {step.id}: choice '{choice.id}' needs a value for '{choice.capture.key}'")
+            raise RunError(f"passo {step.id}: a escolha '{choice.id}' precisa de um valor para '{choice.capture.key}'")
         if choice.capture.catalogue and capture not in choice.capture.codes():
             codes = ", ".join(sorted(choice.capture.codes()))
-            raise RunError(f"step {step.id}: '{capture}' is not in the catalogue of '{choice.capture.key}' ({codes})")
+            raise RunError(f"passo {step.id}: '{capture}' não está no catálogo de '{choice.capture.key}' ({codes})")
         return capture.strip()
 
     def _check_gate(self, step: Step, confirming: bool = False) -> None:
@@ -148,9 +148,9 @@ class ScriptRun:
             Action.OPEN_OFFER_CALCULATOR in step.actions
         )
         if reveals:
-            raise RunError(f"step {step.id}: shows debt details and the identity is not confirmed")
+            raise RunError(f"passo {step.id}: mostra dados da dívida e a identidade não foi confirmada")
 
 
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise RunError(f"{name}: must be timezone-aware (store UTC), got {value.isoformat()}")
+        raise RunError(f"{name}: deve ter fuso horário (guarde em UTC), recebeu {value.isoformat()}")

@@ -93,6 +93,11 @@ class Choice:
     capture: Capture | None = None
     confirms_identity: bool = False
     actions: tuple[Action, ...] = ()
+    # YAML lines of the keys validation may complain about (0: not written), so a problem
+    # points at the line to fix, not at the choice's first line
+    next_line: int = 0
+    dispose_line: int = 0
+    confirms_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class Script:
     start: str
     steps: tuple[Step, ...]
     source: str = "<script>"
+    start_line: int = 1  # YAML line of ``start:`` (1 when the first step is the start)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -143,8 +149,8 @@ class ScriptIssue:
     message: str
 
     def format(self, source: str) -> str:
-        """``FILE:LINE: step <id>: message`` (or ``FILE:LINE: message`` outside steps)."""
-        where = f"step {self.step}: " if self.step else ""
+        """``FILE:LINE: passo <id>: message`` (or ``FILE:LINE: message`` outside steps)."""
+        where = f"passo {self.step}: " if self.step else ""
         return f"{source}:{self.line}: {where}{self.message}"
 
 
@@ -164,6 +170,32 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+# PyYAML's problems, as the editor shows them; anything else keeps PyYAML's words after the pt-BR lead
+_YAML_PROBLEMS = {
+    "expected ',' or ']', but got": "esperava ',' ou ']'",
+    "expected ',' or '}', but got": "esperava ',' ou '}'",
+    "mapping values are not allowed here": "':' não é permitido aqui (faltam aspas no texto, ou a indentação está errada?)",
+    "found character '\\t' that cannot start any token": "tabulação não é permitida; indente com espaços",
+    "found unexpected end of stream": "o documento terminou antes de fechar as aspas ou o bloco",
+    "could not find expected ':'": "faltou ':' depois da chave",
+    "found undefined alias": "alias (*nome) não definido",
+    "expected <block end>, but found": "indentação inconsistente",
+}
+
+
+def _yaml_issue(exc: yaml.YAMLError) -> ScriptIssue:
+    """A YAML syntax error in pt-BR, at the line PyYAML found it, naming where the construct began."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = str(getattr(exc, "problem", None) or exc)
+    text = next((pt for en, pt in _YAML_PROBLEMS.items() if problem.startswith(en)), None)
+    message = f"YAML inválido: {text or problem}"
+    context = getattr(exc, "context_mark", None)
+    if context is not None and context.line + 1 != line:
+        message += f" (o trecho começa na linha {context.line + 1})"
+    return ScriptIssue(line, None, message)
+
+
 class _Reader:
     """Turns the YAML node tree into a Script, collecting every structural issue with its line."""
 
@@ -177,31 +209,31 @@ class _Reader:
 
     def mapping(self, node: yaml.Node, what: str, allowed: set[str], required: set[str]) -> dict[str, yaml.Node] | None:
         if not isinstance(node, yaml.MappingNode):
-            self.issue(node, f"{what} must be a mapping")
+            self.issue(node, f"{what}: deve ser um mapa (chave: valor)")
             return None
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None:
-                self.issue(key_node, f"{what}: keys must be plain names")
+                self.issue(key_node, f"{what}: as chaves devem ser nomes simples")
             elif key in out:
-                self.issue(key_node, f"{what}: duplicate key '{key}'")
+                self.issue(key_node, f"{what}: chave '{key}' repetida")
             elif key not in allowed:
-                self.issue(key_node, f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+                self.issue(key_node, f"{what}: chave desconhecida '{key}' (permitidas: {', '.join(sorted(allowed))})")
             else:
                 out[key] = value_node
         for key in sorted(required - set(out)):
-            self.issue(node, f"{what}: missing '{key}'")
+            self.issue(node, f"{what}: falta '{key}'")
         return out
 
     def text(self, node: yaml.Node | None, what: str, *, empty_ok: bool = False) -> str | None:
         if node is None:
             return None
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")):
-            self.issue(node, f"{what} must be text")
+            self.issue(node, f"{what}: deve ser um texto")
             return None
         if not empty_ok and not node.value.strip():
-            self.issue(node, f"{what} must not be empty")
+            self.issue(node, f"{what}: não pode ser vazio")
             return None
         return node.value
 
@@ -209,7 +241,7 @@ class _Reader:
         value = self.text(node, what)
         if value is not None and not _IDENTIFIER.match(value):
             assert node is not None
-            self.issue(node, f"{what} '{value}' must be lower-case letters, digits and _ (starting with a letter)")
+            self.issue(node, f"{what} '{value}': use letras minúsculas, dígitos e _ (começando por uma letra)")
             return None
         return value
 
@@ -217,7 +249,7 @@ class _Reader:
         if node is None:
             return False
         if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":bool"):
-            self.issue(node, f"{what} must be true or false")
+            self.issue(node, f"{what}: deve ser true ou false")
             return False
         return node.value.lower() in ("true", "yes", "on")
 
@@ -225,7 +257,7 @@ class _Reader:
         if node is None:
             return ()
         if not isinstance(node, yaml.SequenceNode):
-            self.issue(node, f"{what} must be a list")
+            self.issue(node, f"{what}: deve ser uma lista")
             return ()
         out = []
         for item in node.value:
@@ -234,29 +266,29 @@ class _Reader:
                 out.append(Action(name))
             except ValueError:
                 allowed = ", ".join(a.value for a in Action)
-                self.issue(item, f"{what}: unknown action {name!r} (allowed: {allowed}; dispose goes on a choice)")
+                self.issue(item, f"{what}: ação desconhecida {name!r} (permitidas: {allowed}; dispose vai numa escolha)")
         return tuple(out)
 
     def capture(self, node: yaml.Node) -> Capture | None:
         fields = self.mapping(node, "capture", {"key", "catalogue"}, {"key"})
         if fields is None:
             return None
-        key = self.identifier(fields.get("key"), "capture key")
+        key = self.identifier(fields.get("key"), "capture.key")
         items: list[CatalogueItem] = []
         catalogue = fields.get("catalogue")
         if catalogue is not None:
             if not isinstance(catalogue, yaml.SequenceNode) or not catalogue.value:
-                self.issue(catalogue, "capture catalogue must be a non-empty list")
+                self.issue(catalogue, "capture.catalogue: deve ser uma lista não vazia")
             else:
                 seen: set[str] = set()
                 for item_node in catalogue.value:
-                    item = self.mapping(item_node, "catalogue item", {"code", "label", "company_caused"}, {"code", "label"})
+                    item = self.mapping(item_node, "item do catalogue", {"code", "label", "company_caused"}, {"code", "label"})
                     if item is None:
                         continue
-                    code = self.text(item.get("code"), "catalogue code")
-                    label = self.text(item.get("label"), "catalogue label")
+                    code = self.text(item.get("code"), "code do catalogue")
+                    label = self.text(item.get("label"), "label do catalogue")
                     if code is not None and code in seen:
-                        self.issue(item_node, f"catalogue: duplicate code '{code}'")
+                        self.issue(item_node, f"catalogue: código '{code}' repetido")
                     if code is not None and label is not None:
                         seen.add(code)
                         items.append(CatalogueItem(code, label, self.flag(item.get("company_caused"), "company_caused")))
@@ -264,15 +296,15 @@ class _Reader:
 
     def choice(self, node: yaml.Node) -> Choice | None:
         allowed = {"id", "label", "next", "dispose", "capture", "confirms_identity", "actions"}
-        fields = self.mapping(node, "choice", allowed, {"id", "label"})
+        fields = self.mapping(node, "escolha", allowed, {"id", "label"})
         if fields is None:
             return None
-        choice_id = self.identifier(fields.get("id"), "choice id")
-        label = self.text(fields.get("label"), "choice label")
+        choice_id = self.identifier(fields.get("id"), "id da escolha")
+        label = self.text(fields.get("label"), "label da escolha")
         next_step = self.text(fields.get("next"), "next")
         dispose = self.text(fields.get("dispose"), "dispose")
         if ("next" in fields) == ("dispose" in fields):
-            self.issue(node, f"choice '{choice_id}': needs exactly one of 'next' (a step id) or 'dispose' (an outcome code)")
+            self.issue(node, f"escolha '{choice_id}': precisa de exatamente um entre 'next' (o id de um passo) e 'dispose' (um código de resultado)")
         capture = self.capture(fields["capture"]) if "capture" in fields else None
         if choice_id is None or label is None:
             return None
@@ -282,6 +314,9 @@ class _Reader:
             line=_line(node),
             next=next_step,
             dispose=dispose,
+            next_line=_line(fields["next"]) if "next" in fields else 0,
+            dispose_line=_line(fields["dispose"]) if "dispose" in fields else 0,
+            confirms_line=_line(fields["confirms_identity"]) if "confirms_identity" in fields else 0,
             capture=capture,
             confirms_identity=self.flag(fields.get("confirms_identity"), "confirms_identity"),
             actions=self.actions(fields.get("actions"), "actions"),
@@ -294,21 +329,21 @@ class _Reader:
             for key_node, value_node in node.value:
                 if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
                     self.step = value_node.value
-        fields = self.mapping(node, "step", allowed, {"id", "title", "text", "choices"})
+        fields = self.mapping(node, "passo", allowed, {"id", "title", "text", "choices"})
         if fields is None:
             return None
-        step_id = self.identifier(fields.get("id"), "step id")
+        step_id = self.identifier(fields.get("id"), "id do passo")
         title = self.text(fields.get("title"), "title")
         text = self.text(fields.get("text"), "text")
         gate = self.text(fields.get("gate"), "gate")
         if gate is not None and gate != IDENTITY_GATE:
-            self.issue(fields["gate"], f"unknown gate '{gate}' (the only gate is {IDENTITY_GATE})")
+            self.issue(fields["gate"], f"gate desconhecido '{gate}' (o único é {IDENTITY_GATE})")
             gate = None
         choices: list[Choice] = []
         choices_node = fields.get("choices")
         if choices_node is not None:
             if not isinstance(choices_node, yaml.SequenceNode) or not choices_node.value:
-                self.issue(choices_node, "choices must be a non-empty list")
+                self.issue(choices_node, "choices: deve ser uma lista não vazia")
             else:
                 seen: set[str] = set()
                 for choice_node in choices_node.value:
@@ -316,7 +351,7 @@ class _Reader:
                     if choice is None:
                         continue
                     if choice.id in seen:
-                        self.issue(choice_node, f"duplicate choice id '{choice.id}'")
+                        self.issue(choice_node, f"id de escolha '{choice.id}' repetido")
                     seen.add(choice.id)
                     choices.append(choice)
         if step_id is None or title is None or text is None:
@@ -344,15 +379,13 @@ def load_script(text: str, source: str = "<script>") -> Script:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise ScriptError(source, [ScriptIssue(line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise ScriptError(source, [_yaml_issue(exc)]) from None
     if root is None:
-        raise ScriptError(source, [ScriptIssue(1, None, "empty document")])
-    fields = reader.mapping(root, "script", {"id", "version", "title", "start", "steps"}, {"id", "version", "title", "steps"})
+        raise ScriptError(source, [ScriptIssue(1, None, "o documento está vazio")])
+    fields = reader.mapping(root, "roteiro", {"id", "version", "title", "start", "steps"}, {"id", "version", "title", "steps"})
     if fields is None:
         raise ScriptError(source, reader.issues)
-    script_id = reader.identifier(fields.get("id"), "script id")
+    script_id = reader.identifier(fields.get("id"), "id do roteiro")
     title = reader.text(fields.get("title"), "title")
     version = 0
     version_node = fields.get("version")
@@ -360,12 +393,12 @@ def load_script(text: str, source: str = "<script>") -> Script:
         if isinstance(version_node, yaml.ScalarNode) and version_node.tag.endswith(":int") and int(version_node.value) >= 1:
             version = int(version_node.value)
         else:
-            reader.issue(version_node, "version must be a whole number >= 1")
+            reader.issue(version_node, "version: deve ser um número inteiro maior ou igual a 1")
     steps: list[Step] = []
     steps_node = fields.get("steps")
     if steps_node is not None:
         if not isinstance(steps_node, yaml.SequenceNode) or not steps_node.value:
-            reader.issue(steps_node, "steps must be a non-empty list")
+            reader.issue(steps_node, "steps: deve ser uma lista não vazia")
         else:
             for step_node in steps_node.value:
                 step = reader.step_from(step_node)
@@ -375,7 +408,9 @@ def load_script(text: str, source: str = "<script>") -> Script:
     start = reader.identifier(fields.get("start"), "start") if "start" in fields else (steps[0].id if steps else None)
     if reader.issues or script_id is None or title is None or start is None:
         raise ScriptError(source, reader.issues)
-    return Script(id=script_id, version=version, title=title, start=start, steps=tuple(steps), source=source)
+    start_line = _line(fields["start"]) if "start" in fields else 1
+    return Script(id=script_id, version=version, title=title, start=start, steps=tuple(steps), source=source,
+                  start_line=start_line)
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -393,11 +428,11 @@ def validate_script(
     by_id: dict[str, Step] = {}
     for step in script.steps:
         if step.id in by_id:
-            issues.append(ScriptIssue(step.line, step.id, f"duplicate step id (first at line {by_id[step.id].line})"))
+            issues.append(ScriptIssue(step.line, step.id, f"id de passo repetido (o primeiro está na linha {by_id[step.id].line})"))
         else:
             by_id[step.id] = step
     if script.start not in by_id:
-        issues.append(ScriptIssue(1, None, f"start step '{script.start}' does not exist"))
+        issues.append(ScriptIssue(script.start_line, None, f"o passo inicial '{script.start}' não existe"))
         return issues
 
     reveals: dict[str, str] = {}  # step id -> why it needs a confirmed identity
@@ -417,38 +452,38 @@ def validate_script(
                     issues.append(ScriptIssue(step.text_line + problem.line - 1, step.id, problem.message))
         debt_names = sorted(check.namespaces & DEBT_NAMESPACES)
         if debt_names:
-            reveals[step.id] = "shows " + ", ".join(f"{n}.*" for n in debt_names)
+            reveals[step.id] = "mostra " + ", ".join(f"{n}.*" for n in debt_names)
         elif Action.OPEN_OFFER_CALCULATOR in step.actions or any(
             Action.OPEN_OFFER_CALCULATOR in c.actions for c in step.choices
         ):
-            reveals[step.id] = "opens the offer calculator"
+            reveals[step.id] = "abre a calculadora de ofertas"
         elif step.requires_identity:
-            reveals[step.id] = "requires_identity is set"
+            reveals[step.id] = "tem requires_identity"
         elif step.sensitive:
-            reveals[step.id] = "is sensitive (card data)"
+            reveals[step.id] = "é sensível (dados de cartão)"
         if step.sensitive and step.id == script.start:
             # the recording notice is read on the start step: it must be on the recording
-            issues.append(ScriptIssue(step.line, step.id, "the start step cannot be sensitive (the recording notice is read there)"))
+            issues.append(ScriptIssue(step.line, step.id, "o passo inicial não pode ser sensível (o aviso de gravação é lido nele)"))
         if step.gate == IDENTITY_GATE and not any(c.confirms_identity for c in step.choices):
-            issues.append(ScriptIssue(step.line, step.id, "identity gate step has no choice with confirms_identity: true"))
+            issues.append(ScriptIssue(step.line, step.id, "o passo de confirmação de identidade não tem escolha com confirms_identity: true"))
         for choice in step.choices:
             if choice.next is not None and choice.next not in by_id:
-                issues.append(ScriptIssue(choice.line, step.id, f"choice '{choice.id}': next step '{choice.next}' does not exist"))
+                issues.append(ScriptIssue(choice.next_line or choice.line, step.id, f"escolha '{choice.id}': o próximo passo '{choice.next}' não existe"))
             if choice.dispose is not None and choice.dispose not in outcomes:
                 known = ", ".join(sorted(outcomes))
                 issues.append(
-                    ScriptIssue(choice.line, step.id, f"choice '{choice.id}': unknown outcome '{choice.dispose}' (known: {known})")
+                    ScriptIssue(choice.dispose_line or choice.line, step.id, f"escolha '{choice.id}': resultado desconhecido '{choice.dispose}' (conhecidos: {known})")
                 )
             if choice.confirms_identity and step.gate != IDENTITY_GATE:
                 issues.append(
-                    ScriptIssue(choice.line, step.id, f"choice '{choice.id}': confirms_identity outside the identity gate step")
+                    ScriptIssue(choice.confirms_line or choice.line, step.id, f"escolha '{choice.id}': confirms_identity fora do passo de confirmação de identidade")
                 )
 
     edges = {s.id: [c.next for c in s.choices if c.next in by_id] for s in script.steps}
     reachable = _reachable(script.start, edges)
     for step in script.steps:
         if step.id not in reachable:
-            issues.append(ScriptIssue(step.line, step.id, f"unreachable from the start step '{script.start}'"))
+            issues.append(ScriptIssue(step.line, step.id, f"inalcançável a partir do passo inicial '{script.start}'"))
 
     disposing = {s.id for s in script.steps if any(c.dispose for c in s.choices)}
     reverse: dict[str, list[str]] = {s: [] for s in by_id}
@@ -458,7 +493,7 @@ def validate_script(
     can_finish = _reachable_from_all(disposing, reverse)
     for step in script.steps:
         if step.id not in can_finish:
-            issues.append(ScriptIssue(step.line, step.id, "dead end: no disposition can be reached from this step"))
+            issues.append(ScriptIssue(step.line, step.id, "beco sem saída: nenhum resultado pode ser alcançado a partir deste passo"))
 
     before_identity_edges = {
         s.id: [c.next for c in s.choices if c.next in by_id and not c.confirms_identity] for s in script.steps
@@ -471,17 +506,17 @@ def validate_script(
             path = " -> ".join(_path_to(step.id, parents))
             issues.append(
                 ScriptIssue(
-                    step.line, step.id, f"{reveals[step.id]} but can be reached before the identity is confirmed ({path})"
+                    step.line, step.id, f"{reveals[step.id]}, mas pode ser alcançado antes da confirmação de identidade ({path})"
                 )
             )
         for choice in step.choices:
             if choice.dispose in RIGHT_PARTY_OUTCOMES and not choice.confirms_identity:
                 issues.append(
                     ScriptIssue(
-                        choice.line,
+                        choice.dispose_line or choice.line,
                         step.id,
-                        f"choice '{choice.id}': outcome {choice.dispose} needs a confirmed identity, "
-                        "but this step can be reached before it",
+                        f"escolha '{choice.id}': o resultado {choice.dispose} exige identidade confirmada, "
+                        "mas este passo pode ser alcançado antes da confirmação",
                     )
                 )
     issues.sort(key=lambda i: (i.line, i.message))

@@ -30,6 +30,7 @@ from web.campaign_console.http import setup_campaign_console
 from web.campaigns import setup_campaigns
 from web.config import Config
 from web.database_busy import database_busy_middleware
+from web.error_pages import error_pages_middleware
 from web.errors import api_error_middleware
 from web.keys import AUTH, CLOCK, CONFIG, DB, DB_READ, ENGINE, SESSION_GUARD, WAL_CHECKPOINTER
 from web.kpis.http import setup_kpis
@@ -42,6 +43,7 @@ from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
 from web.supervisor_console.http import setup_supervisor_console
+from web.users import setup_users
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -91,10 +93,12 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     "today". ``auth`` replaces the auth state built from the configuration; its clock is set to
     ``clock`` (one clock per app, so a session's expiry agrees with everything else).
     """
-    # Outermost first: the error middleware answers what the others raise on /api/ paths; a database lock
-    # met anywhere (the auth middleware's session lookup included) answers 503 with Retry-After
+    # Outermost first: the error middleware answers what the others raise on /api/ paths, the error
+    # pages what they raise on pages (pt-BR, in the layout); a database lock met anywhere (the auth
+    # middleware's session lookup included) answers 503 with Retry-After
     app = web.Application(
-        middlewares=[api_error_middleware, database_busy_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[api_error_middleware, error_pages_middleware, database_busy_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[CONFIG] = config
     app[CLOCK] = clock
@@ -129,6 +133,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     app.router.add_static("/static/", STATIC_DIR, name="static")
     add_auth_routes(app)
     add_landing_routes(app)
+    setup_users(app)
     setup_agent(app, _agent_desk(config, clock))
     setup_supervisor_console(app)
     setup_ops(app)  # after the desk and the console: its metrics read their sockets

@@ -34,6 +34,7 @@ from web.pacing.http import PacingIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
 from web.supervisor.api import MAX_UPLOAD_BYTES, BoostsIn, HoldIn, SegmentsIn
 from web.supervisor_console.api import MonitorIn
+from web.users.http import PasswordIn, UserIn, UserPatch
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 CSRF_HEADER = "X-CSRF-Token"
@@ -69,6 +70,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", OPENAPI_PATH, "This document.", ()),
     Operation("GET", "/api/v1/me", "The logged-in user and the session's CSRF token.", EVERYONE),
     Operation("GET", "/api/v1/users", "Every user.", (Role.ADMIN,)),
+    Operation("POST", "/api/v1/users", "Create a user; without a password one is generated and answered once "
+              "(audited).", (Role.ADMIN,), body=UserIn, status=201),
+    Operation("PATCH", "/api/v1/users/{user_id}", "Change role, name, phone or active; a role or phone change and a "
+              "disable end the user's sessions (audited).", (Role.ADMIN,), body=UserPatch),
+    Operation("POST", "/api/v1/users/{user_id}/password", "Set or generate a password; the user's sessions end "
+              "(audited).", (Role.ADMIN,), body=PasswordIn),
     Operation("GET", "/api/v1/campaigns", "Every campaign with its status and live figures.", MANAGERS),
     Operation("POST", "/api/v1/campaigns/{campaign_id}/start", "The dialer works the campaign (audited).", MANAGERS),
     Operation("POST", "/api/v1/campaigns/{campaign_id}/pause", "No new calls for now (audited).", MANAGERS),

@@ -19,7 +19,7 @@ import io
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -28,7 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.leads.hopper import reprioritise_customers
 from dialer.portfolio.csv_reader import PortfolioCsv
 from dialer.portfolio.rows import PortfolioRow, RejectedRow, RowRejection, validate_row
-from storage.repositories.portfolio import CustomerRecord, DebtRecord, StoreResult, store_customers
+from storage.repositories.portfolio import (
+    CustomerRecord,
+    DebtRecord,
+    StoreResult,
+    store_customers,
+)
 
 DEFAULT_BATCH_CUSTOMERS = 2000
 
@@ -154,7 +159,7 @@ async def import_portfolio(
     more were read after each batch, ``on_rejected`` gets every rejected row.
     Raises ``PortfolioFormatError`` (nothing stored) when the file as a whole can't be read.
     """
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     last_rows, records = _customer_last_rows(stream, column_map)
     if on_start is not None:
         on_start(records)
@@ -230,3 +235,41 @@ def rejection_lines(rejected: RejectedRow) -> list[tuple[str, ...]]:
 
 def _line(rejection: RowRejection) -> tuple[str, ...]:
     return (str(rejection.row_number), rejection.column, rejection.code, rejection.reason)
+
+
+FIRST_REJECTS = 10
+"""How many rejected rows the summaries show (the terminal and the REST answer); the counts cover all."""
+
+
+@dataclass
+class FirstRejects:
+    """The first rejected rows of an import, for the summary both ``cobra import`` and the REST
+    answer give: an ``on_rejected`` callback that keeps ``limit`` rows (every problem of each)."""
+
+    limit: int = FIRST_REJECTS
+    rows: list[RejectedRow] = field(default_factory=list)
+
+    def __call__(self, rejected: RejectedRow) -> None:
+        if len(self.rows) < self.limit:
+            self.rows.append(rejected)
+
+    def rejections(self) -> list[RowRejection]:
+        return [r for row in self.rows for r in row.rejections]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """As the rejects file and the REST answer name them: linha, coluna, codigo, motivo."""
+        return [dict(zip(REJECTS_HEADER, (r.row_number, r.column, r.code, r.reason), strict=True))
+                for r in self.rejections()]
+
+
+def summary_pt(result: ImportResult, first: FirstRejects) -> str:
+    """The import's summary for people (pt-BR): rows read and accepted, and the first rejects."""
+    accepted = result.rows - result.rejected_rows
+    text = (f"{result.rows} linha(s) lida(s), {accepted} aceita(s): {result.imported_customers} cliente(s) novo(s), "
+            f"{result.updated_customers} atualizado(s), {result.debts} dívida(s).")
+    if result.rejected_rows:
+        shown = "; ".join(f"linha {r.row_number}, coluna {r.column}: {r.reason}" for r in first.rejections())
+        text += f" {result.rejected_rows} linha(s) rejeitada(s). Primeiras: {shown}"
+    if result.dry_run:
+        text += " Simulação: nada foi gravado."
+    return text

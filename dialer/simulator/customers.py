@@ -102,6 +102,7 @@ class LastDigitCustomers:
     """The recorded ``cust-sim`` context: behaviour by the number's last digit."""
 
     connect_window_s: float | None = None
+    agent_phone_s: float | None = None
 
     def plan(self, number: str, now_s: float) -> CustomerPlan:
         return CustomerPlan(_LAST_DIGIT_OUTCOME.get(number[-1:], "live"), LAST_DIGIT_STEPS)
@@ -176,6 +177,14 @@ class ScenarioCustomers:
             raise ScenarioError("scenario field 'no_answer_timeout_s': expected a number") from None
         window = scenario.get("connect_window_s")
         self.connect_window_s: float | None = None if window is None else float(window)
+        # how long a simulated agent phone stays off-hook (None: the recorded dialplan's 600 s)
+        phone = scenario.get("agent_phone_s")
+        try:
+            self.agent_phone_s: float | None = None if phone is None else float(phone)
+        except (TypeError, ValueError):
+            raise ScenarioError("scenario field 'agent_phone_s': expected a number") from None
+        if self.agent_phone_s is not None and self.agent_phone_s <= 0:
+            raise ScenarioError("scenario field 'agent_phone_s': must be above zero")
         self.rng = random.Random(scenario.get("seed", 0))
 
     @classmethod

@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 from dialer.simulator.channels import Channel
 
-Data = Union[str, Callable[[Channel], str]]
+Data = str | Callable[[Channel], str]
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,10 @@ def pattern_matches(pattern: str, exten: str) -> bool:
     return re.fullmatch(rx, exten) is not None
 
 
+def _fmt_seconds(s: float) -> str:
+    return str(int(s)) if float(s).is_integer() else f"{s:g}"
+
+
 def outbound_steps(connect_window_s: float) -> list[Step]:
     """``cobra-outbound``: the answered customer waits for an agent; past the window it is abandoned."""
     return [
@@ -55,7 +58,17 @@ def outbound_steps(connect_window_s: float) -> list[Step]:
     ]
 
 
-AGENT_SIM = [Step("Answer"), Step("Wait", "600"), Step("Hangup")]
+# The recording rig's agent phone stays off-hook for 600 s (extensions.conf.txt); a floor that
+# runs longer (the demo, a shift) sets ``agent_phone_s`` in its scenario
+RECORDED_AGENT_PHONE_S = 600.0
+
+
+def agent_sim_steps(off_hook_s: float = RECORDED_AGENT_PHONE_S) -> list[Step]:
+    """``agent-sim``: a simulated agent phone answers at once and hangs up after ``off_hook_s``."""
+    return [Step("Answer"), Step("Wait", _fmt_seconds(off_hook_s)), Step("Hangup")]
+
+
+AGENT_SIM = agent_sim_steps()
 AGENT_BRIDGE = [
     Step("NoOp", lambda ch: f"agent bridge {ch.exten}"),
     Step("ConfBridge", lambda ch: f"agent{ch.exten}"),
@@ -79,9 +92,9 @@ CUSTOMER_CONTEXT = "cust-sim"
 class Dialplan:
     """Context name → extension pattern → steps."""
 
-    def __init__(self, connect_window_s: float = 3.0) -> None:
+    def __init__(self, connect_window_s: float = 3.0, agent_phone_s: float = RECORDED_AGENT_PHONE_S) -> None:
         self.contexts: dict[str, list[tuple[str, list[Step]]]] = {
-            "agent-sim": [("_7XXX", AGENT_SIM)],
+            "agent-sim": [("_7XXX", agent_sim_steps(agent_phone_s))],
             "cobra-outbound": [("s", outbound_steps(connect_window_s))],
             "cobra-agent-bridge": [("_X.", AGENT_BRIDGE)],
             "cobra-amd": [("s", AMD_STEPS)],
@@ -96,10 +109,6 @@ class Dialplan:
             if pattern_matches(pattern, exten):
                 return steps
         return None
-
-
-def _fmt_seconds(s: float) -> str:
-    return str(int(s)) if float(s).is_integer() else f"{s:g}"
 
 
 def fmt_seconds(s: float) -> str:

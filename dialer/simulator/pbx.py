@@ -28,7 +28,13 @@ from dialer.simulator.channels import (
     cause_text,
 )
 from dialer.simulator.customers import CustomerModel, LastDigitCustomers
-from dialer.simulator.dialplan import CUSTOMER_CONTEXT, Dialplan, Step, pattern_matches
+from dialer.simulator.dialplan import (
+    CUSTOMER_CONTEXT,
+    RECORDED_AGENT_PHONE_S,
+    Dialplan,
+    Step,
+    pattern_matches,
+)
 from dialer.simulator.recordings import FinishedRecording
 from dialer.simulator.requests import (  # noqa: F401 - re-exported: the server and tests import them here
     PBX_ACTIONS,
@@ -66,7 +72,8 @@ class Pbx(PbxActions):
         self.timers = timers if timers is not None else TimerQueue()
         self.customers: CustomerModel = customers if customers is not None else LastDigitCustomers()
         window = connect_window_s or getattr(self.customers, "connect_window_s", None) or 3.0
-        self.dialplan = Dialplan(window)
+        agent_phone_s = getattr(self.customers, "agent_phone_s", None) or RECORDED_AGENT_PHONE_S
+        self.dialplan = Dialplan(window, agent_phone_s)
         self.ids = IdAllocator(wall_clock)
         self.channels: dict[str, Channel] = {}  # live channels by name, in creation order
         self.conferences: dict[str, Conference] = {}

@@ -33,9 +33,9 @@ class Harness:
 
 
 def originate(h: Harness, number: str, aid: str = "o1", context: str = "cobra-outbound", **extra: str) -> list[Message]:
-    headers = dict(Action="Originate", ActionID=aid, Channel=f"Local/{number}@cust-sim", Context=context,
-                   Exten="s", Priority="1", Timeout="15000", CallerID="Cobra <551130000000>",
-                   Variable=f"COBRA_CALL={aid}", Async="true")
+    headers = {"Action": "Originate", "ActionID": aid, "Channel": f"Local/{number}@cust-sim", "Context": context,
+                   "Exten": "s", "Priority": "1", "Timeout": "15000", "CallerID": "Cobra <551130000000>",
+                   "Variable": f"COBRA_CALL={aid}", "Async": "true"}
     headers.update(extra)
     return h.act(**headers)
 
@@ -272,3 +272,40 @@ def test_amd_human_goes_on_to_wait_for_an_agent_and_machine_hangs_up() -> None:
         h.run()
         seen[outcome] = [m["Context"] for _, m in h.named("Newexten") if m["Channel"].endswith(";1")][-1]
     assert seen == {"live": "cobra-outbound", "machine": "cobra-amd"}
+
+
+def _agent_phone_hangups(h: Harness) -> list[float]:
+    return [t for t, m in h.named("Hangup") if m["Channel"].startswith("Local/7001@agent-sim-")]
+
+
+def test_an_agent_phone_stays_off_hook_as_long_as_the_scenario_says() -> None:
+    # the recorded dialplan: Wait(600), then the phone hangs up (cause 16): 20 s into `cobra demo --speed 30`
+    recorded = Harness()
+    recorded.act(Action="Originate", ActionID="agent", Channel="Local/7001@agent-sim", Context="cobra-agent-bridge",
+                 Exten="7001", Async="true")
+    recorded.run(700)
+    assert [round(t) for t in _agent_phone_hangups(recorded)[:1]] == [600]
+
+    scenario = {
+        "seed": 5, "no_answer_timeout_s": 25, "agent_phone_s": 86400,
+        "outcomes": {"live": 1, "machine": 0, "busy": 0, "congestion": 0, "no_answer": 0},
+        "ring_to_answer_s": {"dist": "lognormal", "mean": 1, "sd": 0.1},
+        "ring_to_fail_s": {"dist": "lognormal", "mean": 2, "sd": 1},
+        "amd_detect_s": {"dist": "lognormal", "mean": 2.5, "sd": 0.8},
+        "talk_s": {"dist": "lognormal", "mean": 30, "sd": 1},
+    }
+    shift = Harness(Pbx(ScenarioCustomers(scenario), timers=TimerQueue(), wall_clock=lambda: 1.0))
+    shift.act(Action="Originate", ActionID="agent", Channel="Local/7001@agent-sim", Context="cobra-agent-bridge",
+              Exten="7001", Async="true")
+    shift.run(8 * 3600)  # a whole shift: the phone is still in its conference
+    assert _agent_phone_hangups(shift) == []
+    assert any(m["Channel"].startswith("Local/7001@agent-sim-") for _, m in shift.named("ConfbridgeJoin"))
+    with pytest.raises(ValueError, match="agent_phone_s"):
+        ScenarioCustomers({**scenario, "agent_phone_s": "muito"})
+
+
+def test_the_demo_scenario_keeps_agent_phones_for_the_shift() -> None:
+    from pathlib import Path
+
+    demo = ScenarioCustomers.from_file(Path(__file__).resolve().parents[2] / "web" / "demo" / "scenario.json")
+    assert demo.agent_phone_s is not None and demo.agent_phone_s >= 8 * 3600

@@ -25,9 +25,9 @@ def test_validate_errors_are_file_line_step(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["script", "validate", str(bad)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"{bad}:5: step a: dead end: no disposition can be reached from this step" in lines
-    assert any(line.startswith(f"{bad}:7: step a: unknown variable 'cliente.cpf'") for line in lines)
-    assert f"{bad}:9: step a: choice 'b': next step 'nada' does not exist" in lines
+    assert f"{bad}:5: passo a: beco sem saída: nenhum resultado pode ser alcançado a partir deste passo" in lines
+    assert any(line.startswith(f"{bad}:7: passo a: variável desconhecida 'cliente.cpf'") for line in lines)
+    assert f"{bad}:9: passo a: escolha 'b': o próximo passo 'nada' não existe" in lines
 
 
 def test_render_preview_with_sample_customer() -> None:
@@ -40,6 +40,6 @@ def test_render_preview_with_sample_customer() -> None:
 
 def test_render_before_identity_refuses_debt_and_unknown_step() -> None:
     result = CliRunner().invoke(cli, ["script", "render", DEFAULT, "--step", "oferta", "--before-identity"])
-    assert result.exit_code == 1 and "before the identity is confirmed" in result.output
+    assert result.exit_code == 1 and "antes da confirmação de identidade" in result.output
     result = CliRunner().invoke(cli, ["script", "render", DEFAULT, "--step", "nenhum"])
     assert result.exit_code == 2 and "no step 'nenhum'" in result.output

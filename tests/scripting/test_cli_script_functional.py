@@ -11,6 +11,7 @@ def cobra(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from web.cli.main import main; main()", *args],
         cwd=ROOT,
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -31,7 +32,7 @@ def test_validate_failure_exit_code(tmp_path: Path) -> None:
     bad.write_text("id: x\nversion: 1\ntitle: X\nsteps: []\n", encoding="utf-8")
     done = cobra("script", "validate", str(bad))
     assert done.returncode == 1
-    assert f"{bad}:4: steps must be a non-empty list" in done.stderr
+    assert f"{bad}:4: steps: deve ser uma lista não vazia" in done.stderr
 
 
 def test_pix_payload_from_a_process() -> None:

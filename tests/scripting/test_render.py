@@ -133,28 +133,32 @@ def test_unsafe_constructs_are_named_in_portuguese() -> None:
 
 def test_unknown_variables_and_fields_are_named() -> None:
     messages = [p.message for p in check_template("{{ cliente.cpf }}\n{{ saldo }}\n{{ cliente }}").problems]
-    assert messages[0].startswith("unknown variable 'cliente.cpf'")
-    assert messages[1].startswith("unknown variable 'saldo'")
-    assert messages[2] == "use a field of 'cliente', e.g. cliente.nome"
+    assert messages[0].startswith("variável desconhecida 'cliente.cpf'")
+    assert messages[1].startswith("variável desconhecida 'saldo'")
+    assert messages[2] == "use um campo de 'cliente', ex.: cliente.nome"
     assert [p.line for p in check_template("a\n\n{{ saldo }}").problems] == [3]
 
 
 def test_syntax_errors_are_reported_with_the_line() -> None:
     problems = check_template("ok\n{% if cliente.nome %}\nno end").problems
-    assert problems and problems[0].message.startswith("template syntax error")
+    assert problems and problems[0].message == (
+        "erro de sintaxe: o texto terminou com um bloco aberto ({% if %} sem {% endif %}?)"
+    )
+    [problem] = check_template("a\n{{ cliente.nome }\nb").problems
+    assert problem.line == 2 and problem.message.startswith("erro de sintaxe: ")
 
 
 def test_debt_namespaces_need_identity_at_render() -> None:
     check = check_template("{{ divida.total }} {{ credor.nome }}")
     assert check.reveals_debt and check.namespaces == {"divida", "credor"}
-    with pytest.raises(TemplateRefused, match="credor, divida before the identity is confirmed"):
+    with pytest.raises(TemplateRefused, match="usa credor, divida antes da confirmação de identidade"):
         render_text("{{ divida.total }} {{ credor.nome }}", sample_context(), identity_confirmed=False)
     assert render_text("{{ divida.total }}", sample_context(), identity_confirmed=True) == "R$ 1.050,20"
 
 
 def test_missing_namespace_in_context_is_a_clear_error() -> None:
     context = replace(sample_context(), divida=None)
-    with pytest.raises(TemplateRefused, match="no 'divida'"):
+    with pytest.raises(TemplateRefused, match="esta ligação não tem dados de 'divida'"):
         render_text("{{ divida.total }}", context, identity_confirmed=True)
 
 

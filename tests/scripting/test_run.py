@@ -43,7 +43,7 @@ def test_happy_path_records_steps_captures_identity_and_outcome() -> None:
         "capture_key": "motivo_atraso",
         "capture_value": "DESEMPREGO",
     }
-    with pytest.raises(RunError, match="finished"):
+    with pytest.raises(RunError, match="já terminou"):
         run.choose("acordo", at(200))
 
 
@@ -58,20 +58,20 @@ def test_third_party_path_never_renders_debt() -> None:
 
 def test_bad_moves_are_named() -> None:
     run = ScriptRun(load_default_script(), T0)
-    with pytest.raises(RunError, match="no choice 'x' \\(choices: pessoa_certa, terceiro, nao_conhece\\)"):
+    with pytest.raises(RunError, match="não há a escolha 'x' \\(escolhas: pessoa_certa, terceiro, nao_conhece\\)"):
         run.choose("x", at(1))
-    with pytest.raises(RunError, match="captures nothing"):
+    with pytest.raises(RunError, match="não registra valor"):
         run.choose("pessoa_certa", at(1), capture="y")
-    with pytest.raises(RunError, match="timezone-aware"):
+    with pytest.raises(RunError, match="deve ter fuso horário"):
         run.choose("pessoa_certa", datetime(2025, 5, 9, 13, 0))
-    with pytest.raises(RunError, match="before the step was entered"):
+    with pytest.raises(RunError, match="anterior à entrada no passo"):
         run.choose("pessoa_certa", T0 - timedelta(seconds=1))
     run.choose("pessoa_certa", at(1))
     run.choose("dados_conferem", at(2))
     run.choose("reconhece", at(3))
-    with pytest.raises(RunError, match="needs a value for 'motivo_atraso'"):
+    with pytest.raises(RunError, match="precisa de um valor para 'motivo_atraso'"):
         run.choose("motivo_financeiro", at(4))
-    with pytest.raises(RunError, match="'NAO_RECEBEU_FATURA' is not in the catalogue"):
+    with pytest.raises(RunError, match="'NAO_RECEBEU_FATURA' não está no catálogo"):
         run.choose("motivo_financeiro", at(4), capture="NAO_RECEBEU_FATURA")
     run.choose("motivo_empresa", at(4), capture="NAO_RECEBEU_FATURA")
     assert run.current_step.id == "problema_empresa"
@@ -84,7 +84,7 @@ def test_run_refuses_debt_steps_before_identity_even_in_an_unvalidated_script() 
         "  - id: b\n    title: B\n    text: '{{ divida.total }}'\n    choices:\n      - {id: fim, label: Fim, dispose: ACORDO}\n"
     )
     run = ScriptRun(script, T0)
-    with pytest.raises(RunError, match="step b: shows debt details and the identity is not confirmed"):
+    with pytest.raises(RunError, match="passo b: mostra dados da dívida e a identidade não foi confirmada"):
         run.choose("pular", at(1))
     assert run.current_step.id == "a"  # nothing recorded for a refused move
     assert run.entries[0].choice_id is None

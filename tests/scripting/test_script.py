@@ -1,3 +1,4 @@
+import itertools
 import textwrap
 
 import pytest
@@ -77,14 +78,14 @@ def test_good_script_loads() -> None:
 
 def test_unknown_next_step_names_step_and_line() -> None:
     assert errors(GOOD.replace("next: divida", "next: dividas")) == [
-        "s.yaml:20: step identidade: choice 'ok': next step 'dividas' does not exist",
-        "s.yaml:27: step divida: unreachable from the start step 'abertura'",
+        "s.yaml:22: passo identidade: escolha 'ok': o próximo passo 'dividas' não existe",  # the `next:` line
+        "s.yaml:27: passo divida: inalcançável a partir do passo inicial 'abertura'",
     ]
 
 
 def test_unreachable_step() -> None:
     extra = "  - id: solto\n    title: Solto\n    text: oi\n    choices:\n      - {id: fim, label: Fim, dispose: RECADO}\n"
-    assert errors(GOOD + extra) == ["s.yaml:41: step solto: unreachable from the start step 'abertura'"]
+    assert errors(GOOD + extra) == ["s.yaml:41: passo solto: inalcançável a partir do passo inicial 'abertura'"]
 
 
 def test_dead_end_loop() -> None:
@@ -92,23 +93,23 @@ def test_dead_end_loop() -> None:
         "  - id: laco\n    title: Laço\n    text: oi\n    choices:\n      - {id: volta, label: Volta, next: divida}\n"
     )
     assert errors(text) == [
-        "s.yaml:27: step divida: dead end: no disposition can be reached from this step",
-        "s.yaml:41: step laco: dead end: no disposition can be reached from this step",
+        "s.yaml:27: passo divida: beco sem saída: nenhum resultado pode ser alcançado a partir deste passo",
+        "s.yaml:41: passo laco: beco sem saída: nenhum resultado pode ser alcançado a partir deste passo",
     ]
 
 
 def test_template_problems_point_at_the_template_line() -> None:
     text = GOOD.replace("Credor: {{ credor.nome }}.", "Credor: {{ credor.cnpj }}.")
     assert errors(text) == [
-        "s.yaml:32: step divida: unknown variable 'credor.cnpj' (known: nome)",
+        "s.yaml:32: passo divida: variável desconhecida 'credor.cnpj' (conhecidas: nome)",
     ]
 
 
 def test_sandbox_escape_is_refused_at_validation() -> None:
     text = GOOD.replace("Confirme a data de nascimento.", "\"{{ ''.__class__.__mro__ }}\"")
     assert errors(text) == [
-        "s.yaml:18: step identidade: access to internal attribute '__class__' is not allowed",
-        "s.yaml:18: step identidade: access to internal attribute '__mro__' is not allowed",
+        "s.yaml:18: passo identidade: o atributo interno '__class__' não é permitido",
+        "s.yaml:18: passo identidade: o atributo interno '__mro__' não é permitido",
     ]
 
 
@@ -124,38 +125,38 @@ def test_sandbox_escape_is_refused_at_validation() -> None:
 def test_unsafe_and_oversized_templates_are_refused_with_step_and_line(template: str, message: str) -> None:
     # the trial render with the sample customer catches limits that only show when the text is evaluated
     text = GOOD.replace("Confirme a data de nascimento.", template)
-    assert errors(text) == [f"s.yaml:18: step identidade: {message}"]
+    assert errors(text) == [f"s.yaml:18: passo identidade: {message}"]
 
 
 def test_debt_before_identity_is_refused_with_the_path() -> None:
     text = GOOD.replace("        next: identidade", "        next: divida")
     found = errors(text)
-    assert "s.yaml:15: step identidade: unreachable from the start step 'abertura'" in found
+    assert "s.yaml:15: passo identidade: inalcançável a partir do passo inicial 'abertura'" in found
     assert (
-        "s.yaml:27: step divida: shows credor.*, divida.* but can be reached before the identity is confirmed "
-        "(abertura -> divida)" in found
+        "s.yaml:27: passo divida: mostra credor.*, divida.*, mas pode ser alcançado antes da confirmação de "
+        "identidade (abertura -> divida)" in found
     )
-    assert any("outcome ACORDO needs a confirmed identity" in e for e in found)
+    assert any("o resultado ACORDO exige identidade confirmada" in e for e in found)
 
 
 def test_offer_calculator_counts_as_debt_detail() -> None:
     text = GOOD.replace("        next: identidade", "        next: divida").replace("{{ divida.total }}", "x").replace(
         "{{ credor.nome }}", "y"
     )
-    assert any("opens the offer calculator but can be reached before" in e for e in errors(text))
+    assert any("abre a calculadora de ofertas, mas pode ser alcançado antes" in e for e in errors(text))
 
 
 def test_right_party_outcome_before_identity() -> None:
     text = GOOD.replace("dispose: RECADO\n  - id: identidade", "dispose: PROMESSA\n  - id: identidade")
     assert errors(text) == [
-        "s.yaml:12: step abertura: choice 'terceiro': outcome PROMESSA needs a confirmed identity, "
-        "but this step can be reached before it"
+        ("s.yaml:14: passo abertura: escolha 'terceiro': o resultado PROMESSA exige identidade confirmada, "
+         "mas este passo pode ser alcançado antes da confirmação")  # the `dispose:` line
     ]
 
 
 def test_unknown_outcome_and_custom_catalogue() -> None:
     text = GOOD.replace("dispose: ACORDO", "dispose: QUITADO")
-    assert errors(text)[0].startswith("s.yaml:34: step divida: choice 'acordo': unknown outcome 'QUITADO'")
+    assert errors(text)[0].startswith("s.yaml:36: passo divida: escolha 'acordo': resultado desconhecido 'QUITADO'")
     script = load_script(text)
     assert validate_script(script, outcomes=frozenset({"QUITADO", "RECADO"})) == []
 
@@ -163,16 +164,18 @@ def test_unknown_outcome_and_custom_catalogue() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("title: Teste\n", ""), "s.yaml:1: script: missing 'title'"),
-        (("version: 2", "version: dois"), "s.yaml:2: version must be a whole number >= 1"),
-        (("    title: Identidade\n", "    title: Identidade\n    title: Outra\n"), "s.yaml:17: step identidade: step: duplicate key 'title'"),
-        (("        next: identidade\n", "        next: identidade\n        dispose: RECADO\n"), "needs exactly one of 'next'"),
-        (("actions: [open_offer_calculator]", "actions: [voar]"), "s.yaml:29: step divida: actions: unknown action 'voar'"),
-        (("gate: identity_confirmed", "gate: outra"), "s.yaml:17: step identidade: unknown gate 'outra'"),
-        (("  - id: identidade", "  - id: Identidade X"), "step id 'Identidade X' must be lower-case"),
-        (("    text: Confirme a data de nascimento.\n", ""), "s.yaml:15: step identidade: step: missing 'text'"),
-        (("title: Teste\n", "title: [Teste\n"), "not valid YAML"),
-        (("        label: Confere\n", "        label: Confere\n        bogus: 1\n"), "choice: unknown key 'bogus'"),
+        (("title: Teste\n", ""), "s.yaml:1: roteiro: falta 'title'"),
+        (("version: 2", "version: dois"), "s.yaml:2: version: deve ser um número inteiro maior ou igual a 1"),
+        (("    title: Identidade\n", "    title: Identidade\n    title: Outra\n"),
+         "s.yaml:17: passo identidade: passo: chave 'title' repetida"),
+        (("        next: identidade\n", "        next: identidade\n        dispose: RECADO\n"),
+         "precisa de exatamente um entre 'next'"),
+        (("actions: [open_offer_calculator]", "actions: [voar]"), "s.yaml:29: passo divida: actions: ação desconhecida 'voar'"),
+        (("gate: identity_confirmed", "gate: outra"), "s.yaml:17: passo identidade: gate desconhecido 'outra'"),
+        (("  - id: identidade", "  - id: Identidade X"), "id do passo 'Identidade X': use letras minúsculas"),
+        (("    text: Confirme a data de nascimento.\n", ""), "s.yaml:15: passo identidade: passo: falta 'text'"),
+        (("title: Teste\n", "title: [Teste\n"), "s.yaml:4: YAML inválido: esperava ',' ou ']' (o trecho começa na linha 3)"),
+        (("        label: Confere\n", "        label: Confere\n        bogus: 1\n"), "escolha: chave desconhecida 'bogus'"),
     ],
 )
 def test_structural_errors(change: tuple[str, str], expected: str) -> None:
@@ -185,16 +188,18 @@ def test_structural_errors(change: tuple[str, str], expected: str) -> None:
 def test_gate_rules() -> None:
     text = GOOD.replace("        confirms_identity: true\n", "")
     found = errors(text)
-    assert "s.yaml:15: step identidade: identity gate step has no choice with confirms_identity: true" in found
+    assert ("s.yaml:15: passo identidade: o passo de confirmação de identidade não tem escolha com "
+            "confirms_identity: true") in found
     text = GOOD.replace("        next: identidade\n", "        next: identidade\n        confirms_identity: true\n")
-    assert "s.yaml:9: step abertura: choice 'sim': confirms_identity outside the identity gate step" in errors(text)
+    assert ("s.yaml:12: passo abertura: escolha 'sim': confirms_identity fora do passo de confirmação de "
+            "identidade") in errors(text)  # the `confirms_identity:` line
 
 
 def test_duplicate_step_and_choice_ids() -> None:
     text = GOOD.replace("  - id: identidade", "  - id: abertura")
-    assert any("duplicate step id (first at line 5)" in e for e in errors(text))
+    assert any("id de passo repetido (o primeiro está na linha 5)" in e for e in errors(text))
     text = GOOD.replace("      - id: nao", "      - id: ok")
-    assert any("duplicate choice id 'ok'" in e for e in errors(text))
+    assert any("id de escolha 'ok' repetido" in e for e in errors(text))
 
 
 # --- the shipped default script --------------------------------------------------------------
@@ -204,7 +209,7 @@ def test_default_script_validates_and_follows_spec_order() -> None:
     script = load_default_script()
     assert script.id == "padrao" and script.version >= 1
     happy = ["abertura", "identidade", "apresentar_divida", "motivo", "oferta", "objecoes", "confirmar"]
-    for before, after in zip(happy, happy[1:]):
+    for before, after in itertools.pairwise(happy):
         assert any(c.next == after for c in script.step(before).choices), (before, after)
     assert any(c.next == "forma_pagamento" for c in script.step("confirmar").choices)
     assert {c.dispose for c in script.step("encerramento").choices} == {"ACORDO", "PROMESSA"}

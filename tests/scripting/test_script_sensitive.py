@@ -36,14 +36,14 @@ def test_a_sensitive_step_loads_with_its_flag_and_others_default_to_off() -> Non
 
 
 def test_sensitive_must_be_true_or_false() -> None:
-    with pytest.raises(ScriptError, match="sensitive must be true or false"):
+    with pytest.raises(ScriptError, match="sensitive: deve ser true ou false"):
         load_script(CARD.replace("sensitive: true", "sensitive: sim"))
 
 
 def test_the_start_step_cannot_be_sensitive() -> None:
     text = GOOD.replace("    title: Abertura\n", "    title: Abertura\n    sensitive: true\n", 1)
     issues = validate_script(load_script(text))
-    assert any(i.step == "abertura" and "start step cannot be sensitive" in i.message for i in issues)
+    assert any(i.step == "abertura" and "passo inicial não pode ser sensível" in i.message for i in issues)
 
 
 def test_a_sensitive_step_reachable_before_the_identity_check_is_refused_with_the_path() -> None:
@@ -51,7 +51,7 @@ def test_a_sensitive_step_reachable_before_the_identity_check_is_refused_with_th
     text = CARD.replace("        label: Terceiro\n        dispose: RECADO\n", "        label: Terceiro\n        next: cartao\n")
     with pytest.raises(ScriptError) as info:
         check_script(text)
-    assert "step cartao: is sensitive (card data) but can be reached before the identity is confirmed" in str(info.value)
+    assert "é sensível (dados de cartão), mas pode ser alcançado antes da confirmação de identidade" in str(info.value)
     assert "abertura -> cartao" in str(info.value)
 
 

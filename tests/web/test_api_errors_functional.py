@@ -17,9 +17,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from storage.engine import create_engine, session_factory
-from storage.models import Campaign, CampaignMode, Customer, Role
+from storage.models import Campaign, CampaignMode, Customer, Role, User
 from tests.web.conftest import AiohttpClient, log_in, session_csrf
 from web.auth.access import requires
 from web.errors import INTERNAL_MESSAGE
@@ -52,6 +53,15 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/openapi.json"),
     Route("GET", "/api/v1/me"),
     Route("GET", "/api/v1/users"),
+    Route("POST", "/api/v1/users", body={"login": "nova", "role": "qa"},
+          bad_fields=(({"login": "Nova Pessoa", "role": "qa"}, "login"), ({"login": "nova", "role": "chefe"}, "role"),
+                      ({"login": "nova", "role": "agent"}, "extension"),
+                      ({"login": "nova", "role": "qa", "password": "curta"}, "password"))),
+    Route("PATCH", "/api/v1/users/{user_id}", ids=("user_id",), body={"name": "Ana S."},
+          bad_fields=(({"active": "talvez"}, "active"), ({"extension": "abc"}, "extension"),
+                      ({"role": None}, "role"))),
+    Route("POST", "/api/v1/users/{user_id}/password", ids=("user_id",), body={},
+          bad_fields=(({"password": "curta"}, "password"), ({"senha": "x"}, "senha"))),
     Route("GET", "/api/v1/campaigns"),
     Route("POST", "/api/v1/campaigns/{campaign_id}/start", ids=("campaign_id",)),
     Route("POST", "/api/v1/campaigns/{campaign_id}/pause", ids=("campaign_id",)),
@@ -130,8 +140,10 @@ async def _seed(db_url: str) -> dict[str, str]:
             customer = Customer(external_id="C1", name="Maria Silva", cpf="52998224725")
             db.add_all([campaign, customer])
             await db.flush()
+            ana = await db.scalar(select(User.id).where(User.login == "ana"))
             return {"campaign_id": str(campaign.id), "customer_id": str(customer.id), "hold_id": UNKNOWN,
-                    "version": "1", "key": "padrao", "call_id": "0" * 32}
+                    "version": "1", "key": "padrao", "call_id": "0" * 32,
+                    "user_id": str(ana)}
     finally:
         await engine.dispose()
 

@@ -72,9 +72,11 @@ async def test_admin_sees_every_user(client: Client) -> None:
     users = {u["login"]: u for u in (await resp.json())["users"]}
     assert set(users) == {"ana", "sofia", "quito", "root"}
     assert users["ana"] == {
+        "id": users["ana"]["id"],
         "login": "ana",
         "name": "Ana Souza",
         "role": "agent",
+        "role_label": "Operador(a) de cobrança",
         "extension": "7001",
         "endpoint": "PJSIP/7001",
         "active": True,

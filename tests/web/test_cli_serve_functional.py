@@ -113,6 +113,7 @@ async def test_a_bad_log_level_in_the_environment_names_the_key(tmp_path: Path, 
 
 
 async def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()  # an empty file: a missing one is refused before (tests/web/test_cli_missing_database_functional.py)
     proc = _start(_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"))
     out, _ = await asyncio.to_thread(proc.communicate, timeout=STARTUP_GUARD_S)
     out += _stderr_of(tmp_path / "cobra.toml").read_text(encoding="utf-8")

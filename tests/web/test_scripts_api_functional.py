@@ -45,14 +45,15 @@ async def test_validate_names_step_and_line_of_each_problem(client: Client) -> N
     assert bad.status == 200
     body = await bad.json()
     assert body["ok"] is False
-    assert {"step": "abertura", "line": _line_of(BROKEN, "      - id: terceiro"),
-            "message": "choice 'terceiro': next step 'lugar_nenhum' does not exist"} in body["errors"]
+    # the line of the `next:` to fix, not the choice's first line
+    assert {"step": "abertura", "line": _line_of(BROKEN, "next: lugar_nenhum"),
+            "message": "escolha 'terceiro': o próximo passo 'lugar_nenhum' não existe"} in body["errors"]
 
     good = await (await client.post("/api/v1/scripts/validate", json={"yaml": DEFAULT}, headers=csrf)).json()
     assert good["ok"] is True and good["errors"] == [] and good["steps"][0] == "abertura"
 
     not_yaml = await (await client.post("/api/v1/scripts/validate", json={"yaml": "id: [x"}, headers=csrf)).json()
-    assert not_yaml["ok"] is False and "not valid YAML" in not_yaml["errors"][0]["message"]
+    assert not_yaml["ok"] is False and not_yaml["errors"][0]["message"].startswith("YAML inválido: ")
 
     missing = await client.post("/api/v1/scripts/validate", json={}, headers=csrf)
     assert missing.status == 422 and (await missing.json())["error"]["field"] == "yaml"

@@ -72,10 +72,11 @@ async def test_preview_refuses_a_repetition_bomb_naming_the_step(client: Client)
     )
     assert _max_rss_kib() - before < 100 * MB  # the issue measured a 1.69 GB peak
     assert resp.status == 422
+    line = _line_of(DEFAULT, OPENING)  # the YAML line the editor shows, not the line inside the step's text
     assert (await resp.json())["error"] == {
         "code": "invalid",
         "field": "step",
-        "message": "passo abertura, linha 3 do texto: o resultado teria 400.000.000 caracteres (limite de 20.000 por passo)",
+        "message": f"passo abertura, linha {line}: o resultado teria 400.000.000 caracteres (limite de 20.000 por passo)",
     }
 
 

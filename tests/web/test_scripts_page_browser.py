@@ -41,7 +41,14 @@ async def test_supervisor_validates_previews_and_publishes(page: Any, served: st
     await editor.fill(text.replace("next: terceiro\n", "next: lugar_nenhum\n", 1))
     await page.get_by_test_id("validate").click()
     await expect(page.get_by_test_id("errors")).to_contain_text("(passo abertura)")
-    await expect(page.get_by_test_id("errors")).to_contain_text("lugar_nenhum")
+    await expect(page.get_by_test_id("errors")).to_contain_text("o próximo passo 'lugar_nenhum' não existe")
+    # the error takes the editor to the line to fix: the `next:` that names the missing step
+    broken = await editor.input_value()
+    line = broken[: broken.index("next: lugar_nenhum")].count("\n") + 1
+    await expect(page.get_by_test_id("error-line").first).to_have_text(f"Linha {line}")
+    await page.get_by_test_id("error-line").first.click()
+    selected = await editor.evaluate("e => e.value.slice(e.selectionStart, e.selectionEnd)")
+    assert selected.strip() == "next: lugar_nenhum"
     await page.get_by_test_id("publish").click()
     await expect(page.get_by_test_id("status")).to_have_text("o roteiro tem erros e não foi publicado")
 

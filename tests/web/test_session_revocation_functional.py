@@ -190,6 +190,27 @@ async def test_a_role_or_phone_change_closes_the_users_socket(rig: DeskRig, conf
         await ana.http.close()
 
 
+async def test_the_admin_page_ends_sessions_as_the_cli_does(rig: DeskRig, db_url: str) -> None:
+    # the same services behind /api/v1/users (the admin page) and `cobra user`
+    await add_users(db_url, [UserSpec("root", Role.ADMIN, "Admin TI")])
+    admin = await WsAgent.log_in(rig.url, "root")
+    ana = await _agent(rig)
+    bia = await _agent(rig, "bia")
+    try:
+        csrf = {"X-CSRF-Token": (await (await admin.http.get("/api/v1/me")).json())["csrf_token"]}
+        resp = await admin.http.patch(f"/api/v1/users/{rig.users['ana']}", json={"active": False}, headers=csrf)
+        assert resp.status == 200 and (await resp.json())["sessions_ended"] == 1
+        assert await _reason_of(ana) == (CLOSE_REVOKED, REASON_DISABLED)
+        resp = await admin.http.patch(f"/api/v1/users/{rig.users['bia']}", headers=csrf,
+                                      json={"extension": "7009", "endpoint": "Local/7009@agent-sim"})
+        assert resp.status == 200
+        assert await _reason_of(bia) == (CLOSE_REVOKED, REASON_ENDED)
+    finally:
+        await admin.http.close()
+        await ana.http.close()
+        await bia.http.close()
+
+
 async def test_logout_over_http_closes_that_sessions_sockets_at_once(rig: DeskRig) -> None:
     ana = await _agent(rig)
     bia = await _agent(rig, "bia")

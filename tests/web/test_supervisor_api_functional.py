@@ -68,6 +68,11 @@ async def test_upload_segments_boosts_and_the_next_pick(client: Client, db_url: 
     assert (figures["imported_customers"], figures["debts"], figures["balance_total"]) == (4, 5, "17680.61")
     assert figures["rejects"][0] == {"linha": 4, "coluna": "cpf", "codigo": "cpf_invalido",
                                      "motivo": "CPF com dígitos verificadores errados: '529.982.247-24'."}
+    # the summary `cobra import` prints: not every row accepted, the first rejects with line, column, reason
+    assert (figures["all_accepted"], figures["rejected_rows"]) == (False, 7)
+    assert figures["first_rejects"][0] == figures["rejects"][0]
+    assert figures["summary"].startswith("12 linha(s) lida(s), 5 aceita(s): 4 cliente(s) novo(s), 0 atualizado(s), "
+                                         "5 dívida(s). 7 linha(s) rejeitada(s). Primeiras: linha 4, coluna cpf: CPF ")
 
     body = {"segments": [{"name": "Prioridade", "weight": 90, "filters": {"tags_any": ["prioridade"]}},
                          {"name": "Antigos", "weight": 50, "filters": {"buckets": ["360+"]}}]}

@@ -7,16 +7,13 @@ screens are built on these routes later.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from storage.models import Role, User
+from storage.models import Role
 from web.auth.access import ALL_ROLES, ROLE_LABEL, requires
-from web.auth.accounts import list_accounts
 from web.auth.responses import render_page
 from web.auth.sessions import CurrentLogin
-from web.keys import CURRENT_LOGIN, DB_READ
+from web.keys import CURRENT_LOGIN
 
 
 def _me(request: web.Request) -> CurrentLogin:
@@ -29,24 +26,6 @@ def _me(request: web.Request) -> CurrentLogin:
 @requires(Role.QA)
 async def qa_home(request: web.Request) -> web.Response:
     return render_page(request, "home_qa.html", {"me": _me(request)})
-
-
-@requires(Role.ADMIN)
-async def admin_home(request: web.Request) -> web.Response:
-    async with request.app[DB_READ]() as db:
-        users = await list_accounts(db)
-    return render_page(request, "home_admin.html", {"me": _me(request), "users": users})
-
-
-def _user_json(user: User) -> dict[str, Any]:
-    return {
-        "login": user.login,
-        "name": user.full_name,
-        "role": Role(user.role).value,
-        "extension": user.extension,
-        "endpoint": user.endpoint,
-        "active": user.active,
-    }
 
 
 @requires(*ALL_ROLES)
@@ -68,18 +47,9 @@ async def api_me(request: web.Request) -> web.Response:
     )
 
 
-@requires(Role.ADMIN)
-async def api_users(request: web.Request) -> web.Response:
-    """``GET /api/v1/users``: every user (admins only)."""
-    async with request.app[DB_READ]() as db:
-        users = await list_accounts(db)
-    return web.json_response({"users": [_user_json(u) for u in users]}, headers={"Cache-Control": "no-store"})
-
-
 def add_landing_routes(app: web.Application) -> None:
     # /agente (the agent desktop) is mounted by web.agent.http.setup_agent
     # /supervisor (the supervisor console) is mounted by web.supervisor_console.http.setup_supervisor_console
+    # /admin and /api/v1/users (users managed by admins) are mounted by web.users.http.setup_users
     app.router.add_get("/monitoria", qa_home, name="qa_home")
-    app.router.add_get("/admin", admin_home, name="admin_home")
     app.router.add_get("/api/v1/me", api_me, name="api_me")
-    app.router.add_get("/api/v1/users", api_users, name="api_users")

@@ -49,7 +49,7 @@ def sounds_command(directory: Path, generate: bool, generic: bool, config_path: 
             if generic:
                 text = sounds.GENERIC_TEXT
             else:
-                company = get_config(config_path).company
+                company = get_config(config_path, needs_database=False).company
                 text = sounds.company_text(company.name, company.phone)
             written = sounds.generate(text, directory)
             click.echo(f'cobra asterisk sounds: spoke "{text}"')

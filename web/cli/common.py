@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -12,9 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import migrate
-from storage.engine import create_engine, display_url, session_factory
+from storage.engine import (
+    create_engine,
+    display_url,
+    is_sqlite_memory,
+    parse_url,
+    session_factory,
+)
 from storage.errors import StorageError
-from web.config import Config, ConfigError, LogConfig, load_config
+from web.config import Config, ConfigError, LogConfig, load_config, resolve_config_path
 from web.logs import LEVELS, configure_logging
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -51,11 +58,62 @@ def setup_logging(log_level: str | None, config: Config | None = None) -> None:
     configure_logging(log_level or log.level, access_log=log.access, fmt=log.format)
 
 
-def get_config(config_path: str | None) -> Config:
+def get_config(config_path: str | None, *, needs_database: bool = True) -> Config:
+    """The configuration; with ``needs_database`` (every command but ``cobra db`` and those that open
+    none) a SQLite file that does not exist is refused here, before anything creates it."""
     try:
-        return load_config(config_path)
+        config = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if needs_database:
+        require_database(config, config_path)
+    return config
+
+
+# Where `cobra demo` writes its configuration (web.demo.service.write_cli_config), relative to
+# the directory it was started in
+DEMO_CONFIG = Path("cobra-demo") / "cobra.toml"
+
+
+def missing_database(database_url: str, config_path: str | None = None, *, given_url: bool = False) -> str | None:
+    """Why the command must not run, when the configured SQLite file does not exist; else None.
+
+    SQLite creates a missing file on connect: a command run in the wrong directory, or
+    without the demo's configuration, would leave an empty ``./cobra.db`` behind and then
+    complain that it is empty. Only ``cobra db upgrade`` (and the demo) may create one."""
+    try:
+        url = parse_url(database_url)
+    except StorageError:
+        return None  # create_engine says what is wrong with the URL
+    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url):
+        return None
+    path = Path(str(url.database))
+    if path.exists():
+        return None
+    source = resolve_config_path(config_path)
+    if given_url:
+        where = "given by --url"
+    elif source is not None:
+        where = f"configured in {source}"
+    else:
+        where = "the default: no --config, $COBRA_CONFIG or ./cobra.toml"
+    lines = [
+        f"no database at {path} ({where}); nothing was created.",
+        "  - a new database: run `cobra db upgrade` first (it creates the file), then `cobra user add ...`",
+        "  - another one: --config FILE or COBRA_CONFIG=FILE naming its [database] url",
+    ]
+    if DEMO_CONFIG.exists():
+        lines.append(f"  - the demo's data: COBRA_CONFIG={DEMO_CONFIG} cobra ... (written by `cobra demo`)")
+    else:
+        lines.append(f"  - the demo's data: run the command where `cobra demo` ran, with COBRA_CONFIG={DEMO_CONFIG}")
+    return "\n".join(lines)
+
+
+def require_database(config: Config, config_path: str | None = None) -> None:
+    """ClickException (see :func:`missing_database`) when the configured SQLite file does not exist."""
+    problem = missing_database(config.database.url, config_path)
+    if problem is not None:
+        raise click.ClickException(problem)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -67,6 +125,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 async def database(config: Config) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on the configured database, which must be migrated to head; errors become ClickExceptions."""
     url = config.database.url
+    require_database(config)
     try:
         engine = create_engine(url, echo=config.database.echo)
     except StorageError as exc:

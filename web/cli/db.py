@@ -7,11 +7,11 @@ import click
 from storage import migrate
 from storage.engine import display_url
 from storage.errors import SchemaDrift, StorageError
-from web.cli.common import CONTEXT_SETTINGS, config_option, get_config
+from web.cli.common import CONTEXT_SETTINGS, config_option, get_config, missing_database
 
 
 def _target_url(config_path: str | None, url: str | None) -> str:
-    return url if url else get_config(config_path).database.url
+    return url if url else get_config(config_path, needs_database=False).database.url
 
 
 url_option = click.option(
@@ -54,6 +54,9 @@ def upgrade_command(config_path: str | None, url: str | None, revision: str) -> 
 def check_command(config_path: str | None, url: str | None) -> None:
     """Exit non-zero if the database is not at the newest revision or differs from the models."""
     target = _target_url(config_path, url)
+    problem = missing_database(target, config_path, given_url=url is not None)
+    if problem is not None:  # checking must not leave an empty SQLite file behind
+        raise click.ClickException(problem)
     try:
         head = migrate.check(target)
     except SchemaDrift as exc:

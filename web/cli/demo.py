@@ -72,7 +72,10 @@ async def _run(options: DemoOptions) -> None:
             click.echo("\n  As an agent: click Disponível, wait for a call, confirm the identity, register the result.")
             click.echo("  Ctrl-C stops the demo; run it again to continue with the same data.")
             config = options.directory / CLI_CONFIG
-            click.echo(f"\n  Other commands on the demo's data: COBRA_CONFIG={config} cobra campaign list")
+            click.echo(f"\n  The demo's configuration (its database) is {config}. Every other command works on the")
+            click.echo("  demo's data with it, from another terminal in this directory, e.g.:")
+            click.echo(f"    COBRA_CONFIG={config} cobra campaign list")
+            click.echo(f"    export COBRA_CONFIG={config}   # then simply: cobra user list, cobra import ...")
             click.echo(f"  Bot agents against it: echo {DEMO_PASSWORD} | cobra bots --url {running.url} "
                        "--login agente1 --login agente2 --password-stdin")
             stop = asyncio.Event()

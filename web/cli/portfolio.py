@@ -14,6 +14,7 @@ from dialer.portfolio.csv_reader import COLUMNS
 from dialer.portfolio.errors import PortfolioFormatError
 from dialer.portfolio.importer import (
     REJECTS_HEADER,
+    FirstRejects,
     ImportResult,
     import_portfolio,
     rejection_lines,
@@ -54,13 +55,14 @@ def _stderr_is_terminal() -> bool:
 
 async def _run(
     config: Config, path: Path, campaign_name: str, *, dry_run: bool, column_map: dict[str, str],
-    rejects: IO[str] | None, progress: bool,
+    rejects: IO[str] | None, progress: bool, first: FirstRejects,
 ) -> ImportResult:
     writer = csv.writer(rejects, delimiter=";") if rejects is not None else None
     if writer is not None:
         writer.writerow(REJECTS_HEADER)
 
     def on_rejected(row: RejectedRow) -> None:
+        first(row)
         if writer is not None:
             writer.writerows(rejection_lines(row))
 
@@ -100,16 +102,23 @@ async def _run(
         return result
 
 
-def summary(result: ImportResult) -> list[str]:
-    """The human summary of an import."""
+def summary(result: ImportResult, first: FirstRejects | None = None, *, rejects_file: str | None = None) -> list[str]:
+    """The human summary of an import, with the first rejected rows (line, column, reason)."""
     lines = [
-        f"{result.rows} rows read ({result.encoding}, '{result.delimiter}'): "
-        f"{result.imported_customers} new customers, {result.updated_customers} updated, "
-        f"{result.debts} debts totalling {format_brl(result.balance_total)}, {result.leads_created} new leads"
+        (f"{result.rows} rows read ({result.encoding}, '{result.delimiter}'): "
+         f"{result.imported_customers} new customers, {result.updated_customers} updated, "
+         f"{result.debts} debts totalling {format_brl(result.balance_total)}, {result.leads_created} new leads")
     ]
     if result.rejected_rows:
         by_column = ", ".join(f"{c} {n}" for c, n in sorted(result.rejects_by_column.items()))
         lines.append(f"{result.rejected_rows} rows rejected (by column: {by_column})")
+    if first is not None and first.rows:
+        hidden = result.rejected_rows - len(first.rows)
+        lines.append(f"first {len(first.rows)} rejected rows:" if hidden > 0 else "rejected rows:")
+        lines.extend(f"  line {r.row_number}, column {r.column}: {r.reason}" for r in first.rejections())
+        if hidden > 0:
+            where = f"all of them are in {rejects_file}" if rejects_file else "--rejects FILE lists them all"
+            lines.append(f"  ... and {hidden} more row(s) ({where})")
     if result.dry_run:
         lines.append("dry run: nothing was stored")
     return lines
@@ -128,24 +137,38 @@ def summary(result: ImportResult) -> list[str]:
     "--map", "maps", multiple=True, metavar="COLUMN=HEADER",
     help="Read Cobra's COLUMN from the file's HEADER, e.g. --map id_cliente=Codigo (repeatable).",
 )
+@click.option(
+    "--allow-rejects", is_flag=True,
+    help="Exit 0 even when some rows were rejected (by default any rejected row makes the exit status 1).",
+)
 @config_option
 def import_command(
     file: Path, campaign_name: str, dry_run: bool, as_json: bool, rejects: IO[str] | None, maps: tuple[str, ...],
-    config_path: str | None,
+    allow_rejects: bool, config_path: str | None,
 ) -> None:
     """Import portfolio FILE (CSV, ';' or ',', UTF-8 or Latin-1) into campaign NAME.
 
     Re-importing a file changes nothing; an updated file updates customers by id_cliente
-    and debts by contrato. Rows with problems are skipped and reported with row and column.
+    and debts by contrato. Rows with problems are skipped (the others are imported) and the
+    first ones are shown with line, column and reason; the exit status is 0 only when every
+    row was accepted, unless --allow-rejects.
     """
     column_map = parse_maps(maps)
     config = get_config(config_path)
     progress = not as_json and _stderr_is_terminal()
+    first = FirstRejects()
     result = run_async(
-        _run(config, file, campaign_name, dry_run=dry_run, column_map=column_map, rejects=rejects, progress=progress)
+        _run(config, file, campaign_name, dry_run=dry_run, column_map=column_map, rejects=rejects, progress=progress,
+             first=first)
     )
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        click.echo(json.dumps({**result.to_json(), "first_rejects": first.to_json()}, ensure_ascii=False))
     else:
-        for line in summary(result):
+        for line in summary(result, first, rejects_file=getattr(rejects, "name", None)):
             click.echo(line)
+    if result.rejected_rows and not allow_rejects:
+        if not as_json:
+            kept = "dry run, nothing stored" if result.dry_run else "the other rows were imported"
+            click.echo(f"exit status 1: {result.rejected_rows} row(s) rejected ({kept}); fix them and import the "
+                       "file again, or pass --allow-rejects to accept a partial import", err=True)
+        raise SystemExit(1)

@@ -30,7 +30,13 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from dialer.scripts_catalog import refresh_campaign_scripts
-from scripting.render import TemplateRefused, as_plain_text, render_text, sample_context
+from scripting.render import (
+    TemplateProblem,
+    TemplateRefused,
+    as_plain_text,
+    render_text,
+    sample_context,
+)
 from scripting.script import (
     Script,
     ScriptError,
@@ -144,7 +150,10 @@ async def preview_script(request: web.Request) -> web.Response:
         script = load_script(text)
         step = script.step(step_id)  # KeyError: no such step
         on_step(step.id, step.line)
-        return step, render_text(step.text, sample_context(), identity_confirmed=identity)
+        try:
+            return step, render_text(step.text, sample_context(), identity_confirmed=identity)
+        except TemplateRefused as exc:  # the lines of the YAML the editor shows, not of the step's text
+            raise TemplateRefused([TemplateProblem(step.text_line + p.line - 1, p.message) for p in exc.problems]) from None
 
     try:
         step, rendered = await request.app[SCRIPT_WORKER].run(render)
@@ -153,7 +162,7 @@ async def preview_script(request: web.Request) -> web.Response:
     except KeyError:
         raise _invalid("step", f"o passo '{step_id}' não existe") from None
     except TemplateRefused as exc:
-        where = "; ".join(f"linha {p.line} do texto: {p.message}" for p in exc.problems)
+        where = "; ".join(f"linha {p.line}: {p.message}" for p in exc.problems)
         raise _invalid("step", f"passo {step_id}, {where}") from None
     except ScriptJobTimeout as exc:
         raise FieldError.invalid("step", str(exc)) from None

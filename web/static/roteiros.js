@@ -13,10 +13,33 @@
     ul.textContent = "";
     (errors || []).forEach(function (e) {
       var li = document.createElement("li");
-      li.textContent = "Linha " + e.line + (e.step ? " (passo " + e.step + ")" : "") + ": " + e.message;
+      if (e.line) {
+        // a button that takes the editor to the line, selected, so the fix starts there
+        var go = document.createElement("button");
+        go.type = "button";
+        go.className = "rt-line";
+        go.setAttribute("data-testid", "error-line");
+        go.textContent = "Linha " + e.line;
+        go.addEventListener("click", function () { goToLine(e.line); });
+        li.appendChild(go);
+        li.appendChild(document.createTextNode((e.step ? " (passo " + e.step + ")" : "") + ": " + e.message));
+      } else {
+        li.textContent = (e.step ? "Passo " + e.step + ": " : "") + e.message;
+      }
       ul.appendChild(li);
     });
     ul.hidden = !errors || errors.length === 0;
+  }
+  function goToLine(line) {
+    var editor = $("yaml"), lines = editor.value.split("\n");
+    var n = Math.min(Math.max(line, 1), lines.length);
+    var start = 0;
+    for (var i = 0; i < n - 1; i++) { start += lines[i].length + 1; }
+    editor.focus();
+    editor.setSelectionRange(start, start + lines[n - 1].length);
+    // put the line in view: the textarea scrolls by pixels, one line is its line-height
+    var lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 18;
+    editor.scrollTop = Math.max(0, (n - 3) * lineHeight);
   }
   function fillSteps(steps) {
     var sel = $("step"), current = sel.value;

@@ -38,7 +38,8 @@ from dialer.leads.segments import (
     parse_filter,
 )
 from dialer.portfolio.errors import PortfolioFormatError
-from dialer.portfolio.importer import import_portfolio
+from dialer.portfolio.importer import FirstRejects, import_portfolio
+from dialer.portfolio.importer import summary_pt as import_summary_pt
 from storage.errors import InvalidValue, NotFound
 from storage.models import Campaign, Customer, HoldKind, Role
 from storage.repositories.audit import record
@@ -275,8 +276,10 @@ async def post_import(request: web.Request) -> web.Response:
     with tempfile.TemporaryDirectory(prefix="cobra-import-") as tmp:
         path, dry_run, file_name = await _save_upload(request, Path(tmp))
         rejects: list[dict[str, Any]] = []
+        first = FirstRejects()
 
         def keep(row: Any) -> None:
+            first(row)
             if len(rejects) < 1000:  # the figures count them all; the body lists the first thousand
                 rejects.extend(
                     {"linha": r.row_number, "coluna": r.column, "codigo": r.code, "motivo": r.reason}
@@ -301,7 +304,10 @@ async def post_import(request: web.Request) -> web.Response:
                                           figures=figures),
                      at=_now(request))
         await db.commit()
-    return web.json_response({**figures, "rejects": rejects})
+    # the summary `cobra import` prints: every row accepted or not, and the first rejects with line, column, reason
+    return web.json_response({**figures, "all_accepted": result.rejected_rows == 0,
+                              "first_rejects": first.to_json(), "summary": import_summary_pt(result, first),
+                              "rejects": rejects})
 
 
 @requires(*MANAGERS)
