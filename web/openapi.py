@@ -34,6 +34,16 @@ CSRF_HEADER = "X-CSRF-Token"
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
 KPI_READERS = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
+KPI_QUERY: tuple[dict[str, Any], ...] = (
+    {"name": "from", "in": "query", "required": False, "description": "First local day (default: 6 days ago).",
+     "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "required": False, "description": "Last local day (default: today; at most 366 days).",
+     "schema": {"type": "string", "format": "date"}},
+    {"name": "by", "in": "query", "required": False, "description": "One row per campaign, agent or day.",
+     "schema": {"type": "string", "enum": ["campaign", "agent", "day"], "default": "day"}},
+    {"name": "campaign", "in": "query", "required": False, "description": "Only this campaign's calls.",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+)
 EVERYONE = tuple(Role)
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -51,6 +61,8 @@ class Operation:
     body: type[BaseModel] | None = None
     multipart: bool = False
     status: int = 200
+    query: tuple[dict[str, Any], ...] = ()  # query-string parameters (OpenAPI parameter objects)
+    media: str = "application/json"  # of the success response
 
     @property
     def operation_id(self) -> str:
@@ -93,9 +105,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/api/v1/floor/monitor", "Listen, whisper or barge on an agent's call (audited).", MANAGERS,
               body=MonitorIn, status=201),
     Operation("POST", "/api/v1/floor/monitor/stop", "End the caller's monitoring session (audited).", MANAGERS),
-    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day (query: from, to, by, campaign).", KPI_READERS),
+    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day, with totals and reasons for default.",
+              KPI_READERS, query=KPI_QUERY),
     Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
-              KPI_READERS),
+              KPI_READERS, query=KPI_QUERY, media="text/csv"),
 )
 
 ERROR_BODY: dict[str, Any] = {
@@ -193,7 +206,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         "operationId": op.operation_id,
         "summary": op.summary,
         "responses": {
-            str(op.status): {"description": "Done.", "content": {"application/json": {"schema": {}}}},
+            str(op.status): {"description": "Done.", "content": {op.media: {"schema": {}}}},
             **{code: {"description": text, **error} for code, text in _ERRORS.items()},
         },
     }
@@ -202,7 +215,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         out["security"] = [{"session": []} if op.method in _SAFE else {"session": [], "csrf": []}]
     else:
         out["security"] = []
-    params = [_parameter(name) for name in _PARAM.findall(op.path)]
+    params = [_parameter(name) for name in _PARAM.findall(op.path)] + list(op.query)
     if params:
         out["parameters"] = params
     body = _request_body(op, components)
