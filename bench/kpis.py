@@ -3,7 +3,7 @@
 Builds a month (``--days``, default 30) of synthetic history with ``web.demo.history``:
 ``--attempts`` calls (default 100,000) over 3 campaigns and 20 agents, with their outcomes,
 script runs (reasons for default), promises, agreements with installments, and each agent's
-state changes (a shift a day). Then it times ``storage.repositories.kpis.kpi_sums`` (the four
+state changes (a shift a day). Then it times ``storage.repositories.kpis.kpi_sums`` (the five
 grouped queries behind the API) and the whole report (``web.kpis.services.build_report``) for
 the month by day, by agent and by campaign, and a single day by agent, each ``--rounds`` times,
 on SQLite and, with ``--pg-url``, on PostgreSQL. Prints p50/max per query; writes
