@@ -33,7 +33,6 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 CSRF_HEADER = "X-CSRF-Token"
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
-KPI_READERS = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
 KPI_QUERY: tuple[dict[str, Any], ...] = (
     {"name": "from", "in": "query", "required": False, "description": "First local day (default: 6 days ago).",
      "schema": {"type": "string", "format": "date"}},
@@ -106,9 +105,9 @@ OPERATIONS: tuple[Operation, ...] = (
               body=MonitorIn, status=201),
     Operation("POST", "/api/v1/floor/monitor/stop", "End the caller's monitoring session (audited).", MANAGERS),
     Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day, with totals and reasons for default.",
-              KPI_READERS, query=KPI_QUERY),
+              READERS, query=KPI_QUERY),
     Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
-              KPI_READERS, query=KPI_QUERY, media="text/csv"),
+              READERS, query=KPI_QUERY, media="text/csv"),
 )
 
 ERROR_BODY: dict[str, Any] = {
