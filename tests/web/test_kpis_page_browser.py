@@ -64,6 +64,7 @@ async def test_qa_reads_charts_filters_and_exports(page: Any, served: str) -> No
     widths = [float(await bar.get_attribute("width")) for bar in await attempts.locator("rect.bar").all()]
     assert min(widths) > 0 and max(widths) == 260  # the largest day fills the bar
     await expect(page.get_by_test_id("chart-occupancy").locator("text").filter(has_text="%").first).to_be_visible()
+    await expect(page.get_by_test_id("chart-right_party_rate")).to_contain_text("CPC ÷ contatos com operador.")
     split = page.get_by_test_id("chart-reasons-split")
     await expect(split).to_contain_text("Causados pela empresa")
     await expect(split.locator("rect.bar.company")).to_have_count(1)
