@@ -40,7 +40,16 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 CSRF_HEADER = "X-CSRF-Token"
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
-KPI_READERS = (Role.QA, Role.SUPERVISOR, Role.ADMIN)
+KPI_QUERY: tuple[dict[str, Any], ...] = (
+    {"name": "from", "in": "query", "required": False, "description": "First local day (default: 6 days ago).",
+     "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "required": False, "description": "Last local day (default: today; at most 366 days).",
+     "schema": {"type": "string", "format": "date"}},
+    {"name": "by", "in": "query", "required": False, "description": "One row per campaign, agent or day.",
+     "schema": {"type": "string", "enum": ["campaign", "agent", "day"], "default": "day"}},
+    {"name": "campaign", "in": "query", "required": False, "description": "Only this campaign's calls.",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+)
 EVERYONE = tuple(Role)
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -59,6 +68,8 @@ class Operation:
     multipart: bool = False
     status: int = 200
     binary: str | None = None  # the media type of a file answered instead of JSON (with byte ranges)
+    query: tuple[dict[str, Any], ...] = ()  # query-string parameters (OpenAPI parameter objects)
+    media: str = "application/json"  # of the success response
 
     @property
     def operation_id(self) -> str:
@@ -125,9 +136,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/calls/{call_id}/recording",
               "The call's recording (WAV; one byte range with Range; 302 to [recording] url_template; audited).",
               (Role.QA, Role.SUPERVISOR, Role.ADMIN), binary="audio/wav"),
-    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day (query: from, to, by, campaign).", KPI_READERS),
+    Operation("GET", "/api/v1/kpis", "KPIs per campaign, agent or day, with totals and reasons for default.",
+              READERS, query=KPI_QUERY),
     Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
-              KPI_READERS),
+              READERS, query=KPI_QUERY, media="text/csv"),
 )
 
 ERROR_BODY: dict[str, Any] = {
@@ -239,7 +251,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     success = (
         _binary_responses(op.binary, error) if op.binary is not None
-        else {str(op.status): {"description": "Done.", "content": {"application/json": {"schema": {}}}}}
+        else {str(op.status): {"description": "Done.", "content": {op.media: {"schema": {}}}}}
     )
     out: dict[str, Any] = {
         "operationId": op.operation_id,
@@ -254,7 +266,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         out["security"] = [{"session": []} if op.method in _SAFE else {"session": [], "csrf": []}]
     else:
         out["security"] = []
-    params = [_parameter(name) for name in _PARAM.findall(op.path)]
+    params = [_parameter(name) for name in _PARAM.findall(op.path)] + list(op.query)
     if params:
         out["parameters"] = params
     body = _request_body(op, components)

@@ -47,6 +47,7 @@ from storage.models import (
     PromiseStatus,
     ScriptRunRecord,
 )
+from storage.models.base import UtcDateTime
 
 _EPOCH = date(1970, 1, 1)
 _UNIX_JULIAN_DAY = 2440587.5
@@ -336,20 +337,22 @@ async def time_sums(session: AsyncSession, q: KpiQuery, *, now: datetime) -> dic
         select(
             change.user_id.label("user_id"),
             change.to_state.label("state"),
-            _epoch(session, change.at).label("s0"),
-            _epoch(session, following).label("e0"),
+            change.at.label("at"),
+            following.label("nxt"),
         )
         .where(change.at >= q.start - STATE_LOOKBACK, change.at < q.end)
         .subquery()
     )
-    start_e = q.start.timestamp()
-    end_e = q.end.timestamp()
-    cap_e = min(now, q.end).timestamp()
-    s = case((spans.c.s0 < start_e, literal(start_e)), else_=spans.c.s0)
-    e = case((spans.c.e0.is_(None), literal(cap_e)), (spans.c.e0 > end_e, literal(end_e)), else_=spans.c.e0)
-    key = (spans.c.user_id if q.by is Grouping.AGENT else _day_number(session, s, q.utc_offset_s)).label("k")
+    # clipped as datetimes (SQLite compares its fixed-width text): one epoch conversion per bound, not per input
+    start, end = literal(q.start, UtcDateTime()), literal(q.end, UtcDateTime())
+    until = func.coalesce(spans.c.nxt, literal(min(now, q.end), UtcDateTime()))
+    s = case((spans.c.at < start, start), else_=spans.c.at)
+    e = case((until > end, end), else_=until)
+    key = (
+        spans.c.user_id if q.by is Grouping.AGENT else _day_number(session, _epoch(session, s), q.utc_offset_s)
+    ).label("k")
     rows = await session.execute(
-        select(key, spans.c.state, func.sum(e - s))
+        select(key, spans.c.state, func.sum(_seconds_between(session, s, e)))
         .where(spans.c.state != AgentState.OFFLINE, e > s)
         .group_by(key, spans.c.state)
     )

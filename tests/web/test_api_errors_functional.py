@@ -97,6 +97,8 @@ ROUTES: list[Route] = [
     Route("POST", "/api/v1/floor/monitor/stop"),
     Route("POST", "/api/v1/scripts/{key}/versions", body={"yaml": SCRIPT}, bad_fields=(({"yaml": ""}, "yaml"),)),
     Route("GET", "/api/v1/scripts/{key}/versions/{version}", ids=("version",)),
+    Route("GET", "/api/v1/kpis"),
+    Route("GET", "/api/v1/kpis.csv"),
     Route("PUT", "/api/v1/campaigns/{campaign_id}/script", ids=("campaign_id",), body={"key": None},
           bad_fields=(({"key": 5}, "key"), ({"key": "nao_publicado"}, "key"))),
     Route("GET", "/api/v1/campaigns/{campaign_id}", ids=("campaign_id",)),

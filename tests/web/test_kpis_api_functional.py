@@ -105,6 +105,8 @@ async def test_empty_period_and_defaults(client: Client) -> None:
         ("by=week", 422, "by"),
         ("from=2026-03-05&to=2026-03-01", 422, "from"),
         ("from=05/03/2026", 422, "from"),
+        ("from=9999-12-31&to=9999-12-31", 422, "from"),
+        ("to=0001-01-01", 422, "to"),
         ("from=2024-01-01&to=2026-01-01", 422, "to"),
         ("campaign=abc", 422, "campaign"),
         ("campaign=99999", 404, "campaign"),

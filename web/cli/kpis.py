@@ -30,6 +30,8 @@ from web.cli.common import (
 from web.config import Config
 from web.kpis.services import (
     EXPORT_AUDIT_ACTION,
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_DAYS,
     KpiReport,
     KpiRequest,
@@ -64,9 +66,12 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     if value is None:
         return None
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except FieldError as exc:
         raise click.BadParameter(exc.message_pt) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise click.BadParameter(f"use a day between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def _options(func: click.decorators.FC) -> click.decorators.FC:

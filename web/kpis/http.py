@@ -28,6 +28,8 @@ from web.errors import NO_STORE, FieldError, parse_id
 from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
 from web.kpis.services import (
     EXPORT_AUDIT_ACTION,
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_DAYS,
     KpiReport,
     KpiRequest,
@@ -52,9 +54,12 @@ def _date(raw: str, field: str) -> date:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise FieldError.invalid(field, f"{field}: data inválida {raw!r}; use aaaa-mm-dd.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError.invalid(field, f"{field}: use uma data entre {FIRST_YEAR} e {LAST_YEAR}.")
+    return day
 
 
 def parse_kpi_request(query: Mapping[str, str], today: date) -> KpiRequest:

@@ -52,6 +52,7 @@ from web.audit_trail import transfer_entry
 
 RULES = KpiRules(RIGHT_PARTY_OUTCOMES, REASON_CAPTURE_KEY, DISPUTE_OUTCOME)
 MAX_DAYS = 366
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # far enough either way; keeps day arithmetic off datetime's limits
 DEFAULT_DAYS = 7
 NO_AGENT = "Sem operador (não atendidas, abandonadas ou máquina)"
 NO_CAMPAIGN = "Sem campanha"
@@ -284,6 +285,8 @@ def report_json(report: KpiReport) -> dict[str, Any]:
 __all__ = [
     "COLUMNS",
     "EXPORT_AUDIT_ACTION",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "MAX_DAYS",
     "KpiReport",
     "KpiRequest",

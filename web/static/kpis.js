@@ -6,21 +6,21 @@
   // field, title, kind (pct: a fraction shown as %, money, num, int); the numbers come from the API,
   // their pt-BR text from its "display" object, so the page and the CSV agree
   var KPIS = [
-    ["attempts", "Tentativas", "int"],
-    ["live_answers", "Atendidas por pessoa", "int"],
-    ["contacts", "Contatos com operador", "int"],
-    ["right_party", "Contatos com o devedor (CPC)", "int"],
-    ["right_party_rate", "Taxa de CPC", "pct"],
-    ["promise_rate", "Taxa de promessa (por CPC)", "pct"],
-    ["agreement_rate", "Taxa de acordo (por CPC)", "pct"],
-    ["promises_kept_rate", "Promessas cumpridas", "pct"],
-    ["negotiated", "Valor negociado", "money"],
-    ["recovered", "Valor recuperado", "money"],
-    ["aht_s", "Tempo médio de atendimento (s)", "num"],
-    ["occupancy", "Ocupação", "pct"],
-    ["abandon_rate", "Taxa de abandono", "pct"],
-    ["short_call_share", "Chamadas curtas (≤ 6 s)", "pct"],
-    ["contacts_per_agent_hour", "Contatos por operador-hora", "num"]
+    ["attempts", "Tentativas", "int", "Chamadas discadas (sem as canceladas pelo próprio discador)."],
+    ["live_answers", "Atendidas por pessoa", "int", "Atendidas e encerradas, sem as caixas postais detectadas."],
+    ["contacts", "Contatos com operador", "int", "Chamadas conectadas a um operador."],
+    ["right_party", "Contatos com o devedor (CPC)", "int", "Contatos com identidade confirmada ou resultado que exige falar com o devedor."],
+    ["right_party_rate", "Taxa de CPC", "pct", "CPC ÷ contatos com operador."],
+    ["promise_rate", "Taxa de promessa (por CPC)", "pct", "Promessas de pagamento ÷ CPC."],
+    ["agreement_rate", "Taxa de acordo (por CPC)", "pct", "Acordos fechados ÷ CPC."],
+    ["promises_kept_rate", "Promessas cumpridas", "pct", "Cumpridas ÷ (cumpridas + quebradas); as que ainda vencem ficam fora."],
+    ["negotiated", "Valor negociado", "money", "Total dos acordos + valores prometidos."],
+    ["recovered", "Valor recuperado", "money", "O que já foi pago desses acordos e promessas."],
+    ["aht_s", "Tempo médio de atendimento (s)", "num", "(Conversa + pós-atendimento) ÷ contatos encerrados."],
+    ["occupancy", "Ocupação", "pct", "(Em ligação + pós-atendimento) ÷ tempo logado fora de pausa."],
+    ["abandon_rate", "Taxa de abandono", "pct", "Atendidas por pessoa sem operador a tempo ÷ atendidas por pessoa."],
+    ["short_call_share", "Chamadas curtas (≤ 6 s)", "pct", "Chamadas completadas de até 6 s ÷ completadas (Anatel)."],
+    ["contacts_per_agent_hour", "Contatos por operador-hora", "num", "Contatos ÷ horas logadas fora de pausa."]
   ];
   var TABLE = [
     ["attempts", "Tentativas"], ["live_answers", "Atendidas"], ["abandon_rate", "Abandono"],
@@ -77,10 +77,11 @@
     return chart;
   }
 
-  function card(title, subtitle, chart, testid) {
+  function card(title, subtitle, chart, testid, definition) {
     var box = el("section", null, "panel kpi-chart");
     box.setAttribute("data-testid", testid);
     box.appendChild(el("h3", title));
+    if (definition) box.appendChild(el("p", definition, "kpi-definition"));
     if (subtitle) box.appendChild(el("p", subtitle, "kpi-total"));
     box.appendChild(chart);
     return box;
@@ -140,7 +141,7 @@
         return { label: row.label, value: numeric(row[k[0]]), text: row.display[k[0]] };
       });
       var subtitle = "Total: " + data.total.display[k[0]];
-      box.appendChild(card(k[1], subtitle, barChart(items, k[1]), "chart-" + k[0]));
+      box.appendChild(card(k[1], subtitle, barChart(items, k[1]), "chart-" + k[0], k[3]));
     });
   }
 
