@@ -24,6 +24,7 @@ from storage.models import (
     Customer,
     CustomerHold,
     Lead,
+    LeadState,
     Outcome,
     OutcomeCode,
     Phone,
@@ -153,6 +154,22 @@ async def set_window_override(
     return (before,)
 
 
+async def recheck_deferred_leads(session: AsyncSession, campaign_id: int, *, now: datetime) -> int:
+    """Make the campaign's deferred, unclaimed live leads due now, so the next picks re-check them.
+
+    Used when the campaign's window widens: leads held back until the old window opened may be
+    called now. The hopper puts back those that are still not dialable (retry gaps, caps) with
+    their true time, so this only costs re-examining them."""
+    result = await session.execute(
+        update(Lead)
+        .where(Lead.campaign_id == campaign_id, Lead.state.in_((LeadState.NEW, LeadState.DIALABLE)), Lead.claimed_by.is_(None),
+               Lead.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------- change history (from the audit log)
 
 
@@ -254,6 +271,7 @@ __all__ = [
     "count_matching_leads",
     "history",
     "hold_customer_in_campaign",
+    "recheck_deferred_leads",
     "results_since",
     "set_window_override",
     "user_names",

@@ -42,6 +42,7 @@ from storage.repositories.steering import (
     count_matching_leads,
     history,
     hold_customer_in_campaign,
+    recheck_deferred_leads,
     set_window_override,
     user_names,
 )
@@ -53,6 +54,7 @@ from web.campaign_console.services import (
     agent_ids,
     history_item,
     normalise_window,
+    widens,
 )
 from web.campaigns.services import notify_dialer
 from web.errors import NO_STORE, FieldError, path_id, read_body
@@ -197,8 +199,10 @@ async def put_window(request: web.Request) -> web.Response:
         changed = await set_window_override(db, campaign_id, window)
         if changed is None:
             raise _no_campaign(campaign_id)
+        # a wider window: leads held back until the old one opened may be called now
+        rechecked = await recheck_deferred_leads(db, campaign_id, now=now) if widens(changed[0], window) else 0
         await record(db, user_id=user_id, action="campaign.window", entity="campaign", entity_id=campaign_id,
-                     before={"window": changed[0]}, after={"window": window}, at=now)
+                     before={"window": changed[0]}, after={"window": window, "leads_rechecked": rechecked}, at=now)
     await notify_dialer(_runtime(request), campaign_id)
     return web.json_response({"campaign_id": campaign_id, "window": window}, headers=NO_STORE)
 

@@ -43,6 +43,20 @@ def normalise_window(days: Mapping[str, str | None]) -> dict[str, str | None]:
     return out
 
 
+def widens(before: Mapping[str, str | None] | None, after: Mapping[str, str | None] | None) -> bool:
+    """True when ``after`` lets the campaign call at some moment ``before`` did not (None: no restriction)."""
+    if before is None:
+        return False
+    if after is None:
+        return True
+    old, new = WeeklyWindow.parse(dict(before)), WeeklyWindow.parse(dict(after))
+    for day in range(7):
+        was, now = old.on(day), new.on(day)
+        if now is not None and (was is None or now.start < was.start or now.end > was.end):
+            return True
+    return False
+
+
 def window_text(window: Mapping[str, Any] | None) -> str:
     if not window:
         return "sem restrição da campanha"
@@ -159,4 +173,7 @@ def history_item(
     }
 
 
-__all__ = ["WEEK_KEYS", "WindowError", "agent_ids", "describe", "filter_text", "history_item", "normalise_window", "window_text"]
+__all__ = [
+    "WEEK_KEYS", "WindowError", "agent_ids", "describe", "filter_text", "history_item", "normalise_window", "widens",
+    "window_text",
+]
