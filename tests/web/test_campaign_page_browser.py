@@ -226,3 +226,19 @@ async def test_an_agent_cannot_open_the_campaign_pages(rig: DeskRig) -> None:
             await expect(page.get_by_test_id("campaign-page")).to_have_count(0)
         resp = await page.goto(f"/api/v1/campaigns/{campaign_id}/history")
         assert resp is not None and resp.status == 403
+
+
+async def test_the_campaign_list_pauses_and_starts(rig: DeskRig, page: Any) -> None:
+    from playwright.async_api import expect
+
+    campaign_id = await _campaign(rig)
+    runtime = desk_of(rig.app).runtime
+    await page.get_by_test_id("mainnav").get_by_role("link", name="Campanhas").click()
+    row = page.locator(f"[data-testid=campaign-item][data-campaign-id='{campaign_id}']")
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
+    await row.get_by_role("button", name="Iniciar").click()
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("ativa")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].status == "active", "active on the floor", guard=1.0)
+    await row.get_by_role("button", name="Pausar").click()
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].status == "paused", "paused on the floor", guard=1.0)
