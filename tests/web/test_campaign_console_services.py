@@ -51,5 +51,8 @@ def test_history_summaries_in_portuguese() -> None:
         "Mudou o roteiro: padrão → varejo"
     assert describe(_row("monitor_started", None, {"mode": "barge"}, entity="agent"), {7: "Ana Souza"}) == \
         "Começou a monitoria (conferência) de Ana Souza"
+    assert describe(_row("campaign.pacing", {"mode": "predictive", "abandon_cap": 0.03, "amd_enabled": False},
+                         {"mode": "predictive", "abandon_cap": 0.025, "amd_enabled": True})) == \
+        "Mudou o ritmo de discagem (teto de abandono: 3,0% → 2,5%; detecção de secretária eletrônica: não → sim)"
     assert describe(_row("something.new", None, None)) == "something.new"
     assert filter_text({}) == "todas as contas"

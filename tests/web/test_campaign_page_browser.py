@@ -148,6 +148,14 @@ async def test_window_script_and_holds_from_the_page(rig: DeskRig, page: Any) ->
         await form.get_by_label(day, exact=True).fill("09:00-18:00")
     await form.get_by_role("button", name="Salvar horário").click()
     await expect(page.get_by_test_id("done")).to_have_text("Horário da campanha salvo.")
+    pacing = page.get_by_test_id("pacing-form")
+    await pacing.get_by_test_id("pacing-mode").select_option("preview")
+    await pacing.get_by_label("Nível máximo de discagem").fill("2")
+    await pacing.get_by_role("button", name="Salvar ritmo").click()
+    await expect(page.get_by_test_id("done")).to_have_text("Ritmo de discagem salvo.")
+    runtime = desk_of(rig.app).runtime
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].mode.value == "preview", "preview on the floor",
+                     guard=1.0)
     holds = page.get_by_test_id("hold-form")
     await holds.get_by_label("Código do cliente").fill("ext-5511987650011")
     await holds.get_by_label("Motivo").fill("Contesta no Procon")
@@ -156,8 +164,10 @@ async def test_window_script_and_holds_from_the_page(rig: DeskRig, page: Any) ->
     await page.get_by_test_id("hold").get_by_role("button", name="Encerrar").click()
     await expect(page.get_by_test_id("hold")).to_have_count(0)
     history = page.get_by_test_id("history-item")
-    await expect(history).to_have_count(3)
-    await expect(history.nth(2)).to_contain_text("Mudou o horário da campanha: sem restrição da campanha → "
+    await expect(history).to_have_count(4)
+    await expect(history.nth(2)).to_contain_text("Mudou o ritmo de discagem (modo: progressivo → prévia; "
+                                                 "nível máximo: 3,0 → 2,0)")
+    await expect(history.nth(3)).to_contain_text("Mudou o horário da campanha: sem restrição da campanha → "
                                                  "seg 09:00-18:00")
     async with rig.db() as s:
         from storage.models import Campaign

@@ -72,6 +72,21 @@ _PACING_PT = {"mode": "modo", "max_dial_level": "nível máximo", "abandon_cap":
 _MONITOR_PT = {"listen": "ouvir", "whisper": "sussurrar", "barge": "conferência"}
 
 
+def _pacing_value(key: str, value: Any) -> str:
+    """A pacing setting as people read it: "prévia", "2,5", "3,0%", "sim"."""
+    if value is None:
+        return "—"
+    if key == "mode":
+        return str(_MODE_PT.get(str(value), value))
+    if isinstance(value, bool):
+        return "sim" if value else "não"
+    if key == "abandon_cap" and isinstance(value, (int, float)):
+        return f"{value * 100:.1f}%".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
 def filter_text(flt: Mapping[str, Any] | None) -> str:
     """A bulk-boost or segment filter in pt-BR (``DDD 21, UF RJ``); "todas as contas" when empty."""
     if not flt:
@@ -109,10 +124,7 @@ def describe(row: HistoryRow, agent_names: Mapping[int, str] | None = None) -> s
         changed = [k for k in a if b.get(k) != a.get(k)]
         bits = []
         for k in changed or list(a):
-            before, after = b.get(k), a.get(k)
-            if k == "mode":
-                before, after = _MODE_PT.get(str(before), before), _MODE_PT.get(str(after), after)
-            bits.append(f"{_PACING_PT.get(k, k)}: {before} → {after}")
+            bits.append(f"{_PACING_PT.get(k, k)}: {_pacing_value(k, b.get(k))} → {_pacing_value(k, a.get(k))}")
         return "Mudou o ritmo de discagem (" + "; ".join(bits) + ")"
     if act == "segments.replace":
         return f"Mudou os segmentos: {_segments(b)} → {_segments(a)}"
