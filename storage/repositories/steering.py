@@ -233,14 +233,17 @@ class DayResults:
 
 
 async def results_since(session: AsyncSession, since: datetime) -> dict[int, DayResults]:
-    """Per campaign, the dispositions stored since ``since`` (read through ``ix_outcomes_code_created``
-    and ``outcomes.created_at``: the cost follows the day's calls, not the history)."""
+    """Per campaign, the dispositions of the calls placed since ``since``.
+
+    Read by the calls' ``created_at`` (indexed; the cost follows the day's calls, not the
+    history), which the dialer stamps with the app's one clock; a disposition's own time is
+    the wall clock's, which a demo running in shifted business hours does not share."""
     rows = await session.execute(
         select(CallAttempt.campaign_id, Outcome.code, func.count(), func.sum(Outcome.promise_amount),
                func.sum(Agreement.total))
         .join(CallAttempt, CallAttempt.id == Outcome.attempt_id)
         .outerjoin(Agreement, Agreement.attempt_id == Outcome.attempt_id)
-        .where(Outcome.created_at >= since)
+        .where(CallAttempt.created_at >= since)
         .group_by(CallAttempt.campaign_id, Outcome.code)
     )
     acc: dict[int, dict[str, Any]] = {}
