@@ -476,7 +476,10 @@ def _sqlite_engine(driver_connection: Any) -> Engine:
 def _in_sqlite_thread(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as conn:
         # the connection is in autocommit mode (storage.engine): BEGIN IMMEDIATE takes the
-        # writer lock first, as the async engine does, and waits out busy_timeout
+        # writer lock first, as the async engine does, and waits out busy_timeout. The pooled
+        # connection may have served a read-only session last (storage.engine.read_session_factory
+        # leaves PRAGMA query_only on): lift it first, as every writing transaction does
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             result = work(conn)
