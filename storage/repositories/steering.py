@@ -45,7 +45,7 @@ RIGHT_PARTY_CODES = (
 )
 
 
-def _matching(campaign_id: int, filters: Mapping[str, Any], ddds: Sequence[str], *, today: date, now: datetime) -> Any:
+def matching_leads(campaign_id: int, filters: Mapping[str, Any], ddds: Sequence[str], *, today: date, now: datetime) -> Any:
     """Live leads of the campaign whose customer matches ``filters`` and has a phone in one of ``ddds``."""
     customer_ok = filter_condition(filters, campaign_id=campaign_id, today=today, now=now)
     if ddds:
@@ -59,7 +59,7 @@ async def count_matching_leads(
     now: datetime,
 ) -> int:
     """How many live leads of the campaign a bulk boost with this filter would change."""
-    cond = _matching(campaign_id, filters, ddds, today=today, now=now)
+    cond = matching_leads(campaign_id, filters, ddds, today=today, now=now)
     return int(await session.scalar(select(func.count()).select_from(Lead).where(cond)) or 0)
 
 
@@ -68,7 +68,7 @@ async def boost_matching_leads(
     today: date, now: datetime,
 ) -> tuple[int, dict[str, int]]:
     """Set ``boost`` on every matching live lead; (how many, boost before → how many leads had it)."""
-    cond = _matching(campaign_id, filters, ddds, today=today, now=now)
+    cond = matching_leads(campaign_id, filters, ddds, today=today, now=now)
     rows = await session.execute(select(Lead.boost, func.count()).where(cond).group_by(Lead.boost))
     before = {str(value): int(n) for value, n in rows}
     result = await session.execute(
@@ -274,6 +274,7 @@ __all__ = [
     "count_matching_leads",
     "history",
     "hold_customer_in_campaign",
+    "matching_leads",
     "recheck_deferred_leads",
     "results_since",
     "set_window_override",

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import or_
 
 from dialer.leads.hopper import brasilia_today, reprioritise_campaign
 from dialer.leads.segments import MAX_BOOST, MIN_BOOST, SegmentError, parse_filter
@@ -34,6 +35,7 @@ from storage.errors import InvalidValue, NotFound
 from storage.models import Campaign, HoldKind, Role
 from storage.repositories.audit import record
 from storage.repositories.portfolio import release_hold, set_hold
+from storage.repositories.segments import unranked_leads
 from storage.repositories.steering import (
     boost_matching_leads,
     campaign_customer,
@@ -42,6 +44,7 @@ from storage.repositories.steering import (
     count_matching_leads,
     history,
     hold_customer_in_campaign,
+    matching_leads,
     recheck_deferred_leads,
     set_window_override,
     user_names,
@@ -257,8 +260,9 @@ async def bulk_boost(request: web.Request) -> web.Response:
             raise FieldError.conflict(f"A contagem mudou: agora são {count} contas, não {body.expected_count}. "
                                       "Confira a prévia e aplique de novo.", field="expected_count")
         changed, before = await boost_matching_leads(db, campaign_id, parsed, ddds, body.boost, today=today, now=now)
-        # the whole campaign: leads never ranked on the segment scale (priority 0) would outrank the boosted ones
-        await reprioritise_campaign(db, campaign_id, now=now)
+        # the boosted leads, and any lead never ranked on the segment scale (priority 0 would outrank them)
+        matched = matching_leads(campaign_id, parsed, ddds, today=today, now=now)
+        await reprioritise_campaign(db, campaign_id, now=now, only=or_(matched, unranked_leads()))
         await record(db, user_id=user_id, action="boosts.bulk", entity="campaign", entity_id=campaign_id,
                      before={"boosts": before},
                      after={"filter": _filter_record(parsed, ddds), "boost": body.boost, "count": changed}, at=now)
