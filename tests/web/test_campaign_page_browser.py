@@ -238,7 +238,7 @@ async def test_an_agent_cannot_open_the_campaign_pages(rig: DeskRig) -> None:
         assert resp is not None and resp.status == 403
 
 
-async def test_the_campaign_list_pauses_and_starts(rig: DeskRig, page: Any) -> None:
+async def test_the_campaign_list_starts_pauses_and_switches_the_mode(rig: DeskRig, page: Any) -> None:
     from playwright.async_api import expect
 
     campaign_id = await _campaign(rig)
@@ -252,3 +252,7 @@ async def test_the_campaign_list_pauses_and_starts(rig: DeskRig, page: Any) -> N
     await row.get_by_role("button", name="Pausar").click()
     await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
     await eventually(lambda: runtime.floor.campaigns[campaign_id].status == "paused", "paused on the floor", guard=1.0)
+    await row.get_by_test_id("campaign-mode").select_option("preview")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].mode.value == "preview", "preview on the floor",
+                     guard=1.0)
+    await expect(row.get_by_test_id("campaign-mode")).to_have_value("preview")
