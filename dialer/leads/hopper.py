@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -226,9 +226,15 @@ def segment_specs(stored: Sequence[segment_sql.StoredSegment]) -> list[SegmentSp
 
 
 async def reprioritise_campaign(
-    session: AsyncSession, campaign_id: int, *, now: datetime, customer_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    campaign_id: int,
+    *,
+    now: datetime,
+    customer_ids: Sequence[int] | None = None,
+    only: Any = None,
 ) -> int:
-    """Recompute the stored priority of the campaign's live leads from its segments and boosts."""
+    """Recompute the stored priority of the campaign's live leads from its segments and boosts
+    (only ``customer_ids``' leads, or those matching the SQL condition ``only``, when given)."""
     stored = await segment_sql.list_segments(session, campaign_id)
     segment_specs(stored)  # validates
     levels = [priority_of(seg.weight, i, 0) for i, seg in enumerate(stored)]
@@ -241,6 +247,7 @@ async def reprioritise_campaign(
         today=brasilia_today(now),
         now=now,
         customer_ids=customer_ids,
+        only=only,
     )
 
 
@@ -276,7 +283,7 @@ class Hopper:
         """The next lead to dial in the campaign, claimed for this process; None if none may be dialled now."""
         if now_utc.tzinfo is None:
             raise ValueError(f"now_utc must be timezone-aware, got {now_utc.isoformat()}")
-        now = now_utc.astimezone(timezone.utc)
+        now = now_utc.astimezone(UTC)
         # The whole pick (statements and pure rules) is one transaction on one connection; on
         # SQLite it runs in the driver's thread in one hop (see storage.repositories.hopper.run_pick)
         return await sql.run_pick(self._engine, lambda q: self._pick(q, campaign_id, now, agent_id, preview))

@@ -32,7 +32,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Date, Dialect, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Dialect,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.models import (

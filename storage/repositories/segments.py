@@ -141,8 +141,10 @@ async def reprioritise(
     today: date,
     now: datetime,
     customer_ids: Collection[int] | None = None,
+    only: Any = None,
 ) -> int:
-    """Recompute ``priority`` of the campaign's live leads (or only ``customer_ids``'); returns how many rows.
+    """Recompute ``priority`` of the campaign's live leads (or only ``customer_ids``', or only the leads
+    matching the SQL condition ``only``); returns how many rows.
 
     ``levels[i]`` is the priority of segment ``i`` with no boost; each lead gets the level of
     the first segment its customer matches, minus 100 per point of boost.
@@ -163,6 +165,8 @@ async def reprioritise(
     )
     if customer_ids is not None:
         stmt = stmt.where(Lead.customer_id.in_(list(customer_ids)))
+    if only is not None:
+        stmt = stmt.where(only)
     result = await session.execute(stmt)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -198,6 +202,12 @@ async def set_boosts(
         await session.execute(update(Lead).where(Lead.id == lead_id).values(boost=value, updated_at=now))
         changes.append(BoostChange(cust_id, ext, before, value))
     return changes, unknown
+
+
+def unranked_leads() -> Any:
+    """Leads never ranked on the segment scale: stored with priority 0 and no boost (a ranked lead
+    with no boost is at least ``(MAX_SCORE - MAX_WEIGHT) * 100``), e.g. inserted without an import."""
+    return and_(Lead.priority == 0, Lead.boost == 0)
 
 
 async def boosted_leads(session: AsyncSession, campaign_id: int) -> dict[str, int]:

@@ -24,6 +24,7 @@ from storage.models import (
     Customer,
     CustomerHold,
     Lead,
+    LeadState,
     Outcome,
     OutcomeCode,
     Phone,
@@ -44,7 +45,7 @@ RIGHT_PARTY_CODES = (
 )
 
 
-def _matching(campaign_id: int, filters: Mapping[str, Any], ddds: Sequence[str], *, today: date, now: datetime) -> Any:
+def matching_leads(campaign_id: int, filters: Mapping[str, Any], ddds: Sequence[str], *, today: date, now: datetime) -> Any:
     """Live leads of the campaign whose customer matches ``filters`` and has a phone in one of ``ddds``."""
     customer_ok = filter_condition(filters, campaign_id=campaign_id, today=today, now=now)
     if ddds:
@@ -58,7 +59,7 @@ async def count_matching_leads(
     now: datetime,
 ) -> int:
     """How many live leads of the campaign a bulk boost with this filter would change."""
-    cond = _matching(campaign_id, filters, ddds, today=today, now=now)
+    cond = matching_leads(campaign_id, filters, ddds, today=today, now=now)
     return int(await session.scalar(select(func.count()).select_from(Lead).where(cond)) or 0)
 
 
@@ -67,7 +68,7 @@ async def boost_matching_leads(
     today: date, now: datetime,
 ) -> tuple[int, dict[str, int]]:
     """Set ``boost`` on every matching live lead; (how many, boost before → how many leads had it)."""
-    cond = _matching(campaign_id, filters, ddds, today=today, now=now)
+    cond = matching_leads(campaign_id, filters, ddds, today=today, now=now)
     rows = await session.execute(select(Lead.boost, func.count()).where(cond).group_by(Lead.boost))
     before = {str(value): int(n) for value, n in rows}
     result = await session.execute(
@@ -153,6 +154,22 @@ async def set_window_override(
     return (before,)
 
 
+async def recheck_deferred_leads(session: AsyncSession, campaign_id: int, *, now: datetime) -> int:
+    """Make the campaign's deferred, unclaimed live leads due now, so the next picks re-check them.
+
+    Used when the campaign's window widens: leads held back until the old window opened may be
+    called now. The hopper puts back those that are still not dialable (retry gaps, caps) with
+    their true time, so this only costs re-examining them."""
+    result = await session.execute(
+        update(Lead)
+        .where(Lead.campaign_id == campaign_id, Lead.state.in_((LeadState.NEW, LeadState.DIALABLE)), Lead.claimed_by.is_(None),
+               Lead.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------- change history (from the audit log)
 
 
@@ -216,14 +233,17 @@ class DayResults:
 
 
 async def results_since(session: AsyncSession, since: datetime) -> dict[int, DayResults]:
-    """Per campaign, the dispositions stored since ``since`` (read through ``ix_outcomes_code_created``
-    and ``outcomes.created_at``: the cost follows the day's calls, not the history)."""
+    """Per campaign, the dispositions of the calls placed since ``since``.
+
+    Read by the calls' ``created_at`` (indexed; the cost follows the day's calls, not the
+    history), which the dialer stamps with the app's one clock; a disposition's own time is
+    the wall clock's, which a demo running in shifted business hours does not share."""
     rows = await session.execute(
         select(CallAttempt.campaign_id, Outcome.code, func.count(), func.sum(Outcome.promise_amount),
                func.sum(Agreement.total))
         .join(CallAttempt, CallAttempt.id == Outcome.attempt_id)
         .outerjoin(Agreement, Agreement.attempt_id == Outcome.attempt_id)
-        .where(Outcome.created_at >= since)
+        .where(CallAttempt.created_at >= since)
         .group_by(CallAttempt.campaign_id, Outcome.code)
     )
     acc: dict[int, dict[str, Any]] = {}
@@ -254,6 +274,8 @@ __all__ = [
     "count_matching_leads",
     "history",
     "hold_customer_in_campaign",
+    "matching_leads",
+    "recheck_deferred_leads",
     "results_since",
     "set_window_override",
     "user_names",

@@ -236,3 +236,14 @@ async def test_the_campaign_page_names_the_campaign_and_the_bar_links_the_list(c
             assert list(await db.scalars(select(Lead.boost))) == [0]
     finally:
         await engine.dispose()
+
+
+async def test_the_next_pick_follows_the_window_both_ways(client: Client, db_url: str, clock: Clock) -> None:
+    cid = await _campaign(db_url, NUMBERS[:1])  # a São Paulo number; the clock is Monday 09:00 there
+    h = {"X-CSRF-Token": await _as(client, "sofia")}
+    closed_now = {"mon": "10:00-12:00", "tue": "10:00-12:00"}
+    assert (await client.put(f"/api/v1/campaigns/{cid}/window", json={"window": closed_now}, headers=h)).status == 200
+    assert await _pick(db_url, cid, clock) is None  # outside the campaign's window: held back until 10:00
+    assert (await client.put(f"/api/v1/campaigns/{cid}/window", json={"window": None}, headers=h)).status == 200
+    # the restriction is gone: the lead held back by it is dialable at the next pick, not at 10:00
+    assert await _pick(db_url, cid, clock) == "ext-5511987650011"

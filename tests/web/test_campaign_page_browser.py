@@ -148,6 +148,14 @@ async def test_window_script_and_holds_from_the_page(rig: DeskRig, page: Any) ->
         await form.get_by_label(day, exact=True).fill("09:00-18:00")
     await form.get_by_role("button", name="Salvar horário").click()
     await expect(page.get_by_test_id("done")).to_have_text("Horário da campanha salvo.")
+    pacing = page.get_by_test_id("pacing-form")
+    await pacing.get_by_test_id("pacing-mode").select_option("preview")
+    await pacing.get_by_label("Nível máximo de discagem").fill("2")
+    await pacing.get_by_role("button", name="Salvar ritmo").click()
+    await expect(page.get_by_test_id("done")).to_have_text("Ritmo de discagem salvo.")
+    runtime = desk_of(rig.app).runtime
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].mode.value == "preview", "preview on the floor",
+                     guard=1.0)
     holds = page.get_by_test_id("hold-form")
     await holds.get_by_label("Código do cliente").fill("ext-5511987650011")
     await holds.get_by_label("Motivo").fill("Contesta no Procon")
@@ -156,8 +164,10 @@ async def test_window_script_and_holds_from_the_page(rig: DeskRig, page: Any) ->
     await page.get_by_test_id("hold").get_by_role("button", name="Encerrar").click()
     await expect(page.get_by_test_id("hold")).to_have_count(0)
     history = page.get_by_test_id("history-item")
-    await expect(history).to_have_count(3)
-    await expect(history.nth(2)).to_contain_text("Mudou o horário da campanha: sem restrição da campanha → "
+    await expect(history).to_have_count(4)
+    await expect(history.nth(2)).to_contain_text("Mudou o ritmo de discagem (modo: progressivo → prévia; "
+                                                 "nível máximo: 3,0 → 2,0)")
+    await expect(history.nth(3)).to_contain_text("Mudou o horário da campanha: sem restrição da campanha → "
                                                  "seg 09:00-18:00")
     async with rig.db() as s:
         from storage.models import Campaign
@@ -226,3 +236,23 @@ async def test_an_agent_cannot_open_the_campaign_pages(rig: DeskRig) -> None:
             await expect(page.get_by_test_id("campaign-page")).to_have_count(0)
         resp = await page.goto(f"/api/v1/campaigns/{campaign_id}/history")
         assert resp is not None and resp.status == 403
+
+
+async def test_the_campaign_list_starts_pauses_and_switches_the_mode(rig: DeskRig, page: Any) -> None:
+    from playwright.async_api import expect
+
+    campaign_id = await _campaign(rig)
+    runtime = desk_of(rig.app).runtime
+    await page.get_by_test_id("mainnav").get_by_role("link", name="Campanhas").click()
+    row = page.locator(f"[data-testid=campaign-item][data-campaign-id='{campaign_id}']")
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
+    await row.get_by_role("button", name="Iniciar").click()
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("ativa")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].status == "active", "active on the floor", guard=1.0)
+    await row.get_by_role("button", name="Pausar").click()
+    await expect(row.get_by_test_id("campaign-status")).to_have_text("pausada")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].status == "paused", "paused on the floor", guard=1.0)
+    await row.get_by_test_id("campaign-mode").select_option("preview")
+    await eventually(lambda: runtime.floor.campaigns[campaign_id].mode.value == "preview", "preview on the floor",
+                     guard=1.0)
+    await expect(row.get_by_test_id("campaign-mode")).to_have_value("preview")

@@ -1,6 +1,6 @@
 """Today's results per campaign on the wallboard (right-party contacts, promises, agreements, amount agreed),
-read from a real SQLite file: only today's (Brasília) dispositions count, and the cache reads the database
-at most once per refresh period."""
+read from a real SQLite file: only the dispositions of today's (Brasília) calls count, and the cache reads the
+database at most once per refresh period."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ async def test_today_results_per_campaign_and_the_cache(db_url: str) -> None:
                                       number="+5511987650011", created_at=at)
                 db.add(attempt)
                 await db.flush()
-                db.add(Outcome(attempt_id=attempt.id, code=code, client_key=f"k{i}", created_at=at,
+                # stored on the wall clock (not the app's): the call's time decides the day
+                db.add(Outcome(attempt_id=attempt.id, code=code, client_key=f"k{i}", created_at=at + timedelta(days=30),
                                promise_amount=amount if code is OutcomeCode.PROMESSA else None,
                                promise_date=date(2026, 3, 20) if code is OutcomeCode.PROMESSA else None))
                 if code is OutcomeCode.ACORDO:

@@ -43,6 +43,20 @@ def normalise_window(days: Mapping[str, str | None]) -> dict[str, str | None]:
     return out
 
 
+def widens(before: Mapping[str, str | None] | None, after: Mapping[str, str | None] | None) -> bool:
+    """True when ``after`` lets the campaign call at some moment ``before`` did not (None: no restriction)."""
+    if before is None:
+        return False
+    if after is None:
+        return True
+    old, new = WeeklyWindow.parse(dict(before)), WeeklyWindow.parse(dict(after))
+    for day in range(7):
+        was, now = old.on(day), new.on(day)
+        if now is not None and (was is None or now.start < was.start or now.end > was.end):
+            return True
+    return False
+
+
 def window_text(window: Mapping[str, Any] | None) -> str:
     if not window:
         return "sem restrição da campanha"
@@ -56,6 +70,21 @@ _HOLD_PT = {"deceased": "falecido", "dispute": "contestação", "lawyer": "advog
 _PACING_PT = {"mode": "modo", "max_dial_level": "nível máximo", "abandon_cap": "teto de abandono",
               "amd_enabled": "detecção de secretária eletrônica"}
 _MONITOR_PT = {"listen": "ouvir", "whisper": "sussurrar", "barge": "conferência"}
+
+
+def _pacing_value(key: str, value: Any) -> str:
+    """A pacing setting as people read it: "prévia", "2,5", "3,0%", "sim"."""
+    if value is None:
+        return "—"
+    if key == "mode":
+        return str(_MODE_PT.get(str(value), value))
+    if isinstance(value, bool):
+        return "sim" if value else "não"
+    if key == "abandon_cap" and isinstance(value, (int, float)):
+        return f"{value * 100:.1f}%".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
 
 
 def filter_text(flt: Mapping[str, Any] | None) -> str:
@@ -95,10 +124,7 @@ def describe(row: HistoryRow, agent_names: Mapping[int, str] | None = None) -> s
         changed = [k for k in a if b.get(k) != a.get(k)]
         bits = []
         for k in changed or list(a):
-            before, after = b.get(k), a.get(k)
-            if k == "mode":
-                before, after = _MODE_PT.get(str(before), before), _MODE_PT.get(str(after), after)
-            bits.append(f"{_PACING_PT.get(k, k)}: {before} → {after}")
+            bits.append(f"{_PACING_PT.get(k, k)}: {_pacing_value(k, b.get(k))} → {_pacing_value(k, a.get(k))}")
         return "Mudou o ritmo de discagem (" + "; ".join(bits) + ")"
     if act == "segments.replace":
         return f"Mudou os segmentos: {_segments(b)} → {_segments(a)}"
@@ -159,4 +185,7 @@ def history_item(
     }
 
 
-__all__ = ["WEEK_KEYS", "WindowError", "agent_ids", "describe", "filter_text", "history_item", "normalise_window", "window_text"]
+__all__ = [
+    "WEEK_KEYS", "WindowError", "agent_ids", "describe", "filter_text", "history_item", "normalise_window", "widens",
+    "window_text",
+]

@@ -99,6 +99,14 @@
 
   // ------------------------------------------------------------ status, pacing, window, script
 
+  // a form the supervisor changed and has not saved yet
+  function dirty(form) { return form.getAttribute("data-dirty") === "1"; }
+  function trackEdits(form) {
+    form.addEventListener("input", function () { form.setAttribute("data-dirty", "1"); });
+    form.addEventListener("change", function () { form.setAttribute("data-dirty", "1"); });
+  }
+  function saved(form) { form.removeAttribute("data-dirty"); }
+
   function loadCampaign() {
     return api("GET", base).then(function (c) {
       root.setAttribute("data-status", c.status);
@@ -108,12 +116,13 @@
       root.querySelector("[data-action=pause]").disabled = c.status !== "active";
       root.querySelector("[data-action=stop]").disabled = c.status === "stopped";
       var w = $("window-form");
-      if (!w.contains(document.activeElement)) {
+      // never overwrite what the supervisor is editing (refilled after they save)
+      if (!w.contains(document.activeElement) && !dirty(w)) {
         w.elements.none.checked = !c.window_override;
         DAYS.forEach(function (d) { w.elements[d].value = (c.window_override && c.window_override[d]) || ""; });
       }
       var s = $("script-form").elements.key;
-      if (document.activeElement !== s) s.value = c.script_key || "";
+      if (document.activeElement !== s && !dirty($("script-form"))) s.value = c.script_key || "";
       root.setAttribute("data-script", c.script_key || "");
       return c;
     }, function (e) { showError(e.message); });
@@ -122,7 +131,7 @@
   function loadPacing(keepForm) {
     return api("GET", base + "/pacing").then(function (p) {
       var f = $("pacing-form");
-      if (!keepForm && !f.contains(document.activeElement)) {
+      if (!keepForm && !f.contains(document.activeElement) && !dirty(f)) {
         f.elements.mode.value = p.mode;
         f.elements.max_dial_level.value = p.max_dial_level;
         f.elements.abandon_cap.value = Math.round(p.abandon_cap * 1000) / 10;
@@ -293,6 +302,7 @@
   // ------------------------------------------------------------ wiring
 
   function wire() {
+    ["pacing-form", "window-form", "script-form"].forEach(function (id) { trackEdits($(id)); });
     root.querySelectorAll("[data-action]").forEach(function (b) {
       if (b.tagName !== "BUTTON") return;
       b.addEventListener("click", function () {
@@ -309,7 +319,7 @@
       change("PUT", base + "/pacing", {
         mode: f.elements.mode.value, max_dial_level: Number(f.elements.max_dial_level.value),
         abandon_cap: Number(f.elements.abandon_cap.value) / 100, amd_enabled: f.elements.amd_enabled.checked
-      }, "Ritmo de discagem salvo.", function () { loadPacing(true); }).catch(function () {});
+      }, "Ritmo de discagem salvo.", function () { saved(f); loadPacing(true); }).catch(function () {});
     });
 
     $("window-form").addEventListener("submit", function (ev) {
@@ -319,13 +329,19 @@
         window_ = {};
         DAYS.forEach(function (d) { window_[d] = f.elements[d].value.trim() || null; });
       }
-      change("PUT", base + "/window", { window: window_ }, "Horário da campanha salvo.", loadCampaign).catch(function () {});
+      change("PUT", base + "/window", { window: window_ }, "Horário da campanha salvo.", function () {
+        saved(f);
+        loadCampaign();
+      }).catch(function () {});
     });
 
     $("script-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var key = ev.target.elements.key.value || null;
-      change("PUT", base + "/script", { key: key }, "Roteiro da campanha salvo.", loadCampaign).catch(function () {});
+      var form = ev.target, key = form.elements.key.value || null;
+      change("PUT", base + "/script", { key: key }, "Roteiro da campanha salvo.", function () {
+        saved(form);
+        loadCampaign();
+      }).catch(function () {});
     });
 
     $("segment-form").addEventListener("submit", function (ev) {
@@ -392,11 +408,9 @@
     cid = root.getAttribute("data-campaign-id");
     base = "/api/v1/campaigns/" + cid;
     wire();
-    loadScripts().then(loadCampaign);
-    loadPacing();
-    loadSegments();
-    loadHolds();
-    loadHistory().then(function () { root.setAttribute("data-ready", "1"); });
+    // ready (for people and tests) once everything is on the page
+    Promise.all([loadScripts().then(loadCampaign), loadPacing(), loadSegments(), loadHolds(), loadHistory()])
+      .then(function () { root.setAttribute("data-ready", "1"); });
     // changes made elsewhere (the wallboard, the CLI, another supervisor) show within a few seconds
     setInterval(function () { loadCampaign(); loadPacing(); loadHistory(); }, 3000);
   });

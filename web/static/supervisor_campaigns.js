@@ -1,11 +1,13 @@
-// The campaign list (/supervisor/campanhas): every campaign with its status, a link to its page and
-// Iniciar / Pausar / Encerrar (the campaigns API, with the session's CSRF token). Refreshed every 2 s.
+// The campaign list (/supervisor/campanhas): every campaign with its status, a link to its page, its
+// mode (a selector: the pacing API) and Iniciar / Pausar / Encerrar (the campaigns API), with the
+// session's CSRF token. Refreshed every 2 s.
 (function () {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
   var STATUS = { active: "ativa", paused: "pausada", stopped: "encerrada" };
   var MODE = { predictive: "Preditivo", progressive: "Progressivo", preview: "Prévia", manual: "Manual" };
+  var busy = false;
 
   function showError(text) { $("error").textContent = text || ""; $("error").hidden = !text; }
 
@@ -30,8 +32,24 @@
       .catch(function (e) { showError(e.message); });
   }
 
+  function setMode(id, mode) {
+    busy = true;
+    window.cobra.fetch("/api/v1/campaigns/" + id + "/pacing", {
+      method: "PUT", headers: { "Accept": "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify({ mode: mode })
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (!resp.ok) throw new Error(((data || {}).error || {}).message || ("Erro " + resp.status + "."));
+        showError("");
+      });
+    }).catch(function (e) { showError(e.message); }).then(function () { busy = false; load(); });
+  }
+
   function render(items) {
     var body = $("campaigns");
+    // a selector the supervisor is using is not rebuilt under their hand
+    if (busy || (document.activeElement && body.contains(document.activeElement) &&
+        document.activeElement.tagName === "SELECT")) return;
     body.textContent = "";
     items.forEach(function (c) {
       var tr = document.createElement("tr");
@@ -44,7 +62,19 @@
       name.appendChild(a);
       tr.appendChild(name);
       cell(tr, STATUS[c.status] || c.status, "campaign-status");
-      cell(tr, MODE[c.mode] || c.mode);
+      var modeCell = document.createElement("td"), select = document.createElement("select");
+      select.setAttribute("data-testid", "campaign-mode");
+      select.setAttribute("aria-label", "Modo de discagem de " + c.name);
+      Object.keys(MODE).forEach(function (m) {
+        var opt = document.createElement("option");
+        opt.value = m;
+        opt.textContent = MODE[m];
+        select.appendChild(opt);
+      });
+      select.value = c.mode;
+      select.addEventListener("change", function () { setMode(c.id, select.value); });
+      modeCell.appendChild(select);
+      tr.appendChild(modeCell);
       cell(tr, c.in_flight);
       cell(tr, c.connects_last_hour);
       var actions = document.createElement("td");

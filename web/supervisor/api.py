@@ -26,6 +26,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.leads.hopper import reprioritise_campaign
@@ -41,7 +42,7 @@ from dialer.portfolio.errors import PortfolioFormatError
 from dialer.portfolio.importer import FirstRejects, import_portfolio
 from dialer.portfolio.importer import summary_pt as import_summary_pt
 from storage.errors import InvalidValue, NotFound
-from storage.models import Campaign, Customer, HoldKind, Role
+from storage.models import Campaign, Customer, HoldKind, Lead, Role
 from storage.repositories.audit import record
 from storage.repositories.portfolio import release_hold, set_hold
 from storage.repositories.segments import (
@@ -50,6 +51,7 @@ from storage.repositories.segments import (
     list_segments,
     replace_segments,
     set_boosts,
+    unranked_leads,
 )
 from web.audit_trail import file_label, transfer_entry
 from web.auth.access import requires
@@ -211,9 +213,10 @@ async def put_boosts(request: web.Request) -> web.Response:
             await db.rollback()
             raise invalid(f"boosts.{unknown[0]}", "cliente sem lead nesta campanha")
         if changes:
-            # the whole campaign, not just the boosted: leads never ranked on the segment scale (priority 0,
-            # e.g. the demo's seed) would otherwise still outrank a boosted lead at the next pick
-            await reprioritise_campaign(db, campaign.id, now=now)
+            # the boosted, and any lead never ranked on the segment scale (priority 0): it would
+            # otherwise still outrank a boosted lead at the next pick
+            boosted = Lead.customer_id.in_([c.customer_id for c in changes])
+            await reprioritise_campaign(db, campaign.id, now=now, only=or_(boosted, unranked_leads()))
             await record(
                 db, user_id=_user_id(request), action="boosts.set", entity="campaign", entity_id=campaign.id,
                 before={c.external_id: c.before for c in changes}, after={c.external_id: c.after for c in changes},

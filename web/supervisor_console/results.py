@@ -1,9 +1,9 @@
 """Today's results per campaign for the wallboard: right-party contacts, promises, agreements and amount agreed.
 
 Read from the database at most once every :data:`REFRESH_S` seconds however many frames and
-``GET /api/v1/floor`` calls ask (one query over today's dispositions, by ``outcomes.created_at``:
-its cost follows the day's calls, never the history); callers between two reads get the
-cached figures. "Today" is the Brasília day on the app's clock.
+``GET /api/v1/floor`` calls ask (one query over the dispositions of today's calls, by
+``call_attempts.created_at``: its cost follows the day's calls, never the history); callers
+between two reads get the cached figures. "Today" is the Brasília day on the app's clock.
 """
 
 from __future__ import annotations
