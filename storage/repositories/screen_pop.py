@@ -64,6 +64,8 @@ class PopData:
     attempts_7d: int
     agreements: tuple[AgreementRow, ...] = ()
     payments: tuple[PaymentRow, ...] = ()
+    birth_date: date | None = None  # for the identity check only
+    email: str | None = None
 
 
 async def load_pop_data(
@@ -132,4 +134,6 @@ async def load_pop_data(
         attempts_7d=int(counts[0]),
         agreements=negotiation.agreements,
         payments=negotiation.payments,
+        birth_date=customer.birth_date,
+        email=customer.email,
     )

@@ -78,8 +78,11 @@ async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: A
     # the script's first step leads to the identity step; confirming it opens the debt and the calculator
     await agent.get_by_test_id("choice-pessoa_certa").click()
     await expect(agent.get_by_test_id("script-title")).to_have_text("Confirmação de identidade")
-    await agent.get_by_test_id("choice-dados_conferem").click()
+    # the gate choice is the system's to take: the agent types the answer and Cobra checks it
+    await agent.get_by_test_id("identity-answer").fill("17/05/1980")
+    await agent.get_by_test_id("identity-answer").press("Enter")
     await expect(agent.get_by_test_id("details")).to_be_visible()
+    await agent.keyboard.press("o")  # the "Ofertas" tab
     await expect(agent.get_by_test_id("offers")).to_be_visible()
     await expect(agent.get_by_test_id("script-title")).to_have_text("Apresentação do débito")
     breakdown = agent.get_by_test_id("offers-breakdown")

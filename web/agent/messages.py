@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from dialer.agents.state import PauseReason
+from dialer.floor.identity import IdentityMethod
 from storage.models import OutcomeCode
 
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -51,11 +52,21 @@ class SetState(_Msg):
         return self
 
 
-class ConfirmIdentity(_Msg):
-    """The agent confirmed they are talking to the debtor: the full pop may be shown."""
+class VerifyIdentity(_Msg):
+    """What the person on the line answered to one identity question; the server says match or not."""
 
-    type: Literal["confirm_identity"]
+    type: Literal["verify_identity"]
     call_id: str = Field(min_length=1, max_length=32)
+    method: IdentityMethod
+    answer: str = Field(min_length=1, max_length=254)
+
+
+class OverrideIdentity(_Msg):
+    """Release the call without a match (the data can't serve): audited, and shown to supervisors."""
+
+    type: Literal["override_identity"]
+    call_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class AgreementTerms(BaseModel):
@@ -180,7 +191,8 @@ class Logout(_Msg):
 ClientMessage = Annotated[
     Hello
     | SetState
-    | ConfirmIdentity
+    | VerifyIdentity
+    | OverrideIdentity
     | Dispose
     | Hangup
     | Dial
@@ -196,7 +208,8 @@ _CLIENT = TypeAdapter(ClientMessage)
 CLIENT_TYPES = (
     "hello",
     "set_state",
-    "confirm_identity",
+    "verify_identity",
+    "override_identity",
     "dispose",
     "hangup",
     "dial",
@@ -333,6 +346,22 @@ class PopDetails(_Body):
     attempts: list[PopAttemptView]
     promises: list[PopPromiseView]
     tags: list[str]
+
+
+class IdentityView(_Body):
+    """Where the identity check of a call stands: which questions exist (never their answers)."""
+
+    status: str  # pendente, verificada, bloqueada, liberada_sem_verificacao
+    label: str
+    methods: list[list[str]]  # [code, label] of the questions the customer's data can check
+    attempts_left: int
+    message: str | None = None  # the answer to the last attempt, in pt-BR
+
+
+class IdentityFrame(_Body):
+    type: Literal["identity"] = "identity"
+    call_id: str
+    identity: IdentityView
 
 
 class ScreenPopFrame(_Body):

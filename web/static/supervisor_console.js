@@ -234,7 +234,11 @@
       var mine = a.monitored_by !== null && a.monitored_by === st.me;
       setFields(row, {
         name: a.name, login: a.login ? "(" + a.login + ")" : "", state: STATE[a.state] || a.state,
-        campaign: a.campaign, on_call: a.on_call, pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
+        campaign: a.campaign,
+        on_call: a.on_call && a.identity === "liberada_sem_verificacao"
+          ? a.on_call + " · identidade liberada sem verificação: " + (a.identity_override_reason || "")
+          : a.on_call && a.identity === "bloqueada" ? a.on_call + " · verificação de identidade bloqueada" : a.on_call,
+        pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
         calls_today: a.calls_today, contacts_today: a.contacts_today,
         monitored: a.monitored_by === null ? "" :
           (mine ? "Você está " : (a.monitored_by_login || "Supervisor") + " está ") + (MONITOR[a.monitor_mode] || "")
