@@ -120,6 +120,7 @@
         if (st.pop && st.pop.call_id === f.call_id) {
           var before = st.identity;
           st.identity = f.identity;
+          if (f.identity.status === "verificada" || f.identity.status === "liberada_sem_verificacao") toPage();
           renderIdentity();
           if (f.identity.message) {
             logEvent(f.identity.message, f.identity.status === "pendente" || f.identity.status === "bloqueada");
