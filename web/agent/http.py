@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.agents.desktop import Disposition, ScreenPop
@@ -41,6 +42,7 @@ from scripting.render import Empresa
 from scripting.run import RunError
 from storage.models import OutcomeCode, Role
 from storage.repositories import audit
+from storage.repositories.agent_day import load_agent_day
 from web.agent.hub import AgentHub
 from web.agent.messages import (
     MAX_MESSAGE_BYTES,
@@ -73,6 +75,7 @@ from web.agent.views import (
     PAUSE_LABEL,
     br_datetime,
     identity_view,
+    my_day_frame,
     warm_calendars,
 )
 from web.auth.access import requires
@@ -159,6 +162,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         confirmed_of=runtime.identity_confirmed_at if runtime is not None else None,
     )
     sender = asyncio.create_task(link.run(), name=f"agent-ws-sender-{user_id}")
+    await _push_day(request, desk, user_id)
     guard = request.app[SESSION_GUARD]
     # the socket closes (1008, the reason on the page) as soon as the session ends
     watch = guard.watch(login, lambda reason: link.cut(reason, CLOSE_REVOKED))
@@ -305,6 +309,7 @@ async def _carry_out(
             pause_after=m.pause_after,
         )
         result = await runtime.dispose(user_id, d, job)
+        await _push_day(request, desk, user_id)  # the day's figures and callbacks moved
         return {
             "call_id": result.call_id,
             "outcome_id": result.outcome_id,
@@ -320,11 +325,25 @@ async def _carry_out(
         return {"call_id": m.call_id}
     if isinstance(m, ScheduleCallback):
         callback_id = await runtime.schedule_callback(user_id, m.customer_id, m.due_at, m.own, m.notes)
+        await _push_day(request, desk, user_id)
         return {"callback_id": callback_id}
     if isinstance(m, Logout):
         await runtime.logout(user_id)
         return {}
     raise AssertionError(f"unhandled message {m!r}")  # every ClientMessage type is handled above
+
+
+async def _push_day(request: web.Request, desk: AgentDesk, user_id: int) -> None:
+    """Send the agent's own day (callbacks owed, today's contacts, promises, agreements)."""
+    now = desk.clock()
+    day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        async with request.app[DB]() as db:
+            day = await load_agent_day(db, user_id, day_start=day_start)
+    except SQLAlchemyError:  # a busy database must not cost the agent their socket: the bar waits for the next one
+        log.warning("agent %s: could not read their day", user_id, exc_info=True, extra={"agent_id": user_id})
+        return
+    desk.hub.push(user_id, my_day_frame(day, now))
 
 
 class _WrongCall(DialerError):

@@ -15,7 +15,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dialer.agents.state import PauseReason
 from dialer.floor.identity import IdentityMethod
@@ -46,7 +54,7 @@ class SetState(_Msg):
     reason: PauseReason | None = None
 
     @model_validator(mode="after")
-    def _reason_for_pause(self) -> "SetState":
+    def _reason_for_pause(self) -> SetState:
         if self.state == "pause" and self.reason is None:
             raise ValueError("reason: informe o motivo da pausa")
         return self
@@ -82,7 +90,7 @@ class AgreementTerms(BaseModel):
     approval_id: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _plan_has_count(self) -> "AgreementTerms":
+    def _plan_has_count(self) -> AgreementTerms:
         if self.kind == "parcelado" and self.installments is None:
             raise ValueError("installments: informe o número de parcelas")
         return self
@@ -102,7 +110,7 @@ class Dispose(_Msg):
     agreement: AgreementTerms | None = None
 
     @model_validator(mode="after")
-    def _agreement_for_acordo(self) -> "Dispose":
+    def _agreement_for_acordo(self) -> Dispose:
         if self.code is OutcomeCode.ACORDO and self.agreement is None:
             raise ValueError("agreement: escolha a oferta do acordo na calculadora")
         return self
@@ -364,6 +372,22 @@ class IdentityFrame(_Body):
     identity: IdentityView
 
 
+class DayCallbackView(_Body):
+    at: str  # "dd/mm/aaaa HH:MM" Brasília
+    customer: str  # "Maria S.": the agent's own list, shown outside any call
+    notes: str | None
+    overdue: bool
+
+
+class MyDayFrame(_Body):
+    """The agent's own day, next to the state bar: callbacks owed, and today's figures."""
+
+    type: Literal["my_day"] = "my_day"
+    line: str  # the one-line summary on the bar
+    callbacks: list[DayCallbackView]
+    figures: list[list[str]]  # [label, value]
+
+
 class ScreenPopFrame(_Body):
     type: Literal["screen_pop"] = "screen_pop"
     call_id: str
@@ -439,7 +463,7 @@ class OffersFrame(_Body):
     type: Literal["offers"] = "offers"
     call_id: str
     quote: dict[str, Any]
-    pix: "PixView | None" = None
+    pix: PixView | None = None
 
 
 class PixView(_Body):

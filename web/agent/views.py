@@ -17,9 +17,12 @@ from dialer.leads.ddd import UFS
 from dialer.leads.windows import holiday_on, is_callable_at
 from scripting.money import format_brl, format_date_br
 from storage.models import CallResult, OutcomeCode
+from storage.repositories.agent_day import AgentDay
 from web.agent.messages import (
     AgentStateFrame,
+    DayCallbackView,
     IdentityView,
+    MyDayFrame,
     PopAttemptView,
     PopDebtView,
     PopDetails,
@@ -211,3 +214,25 @@ def identity_view(check: IdentityCheck, message: str | None = None) -> IdentityV
         attempts_left=check.attempts_left,
         message=message,
     )
+
+
+def my_day_frame(day: AgentDay, now: datetime) -> MyDayFrame:
+    """The agent's day in pt-BR: the bar's one line, the callbacks (overdue marked) and today's figures."""
+    overdue = sum(1 for c in day.callbacks if c.due_at <= now)
+    callbacks = [
+        DayCallbackView(at=br_datetime(c.due_at), customer=greeting_name(c.customer_name), notes=c.notes,
+                        overdue=c.due_at <= now)
+        for c in day.callbacks
+    ]
+    late = f" ({overdue} atrasado{'s' if overdue != 1 else ''})" if overdue else ""
+    line = (
+        f"Retornos: {len(day.callbacks)}{late} · Contatos hoje: {day.contacts} · "
+        f"Promessas: {day.promises} · Acordos: {day.agreements}"
+    )
+    figures = [
+        ["Contatos (conversas) hoje", str(day.contacts)],
+        ["Promessas hoje", f"{day.promises} · {format_brl(day.promises_amount)}"],
+        ["Acordos hoje", f"{day.agreements} · {format_brl(day.agreements_amount)}"],
+        ["Retornos em aberto", f"{len(day.callbacks)}{late}"],
+    ]
+    return MyDayFrame(line=line, callbacks=callbacks, figures=figures)
