@@ -153,7 +153,7 @@ def disposition_for(
         # Brasília's date: the server checks promise dates against its local "today"
         today = now.astimezone(BRASILIA).date()
         last = date.fromisoformat(limits["last_day"]) if "last_day" in limits else today + timedelta(days=10)
-        msg["promise_date"] = (today + timedelta(days=rng.randint(0, max(0, (last - today).days)))).isoformat()
+        msg["promise_date"] = (today + timedelta(days=rng.randint(1, max(1, min(10, (last - today).days))))).isoformat()
         msg["notes"] = "Cliente prometeu pagar via Pix."
     elif code == "RETORNAR":
         msg["callback_at"] = callback_time(now, rng).isoformat()
