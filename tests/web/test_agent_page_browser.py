@@ -178,3 +178,18 @@ async def test_the_pop_fits_a_1920x1080_screen_too_and_lists_every_shortcut(brow
     await expect(page.get_by_test_id("details")).to_be_visible()
     await _fits(page, ABOVE_THE_FOLD + ("tabs-box",))
     await page.screenshot(path=str(tmp_path / "details-1920.png"))
+
+    # numbered offers and script choices: Shift+n picks offer n (and shows the tab), Alt+n takes choice n
+    await page.keyboard.press("Shift+Digit2")
+    await expect(page.get_by_test_id("offers")).to_be_visible()
+    second = page.get_by_test_id("offer-list").locator(".offer").nth(1)
+    await expect(second).to_have_attribute("aria-checked", "true")
+    await expect(page.get_by_test_id("chosen-offer")).to_contain_text("Parcelado")
+    await expect(page.get_by_test_id("script-title")).to_have_text("Apresentação do débito")
+    await page.keyboard.press("Alt+Digit1")  # "Reconhece o débito"
+    await expect(page.get_by_test_id("script-title")).not_to_have_text("Apresentação do débito")
+    # the agent's own day, one key from anywhere on the page
+    await expect(page.get_by_test_id("my-day-line")).to_contain_text("Retornos: 0")
+    await page.keyboard.press("m")
+    await expect(page.get_by_test_id("my-day-panel")).to_be_visible()
+    await expect(page.get_by_test_id("day-callbacks")).to_contain_text("Nenhum retorno")
