@@ -18,7 +18,14 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.agents.desktop import Disposition, PopAttempt, PopCustomer, PopDebt, PopPromise, ScreenPop
+from dialer.agents.desktop import (
+    Disposition,
+    PopAttempt,
+    PopCustomer,
+    PopDebt,
+    PopPromise,
+    ScreenPop,
+)
 from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
 from dialer.floor.identity import IdentityKey

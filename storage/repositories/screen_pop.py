@@ -19,8 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.errors import NotFound
-from storage.models import CallAttempt, Customer, DebtStatus, Outcome, OutcomeCode, Promise, PromiseStatus, User
-from storage.repositories.negotiation import AgreementRow, PaymentRow, negotiation_history
+from storage.models import (
+    CallAttempt,
+    Customer,
+    DebtStatus,
+    Outcome,
+    OutcomeCode,
+    Promise,
+    PromiseStatus,
+    User,
+)
+from storage.repositories.negotiation import (
+    AgreementRow,
+    PaymentRow,
+    negotiation_history,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,9 +325,9 @@ async def _carry_out(
         return {"call_id": m.call_id}
     if isinstance(m, ScheduleCallback):
         pop = runtime.current_pop(user_id)
-        neg = runtime.session_of(user_id, pop.call_id) if pop is not None else None
-        if neg is not None and neg.customer_id == m.customer_id:
-            _check_callback_window(neg, m.due_at)  # the same rule as a RETORNAR disposition
+        current = runtime.session_of(user_id, pop.call_id) if pop is not None else None
+        if current is not None and current.customer_id == m.customer_id:
+            _check_callback_window(current, m.due_at)  # the same rule as a RETORNAR disposition
         callback_id = await runtime.schedule_callback(user_id, m.customer_id, m.due_at, m.own, m.notes)
         await _push_day(request, desk, user_id)
         return {"callback_id": callback_id}
