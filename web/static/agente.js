@@ -91,7 +91,7 @@
         if (!f.resumed || f.epoch !== st.epoch) { st.lastSeq = null; }
         st.epoch = f.epoch;
         st.skewMs = Date.parse(f.server_time) - Date.now();
-        setConn("up", f.resumed ? "Servidor: conectado (retomado)" : "Servidor: conectado");
+        setConn("up", f.resumed ? "Conectado (retomado)" : "Conectado");
         break;
       case "agent_state":
         var prev = st.state;
@@ -568,6 +568,7 @@
     var d = st.day;
     if (!d) return;
     $("my-day-line").textContent = d.line;
+    $("my-day").title = d.line + " (tecla M: detalhes)";
     var list = $("day-callbacks");
     list.textContent = "";
     if (!d.callbacks.length) {
