@@ -309,6 +309,11 @@
       if (row) row.querySelector("[data-f=timer]").textContent = t.text;
       if (a.state === "paused" && t.seconds >= cfg.pauseS) alerts.push(a.name + " está em pausa há " + t.text + ".");
       if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) alerts.push(a.name + " está em pós-atendimento há " + t.text + ".");
+      // the identity check of the call on the agent's screen (issue 11): a release without a match, or a lock
+      if (a.identity === "liberada_sem_verificacao") {
+        alerts.push(a.name + " liberou a chamada sem verificar a identidade: " + (a.identity_override_reason || "sem motivo"));
+      }
+      if (a.identity === "bloqueada") alerts.push(a.name + ": verificação de identidade bloqueada (3 respostas erradas).");
       // offline agents have no phone by definition (logged out, or the floor already took them off)
       if (!a.phone_connected && a.state !== "offline" && a.state !== "connecting") {
         alerts.push("Telefone de " + a.name + " desconectado.");
