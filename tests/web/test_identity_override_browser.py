@@ -4,7 +4,6 @@ with the agent's reason, among the wallboard alerts and on the agent's row (issu
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
