@@ -73,6 +73,7 @@ from web.agent.views import (
     BRASILIA,
     OUTCOMES,
     PAUSE_LABEL,
+    STATE_LABEL,
     br_datetime,
     identity_view,
     my_day_frame,
@@ -233,6 +234,8 @@ async def _handle(request: web.Request, desk: AgentDesk, user_id: int, m: Client
         code = getattr(exc, "code", "not_allowed_now" if isinstance(exc, InvalidTransition) else "dialer_error")
         field_name = getattr(exc, "field", None)
         message = str(exc)
+        if isinstance(exc, InvalidTransition):  # the state machine speaks English; the agent reads pt-BR
+            message = f"Não é possível agora: você está em \"{STATE_LABEL[exc.state]}\"."
         if field_name and message.startswith(f"{field_name}: "):
             message = message[len(field_name) + 2 :]
         hub.reject(user_id, code, message, field=field_name, ref=m.ref)
