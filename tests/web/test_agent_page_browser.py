@@ -132,8 +132,7 @@ async def test_identity_by_birth_date_then_a_keyboard_only_promise_at_1366x768(
     await page.keyboard.press("Control+Enter")
     # more than the debt: refused by the server, naming the field and the bound
     await expect(page.get_by_test_id("dispose-error")).to_contain_text("passa do total atualizado")
-    await page.get_by_test_id("promise-amount").focus()  # keyboard: back to the amount
-    await page.keyboard.press("Control+A")
+    await expect(page.get_by_test_id("promise-amount")).to_be_focused()  # the refused field, its text selected
     await page.keyboard.type("150,00")
     await page.keyboard.press("Control+Enter")
 

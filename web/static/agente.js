@@ -207,6 +207,8 @@
       if (input.closest && input.closest("#dispose-form")) {
         $("dispose-error").textContent = msg;
         $("dispose-error").hidden = false;
+        // a refused field takes the keyboard, its text selected: typing replaces it
+        if (input.tagName === "INPUT" || input.tagName === "TEXTAREA") { input.focus(); input.select(); }
       }
     }
     if (f.code === "identity_refused") { $("identity-status").textContent = msg; }
