@@ -179,6 +179,7 @@ async def test_the_pop_fits_a_1920x1080_screen_too_and_lists_every_shortcut(brow
     await page.screenshot(path=str(tmp_path / "details-1920.png"))
 
     # numbered offers and script choices: Shift+n picks offer n (and shows the tab), Alt+n takes choice n
+    await expect(page.get_by_test_id("tab-offers")).to_be_enabled()  # the quote follows the full pop
     await page.keyboard.press("Shift+Digit2")
     await expect(page.get_by_test_id("offers")).to_be_visible()
     second = page.get_by_test_id("offer-list").locator(".offer").nth(1)

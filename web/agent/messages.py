@@ -112,7 +112,7 @@ class Dispose(_Msg):
     @model_validator(mode="after")
     def _agreement_for_acordo(self) -> Dispose:
         if self.code is OutcomeCode.ACORDO and self.agreement is None:
-            raise ValueError("agreement: escolha a oferta do acordo na calculadora")
+            raise ValueError("agreement: escolha a oferta do acordo na aba Ofertas (Shift+número)")
         return self
 
     @field_validator("callback_at")
