@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,7 +65,7 @@ async def _log_in(browser: Any, rig: DeskRig, login: str, home: str) -> Any:
     return page
 
 
-async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: Any, rig: DeskRig) -> None:
+async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: Any, rig: DeskRig, tmp_path: Path) -> None:
     from playwright.async_api import expect
 
     agent = await _log_in(browser, rig, "ana", "/agente")
@@ -98,6 +99,7 @@ async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: A
     assert panel is not None and pix is not None
     assert panel["y"] <= pix["y"] and pix["y"] + pix["height"] <= panel["y"] + panel["height"] + 1
     assert await agent.evaluate("window.scrollY") == 0
+    await agent.screenshot(path=str(tmp_path / "offers-1366.png"))
     # the QR code is an <img> of the server's SVG (no markup inserted into the page), and it loads under the CSP
     qr = agent.get_by_test_id("pix-qr").locator("img")
     await expect(qr).to_be_visible()
