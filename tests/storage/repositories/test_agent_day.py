@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +17,12 @@ from tests.storage.factories import make_campaign, make_customer, make_user, uni
 
 
 async def test_the_agents_day_counts_only_their_own_and_only_today(session: AsyncSession) -> None:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     day_start = now - timedelta(hours=2)
     c = await make_campaign(session)
     ana, bia = await make_user(session), await make_user(session)
     customer = await make_customer(session, name="Maria Conceição da Silva")
-    debt = Debt(customer_id=customer.id, contract="C1", creditor="Banco", original_amount=Decimal("900"),
+    debt = Debt(customer_id=customer.id, contract="C1", creditor="Banco", original_amount=Decimal(900),
                 balance=Decimal("1000.00"), due_date=date(2025, 1, 10))
     session.add(debt)
     await session.flush()
