@@ -55,6 +55,7 @@ from dialer.errors import AmiError, DialerError
 from dialer.executor import EffectRunner
 from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
+from dialer.floor.identity import IdentityAttempt, IdentityMethod
 from dialer.floor.model import Floor, KnownAgent
 from dialer.floor.monitoring import MonitorMode, MonitorSession
 from dialer.floor.recovery import Orphan
@@ -447,10 +448,18 @@ class DialerRuntime:
         """The call session (pop, script run, identity, quote) of the agent's current call ``call_id``."""
         return self.floor.session_of(user_id, call_id)
 
-    def confirm_identity(self, user_id: int, call_id: str) -> CallSession:
-        """Identity confirmed for the agent's current call (the first time counts; raises WrongCall)."""
-        session = self.floor.confirm_identity(user_id, call_id)
-        self.script_moved(user_id, call_id)  # the confirmation may have moved the script run
+    def verify_identity(
+        self, user_id: int, call_id: str, method: IdentityMethod, answer: str
+    ) -> tuple[CallSession, IdentityAttempt]:
+        """Check the identity answer for the agent's current call (raises WrongCall, IdentityRefused)."""
+        result = self.floor.verify_identity(user_id, call_id, method, answer)
+        self.script_moved(user_id, call_id)  # a match may have moved the script run
+        return result
+
+    def override_identity(self, user_id: int, call_id: str, reason: str) -> CallSession:
+        """Release the agent's current call without a match, with a reason supervisors see."""
+        session = self.floor.override_identity(user_id, call_id, reason)
+        self.script_moved(user_id, call_id)  # the release may have moved the script run
         return session
 
     def script_moved(self, user_id: int, call_id: str) -> None:

@@ -29,6 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
 from scripting.debt import ChargeTerms, CorrectionIndex, DebtBreakdown, update_debt
+from scripting.figures import figures_of
 from scripting.money import format_brl, format_date_br
 from scripting.offers import Offer, OfferKind, simulate_offers
 from scripting.policy import BucketPolicy
@@ -66,6 +67,16 @@ class Cliente:
 class Chamada:
     protocolo: str
     data: str
+    saudacao: str = "Olá"  # "Bom dia" / "Boa tarde" / "Boa noite" at the customer's local time
+
+
+def greeting_at(local_hour: int) -> str:
+    """The greeting for the hour on the customer's clock (their DDD's time zone)."""
+    if 5 <= local_hour < 12:
+        return "Bom dia"
+    if 12 <= local_hour < 18:
+        return "Boa tarde"
+    return "Boa noite"
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class Divida:
     desconto: str
     total: str
     discriminacao: str  # the itemised sentence the agent reads aloud
+    encargos: str = ""  # correção + multa + juros (scripting.figures: the same words as the screen)
 
 
 @dataclass(frozen=True)
@@ -385,18 +397,21 @@ def abbreviated_name(full_name: str) -> str:
 
 
 def divida_from(breakdown: DebtBreakdown, descricao: str, contrato: str) -> Divida:
+    """The script's debt words, from the same figures as the debts table and the calculator."""
+    f = figures_of(breakdown)
     return Divida(
         descricao=descricao,
         contrato=contrato,
         vencimento=format_date_br(breakdown.due_on),
         dias_atraso=str(breakdown.days_overdue),
-        original=format_brl(breakdown.principal),
-        correcao=format_brl(breakdown.correction),
-        multa=format_brl(breakdown.fine),
-        juros=format_brl(breakdown.interest),
-        desconto=format_brl(breakdown.discount),
-        total=format_brl(breakdown.total),
+        original=format_brl(f.principal),
+        correcao=format_brl(f.correction),
+        multa=format_brl(f.fine),
+        juros=format_brl(f.interest),
+        desconto=format_brl(f.discount),
+        total=format_brl(f.total),
         discriminacao=breakdown.as_sentence(),
+        encargos=format_brl(f.charges),
     )
 
 

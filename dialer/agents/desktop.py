@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from dialer.agents.state import AgentStatus, PauseReason
+from dialer.floor.identity import IdentityKey
 
 
 class CallPhase(str, enum.Enum):
@@ -63,6 +64,8 @@ class PopCustomer:
     masked_cpf: str  # ***.456.789-**, never the full CPF
     uf: str | None
     tags: tuple[str, ...] = ()
+    # what the identity check compares answers with; the web layer never sends it to a page
+    identity: IdentityKey | None = None
 
 
 @dataclass(frozen=True, slots=True)

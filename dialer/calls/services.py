@@ -18,9 +18,17 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.agents.desktop import Disposition, PopAttempt, PopCustomer, PopDebt, PopPromise, ScreenPop
+from dialer.agents.desktop import (
+    Disposition,
+    PopAttempt,
+    PopCustomer,
+    PopDebt,
+    PopPromise,
+    ScreenPop,
+)
 from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
+from dialer.floor.identity import IdentityKey
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
 from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
 from storage.repositories.callbacks import add_callback, reopen_callback
@@ -263,7 +271,13 @@ def build_screen_pop(
         for d in data.debts
     )
     first = data.name.split()[0] if data.name.split() else data.name
-    customer = PopCustomer(data.customer_id, data.name, first, mask_cpf(data.cpf), data.uf, data.tags)
+    key = IdentityKey(
+        birth_date=data.birth_date,
+        cpf=data.cpf,
+        other_question="E-mail cadastrado" if data.email else None,
+        other_answer=data.email,
+    )
+    customer = PopCustomer(data.customer_id, data.name, first, mask_cpf(data.cpf), data.uf, data.tags, key)
     return ScreenPop(
         call_id=call_id,
         campaign_id=campaign_id,

@@ -51,6 +51,7 @@ from dialer.floor.call_events import CallEvents
 from dialer.floor.calls import FloorCall
 from dialer.floor.campaigns import CampaignInfo, DialMode
 from dialer.floor.dispose import BRASILIA, validate_disposition
+from dialer.floor.identity import IdentityAttempt, IdentityMethod
 from dialer.floor.monitoring import MonitorEnded, MonitorMode, MonitorSession
 from dialer.floor.recovery import Orphan
 from dialer.floor.session import CallSession, open_session
@@ -150,12 +151,23 @@ class Floor(CallEvents):
         self._originate_customer(call, AGENT_BRIDGE_CONTEXT, s.extension)
         return self._flush()
 
-    def confirm_identity(self, user_id: int, call_id: str) -> CallSession:
-        """The agent confirmed who is on the line: the session's identity time (the first one counts)."""
+    def verify_identity(
+        self, user_id: int, call_id: str, method: IdentityMethod, answer: str
+    ) -> tuple[CallSession, IdentityAttempt]:
+        """Check the answer the person on the line gave (raises IdentityRefused when it can't be checked)."""
+        session = self._session(user_id, call_id)
+        return session, session.verify_identity(method, answer, self.now())
+
+    def override_identity(self, user_id: int, call_id: str, reason: str) -> CallSession:
+        """Release the call without a match, with a reason (shown to supervisors in the snapshot)."""
+        session = self._session(user_id, call_id)
+        session.override_identity(reason, self.now())
+        return session
+
+    def _session(self, user_id: int, call_id: str) -> CallSession:
         session = self.session_of(user_id, call_id)
         if session is None:
             raise WrongCall("Esta não é a chamada que está na sua tela.")
-        session.confirm_identity(self.now())
         return session
 
     def callback_ref(self, user_id: int, customer_id: int) -> AttemptRef:
@@ -503,6 +515,7 @@ class Floor(CallEvents):
             call = self.calls.get(s.call_id or "") or self.wrapups.get(s.call_id or "")
             counts = self.day_counts.get((s.user_id, day), (0, 0))
             watcher = self.monitors.of_agent(s.user_id)
+            session = self.sessions.get(s.user_id)
             agents.append(
                 AgentRow(
                     user_id=s.user_id,
@@ -519,6 +532,8 @@ class Floor(CallEvents):
                     contacts_today=counts[1],
                     monitored_by=watcher.supervisor_id if watcher is not None else None,
                     monitor_mode=watcher.mode.value if watcher is not None else None,
+                    identity=session.identity.status.value if session is not None else None,
+                    identity_override_reason=session.identity.override_reason if session is not None else None,
                 )
             )
         campaigns = []

@@ -5,7 +5,8 @@ pops the call on the agent's screen and closes when the agent leaves the call (d
 released, logged out). The web layer renders it (script text, offers) and asks the floor
 for it; nothing else keeps a copy. The identity confirmation time lives in the script
 run (``run.identity_confirmed_at``): the first confirmation counts, and QA checks that no
-debt was shown before it (SPEC §6, §8).
+debt was shown before it (SPEC §6, §8). It is reached only through :attr:`CallSession.identity`
+(:mod:`dialer.floor.identity`): a matching answer, or an override with a reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from dialer.agents.desktop import ScreenPop
+from dialer.floor.identity import (
+    IdentityAttempt,
+    IdentityCheck,
+    IdentityKey,
+    IdentityMethod,
+)
 from scripting.run import RunError, ScriptRun
 from scripting.script import Script, load_default_script
 
@@ -50,6 +57,7 @@ class CallSession:
     quote: NegotiationQuote | None = None
     selected: Any = None  # the scripting.offers.Offer the agent chose in the calculator
     approvals: dict[int, Decimal] = field(default_factory=dict)  # approved request id → discount %
+    identity: IdentityCheck = field(default_factory=lambda: IdentityCheck(IdentityKey()))
 
     @property
     def customer_id(self) -> int:
@@ -67,6 +75,18 @@ class CallSession:
         """An approved request covering ``discount_pct`` (the latest), if any."""
         found = [rid for rid, pct in self.approvals.items() if pct >= discount_pct]
         return max(found) if found else None
+
+    def verify_identity(self, method: IdentityMethod, answer: str, at: datetime) -> IdentityAttempt:
+        """Check the person's answer; a match confirms the identity (and moves the script through its gate)."""
+        attempt = self.identity.check(method, answer, at)
+        if attempt.matched:
+            self.confirm_identity(at)
+        return attempt
+
+    def override_identity(self, reason: str, at: datetime) -> None:
+        """Release the call without a match, with the agent's reason (supervisors see it)."""
+        self.identity.override(reason, at)
+        self.confirm_identity(at)
 
     def confirm_identity(self, at: datetime) -> datetime:
         """Mark the identity confirmed (the first time counts) and move the run through its gate if it is in reach."""
@@ -95,4 +115,5 @@ class CallSession:
 
 
 def open_session(user_id: int, agent_name: str, pop: ScreenPop, script: Script, at: datetime) -> CallSession:
-    return CallSession(pop.call_id, user_id, agent_name, pop, ScriptRun(script, at))
+    key = pop.customer.identity or IdentityKey()
+    return CallSession(pop.call_id, user_id, agent_name, pop, ScriptRun(script, at), identity=IdentityCheck(key))

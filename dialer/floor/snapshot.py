@@ -27,6 +27,9 @@ class AgentRow:
     contacts_today: int  # of which connected (the person talked to the agent)
     monitored_by: int | None = None  # the supervisor listening / whispering / barging in (user id)
     monitor_mode: str | None = None  # listen, whisper, barge
+    # the identity check of the call on screen: pendente, verificada, bloqueada, liberada_sem_verificacao
+    identity: str | None = None
+    identity_override_reason: str | None = None  # the agent's reason when released without a match
 
 
 @dataclass(frozen=True, slots=True)

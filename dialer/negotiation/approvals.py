@@ -383,11 +383,9 @@ class ApprovalBroker:
         first_name = str(row.offer.get("customer_first_name", ""))
         view = _view(row, names.get(row.agent_id, "?"), first_name, decided_by_name=supervisor.full_name)
         pct_text = format_percent_br(row.requested_pct)
-        message = (
-            f"{supervisor.full_name} aprovou o desconto de {pct_text}."
-            if approve
-            else f"{supervisor.full_name} recusou o desconto de {pct_text}." + (f" Motivo: {reason}" if reason else "")
-        )
+        verdict = "aprovou" if approve else "recusou"
+        # the supervisor's reason travels with the decision: the agent reads why, not only who
+        message = f"{supervisor.full_name} {verdict} o desconto de {pct_text}." + (f" Motivo: {reason}" if reason else "")
         self._resolve(view, ApprovalResult(request_id, status.value, row.attempt_id, row.requested_pct, message, supervisor.full_name))
         return view
 

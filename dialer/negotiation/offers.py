@@ -39,15 +39,35 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.negotiation.errors import (
+    NegotiationError,
+    NoPolicy,
+    NotAllowed,
+    NothingToNegotiate,
+)
 from scripting.business_days import BusinessCalendar
-from scripting.debt import ChargeTerms, CorrectionIndex, DebtBreakdown, DebtError, FineBase, update_debt
+from scripting.debt import (
+    ChargeTerms,
+    CorrectionIndex,
+    DebtBreakdown,
+    DebtError,
+    FineBase,
+    update_debt,
+)
+from scripting.figures import figures_of
 from scripting.indices import IndexTable
 from scripting.money import ZERO, format_brl, format_date_br, format_percent_br
 from scripting.offers import Offer, OfferError, OfferKind, simulate_offers
-from scripting.policy import Authority, BucketPolicy, NegotiationPolicy, PolicyError, authorize, policy_from_mapping
+from scripting.policy import (
+    Authority,
+    BucketPolicy,
+    NegotiationPolicy,
+    PolicyError,
+    authorize,
+    policy_from_mapping,
+)
+from scripting.promise import PromiseLimits
 from storage.models import Campaign, Customer, Debt, DebtStatus, Role, User
-
-from dialer.negotiation.errors import NegotiationError, NoPolicy, NotAllowed, NothingToNegotiate
 
 #: Used when a campaign has no ``policy``: the six aging buckets of SPEC §4 (0 days = not yet overdue).
 DEFAULT_POLICY: dict[str, Any] = {
@@ -154,6 +174,11 @@ class NegotiationQuote:
         what = "à vista" if kind is OfferKind.CASH else f"parcelado em {installments}x"
         raise NegotiationError(f"nenhuma oferta {what} é possível pela política", field="installments", code="no_such_offer")
 
+    def promise_limits(self) -> PromiseLimits:
+        """What a promise on this debt may be: the policy's minimum payment up to the updated balance,
+        due within the policy's first-payment horizon."""
+        return PromiseLimits.of(self.debt.total, self.bucket.min_installment, self.computed_on, self.bucket.first_due_max_days)
+
     def to_record(self, offer: Offer | None = None) -> dict[str, Any]:
         """The reproducible calculation: each contract's breakdown, the bucket, limits and (if given) the offer."""
         return {
@@ -193,12 +218,15 @@ class NegotiationQuote:
                 "total_text": format_brl(self.debt.total),
                 "lines": [[label, str(value), format_brl(value)] for label, value in self.debt.lines()],
                 "sentence": self.debt.as_sentence(),
+                "figures": figures_of(self.debt).view(),
             },
             "contracts": [
                 {"contract": c.contract, "creditor": c.creditor, "total": str(c.breakdown.total),
-                 "lines": [[label, str(value), format_brl(value)] for label, value in c.breakdown.lines()]}
+                 "lines": [[label, str(value), format_brl(value)] for label, value in c.breakdown.lines()],
+                 "figures": figures_of(c.breakdown).view()}
                 for c in self.contracts
             ],
+            "promise": self.promise_limits().view(),
             "offers": [offer_view(o) for o in self.offers],
         }
 

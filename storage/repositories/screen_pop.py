@@ -19,8 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.errors import NotFound
-from storage.models import CallAttempt, Customer, DebtStatus, Outcome, OutcomeCode, Promise, PromiseStatus, User
-from storage.repositories.negotiation import AgreementRow, PaymentRow, negotiation_history
+from storage.models import (
+    CallAttempt,
+    Customer,
+    DebtStatus,
+    Outcome,
+    OutcomeCode,
+    Promise,
+    PromiseStatus,
+    User,
+)
+from storage.repositories.negotiation import (
+    AgreementRow,
+    PaymentRow,
+    negotiation_history,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +77,8 @@ class PopData:
     attempts_7d: int
     agreements: tuple[AgreementRow, ...] = ()
     payments: tuple[PaymentRow, ...] = ()
+    birth_date: date | None = None  # for the identity check only
+    email: str | None = None
 
 
 async def load_pop_data(
@@ -132,4 +147,6 @@ async def load_pop_data(
         attempts_7d=int(counts[0]),
         agreements=negotiation.agreements,
         payments=negotiation.payments,
+        birth_date=customer.birth_date,
+        email=customer.email,
     )

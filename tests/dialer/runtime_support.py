@@ -140,9 +140,10 @@ async def add_lead(
     boost: int = 0,
     cpf: str = "12345678909",
     uf: str = "SP",
+    birth_date: date | None = date(1980, 5, 17),
 ) -> Lead:
     """A customer with one phone (``number``: E.164 digits), one debt and a lead in ``campaign``, due now."""
-    customer = Customer(external_id=f"ext-{number}", name=name, cpf=cpf, uf=uf)
+    customer = Customer(external_id=f"ext-{number}", name=name, cpf=cpf, uf=uf, birth_date=birth_date)
     db.add(customer)
     await db.flush()
     db.add(Phone(customer_id=customer.id, e164=f"+{number}", ddd=number[2:4]))

@@ -74,7 +74,7 @@ def test_entering_and_leaving_a_sensitive_step_mutes_then_unmutes_with_the_gap()
     floor = _floor(clocks)
     _connected(floor)
     clocks.t += 10
-    session = floor.confirm_identity(1, "c1")  # abertura -> identidade -> cartao (sensitive)
+    session = floor.override_identity(1, "c1", "teste sem dados de identidade")  # abertura -> identidade -> cartao (sensitive)
     out = floor.script_moved(1, "c1")
     assert [(e.action.muted, e.action.direction) for e in out if isinstance(e, fx.SendRecordMute)] == [(True, "both")]
     assert [(e.muted, e.offset_s, e.step_id) for e in out if isinstance(e, fx.StoreRecordingGap)] == [(True, 10.0, "cartao")]
@@ -91,7 +91,7 @@ def test_a_call_that_ends_muted_closes_its_gap_at_the_end() -> None:
     clocks = Clocks()
     floor = _floor(clocks)
     _connected(floor)
-    floor.confirm_identity(1, "c1")
+    floor.override_identity(1, "c1", "teste sem dados de identidade")
     floor.script_moved(1, "c1")
     clocks.t += 7
     out = floor.apply_events([CallEnded("c1", 16, "Normal Clearing", clocks.t, True, True, False, 8.0, 7.0)])

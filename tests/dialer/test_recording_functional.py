@@ -182,7 +182,7 @@ async def test_a_sensitive_step_mutes_the_recording_and_the_gap_is_stored_and_si
     agent, call_id = await _one_call(rig)
     await eventually(lambda: actions(rig.sim, "MixMonitor"), "MixMonitor sent")
     # the identity check moves the run onto the card step (sensitive): muted
-    session = rig.runtime.confirm_identity(agent.id, call_id)
+    session = rig.runtime.override_identity(agent.id, call_id, "teste sem dados de identidade")
     assert session.run.current_step.id == "cartao"
     mute = await eventually(lambda: actions(rig.sim, "MixMonitorMute"), "MixMonitorMute on")
     channel = actions(rig.sim, "MixMonitor")[0].get("Channel")

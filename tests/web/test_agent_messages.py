@@ -12,14 +12,15 @@ from storage.models import OutcomeCode
 from web.agent.messages import (
     MAX_MESSAGE_BYTES,
     BadMessage,
-    ConfirmIdentity,
     Dial,
     Dispose,
     Hangup,
     Hello,
     Logout,
+    OverrideIdentity,
     ScheduleCallback,
     SetState,
+    VerifyIdentity,
     parse_client_message,
 )
 
@@ -31,7 +32,15 @@ def test_every_client_message_type_parses() -> None:
     assert parse_client_message('{"type": "set_state", "state": "ready"}') == SetState(type="set_state", state="ready")
     pause = parse_client_message('{"type": "set_state", "state": "pause", "reason": "treinamento", "ref": "r1"}')
     assert isinstance(pause, SetState) and pause.reason is PauseReason.TREINAMENTO and pause.ref == "r1"
-    assert isinstance(parse_client_message('{"type": "confirm_identity", "call_id": "c1"}'), ConfirmIdentity)
+    verify = parse_client_message('{"type": "verify_identity", "call_id": "c1", "method": "cpf", "answer": "123"}')
+    assert isinstance(verify, VerifyIdentity) and verify.answer == "123"
+    with pytest.raises(BadMessage) as bad:
+        parse_client_message('{"type": "verify_identity", "call_id": "c1", "method": "signo", "answer": "leão"}')
+    assert bad.value.field == "method"
+    assert isinstance(
+        parse_client_message('{"type": "override_identity", "call_id": "c1", "reason": "cliente sem data no cadastro"}'),
+        OverrideIdentity,
+    )
     assert isinstance(parse_client_message('{"type": "hangup", "call_id": "c1"}'), Hangup)
     assert isinstance(parse_client_message('{"type": "dial", "call_id": "c1"}'), Dial)
     assert isinstance(parse_client_message('{"type": "logout"}'), Logout)

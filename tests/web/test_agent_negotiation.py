@@ -80,3 +80,13 @@ def test_pix_code_is_a_valid_br_code_with_its_qr() -> None:
     decoded = decode_pix_payload(pix.payload)
     assert (decoded.amount, decoded.txid, decoded.city) == (Decimal("1234.56"), "ab12cd", "Sao Paulo")
     assert pix.amount == "R$ 1.234,56" and pix.svg.startswith("<svg") and "<path" in pix.svg
+
+
+def test_the_greeting_follows_the_customers_clock_by_ddd() -> None:
+    from dataclasses import replace
+
+    at = datetime(2025, 5, 9, 15, 30, tzinfo=UTC)  # 12:30 in Brasília, 11:30 in Manaus
+    sp = replace(_pop(), created_at=at)
+    manaus = replace(_pop(), created_at=at, phone_e164="+5592987650011")
+    assert script_frame(open_session(1, "Ana Souza", sp, BOOK.for_campaign(3), at)).text.startswith("Boa tarde!")
+    assert script_frame(open_session(1, "Ana Souza", manaus, BOOK.for_campaign(3), at)).text.startswith("Bom dia!")

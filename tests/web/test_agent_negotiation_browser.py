@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,7 +65,7 @@ async def _log_in(browser: Any, rig: DeskRig, login: str, home: str) -> Any:
     return page
 
 
-async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: Any, rig: DeskRig) -> None:
+async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: Any, rig: DeskRig, tmp_path: Path) -> None:
     from playwright.async_api import expect
 
     agent = await _log_in(browser, rig, "ana", "/agente")
@@ -78,8 +79,12 @@ async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: A
     # the script's first step leads to the identity step; confirming it opens the debt and the calculator
     await agent.get_by_test_id("choice-pessoa_certa").click()
     await expect(agent.get_by_test_id("script-title")).to_have_text("Confirmação de identidade")
-    await agent.get_by_test_id("choice-dados_conferem").click()
+    # the gate choice is the system's to take: the agent types the answer and Cobra checks it
+    await agent.get_by_test_id("identity-answer").fill("17/05/1980")
+    await agent.get_by_test_id("identity-answer").press("Enter")
     await expect(agent.get_by_test_id("details")).to_be_visible()
+    await expect(agent.get_by_test_id("tab-offers")).to_be_enabled()  # the quote follows the full pop
+    await agent.keyboard.press("o")  # the "Ofertas" tab
     await expect(agent.get_by_test_id("offers")).to_be_visible()
     await expect(agent.get_by_test_id("script-title")).to_have_text("Apresentação do débito")
     breakdown = agent.get_by_test_id("offers-breakdown")
@@ -89,6 +94,12 @@ async def test_agent_negotiates_gets_approval_and_closes_an_agreement(browser: A
     await expect(agent.get_by_test_id("offers-total")).to_contain_text("R$ ")
     await expect(agent.get_by_test_id("offers-limits")).to_contain_text("Sua alçada: até 10,00%")
     await expect(agent.get_by_test_id("pix-payload")).to_have_value(re.compile(r"^000201.*br\.gov\.bcb\.pix"))
+    # the Pix stands next to the offers it pays, in view, not somewhere down the page
+    panel, pix = await agent.get_by_test_id("offers").bounding_box(), await agent.get_by_test_id("pix").bounding_box()
+    assert panel is not None and pix is not None
+    assert panel["y"] <= pix["y"] and pix["y"] + pix["height"] <= panel["y"] + panel["height"] + 1
+    assert await agent.evaluate("window.scrollY") == 0
+    await agent.screenshot(path=str(tmp_path / "offers-1366.png"))
     # the QR code is an <img> of the server's SVG (no markup inserted into the page), and it loads under the CSP
     qr = agent.get_by_test_id("pix-qr").locator("img")
     await expect(qr).to_be_visible()

@@ -98,7 +98,7 @@ async def test_script_offers_approval_and_agreement_are_stored(rig: DeskRig, ana
     assert ana.of("offers") == []
 
     mark = len(ana.frames)
-    await ana.request({"type": "confirm_identity", "call_id": call_id})
+    await ana.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento", "answer": "17/05/1980"})
     offers = await _frame(ana, "offers", mark, "offers after identity")
     quote = offers["quote"]
     assert quote["debt"]["total_text"].startswith("R$ ")
@@ -165,7 +165,7 @@ async def test_script_offers_approval_and_agreement_are_stored(rig: DeskRig, ana
 
 async def test_promise_with_pix_is_stored_with_the_run(rig: DeskRig, ana: WsAgent) -> None:
     call_id = await _on_call(rig, ana, "5511987650032")
-    await ana.request({"type": "confirm_identity", "call_id": call_id})
+    await ana.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento", "answer": "17/05/1980"})
     await ana.request({"type": "pix_code", "call_id": call_id, "amount": "150.00"})
     pix = await _frame(ana, "pix", 0, "pix for the promise")
     assert pix["pix"]["amount"] == "R$ 150,00"
@@ -189,11 +189,18 @@ async def test_promise_with_pix_is_stored_with_the_run(rig: DeskRig, ana: WsAgen
 
 async def test_plan_within_the_agents_limit_is_stored_with_its_schedule(rig: DeskRig, ana: WsAgent) -> None:
     call_id = await _on_call(rig, ana, "5511987650033")
-    # identity through the script's own gate choice, not the button
+    # on the script's identity step the gate choice can't be taken on trust: the system checks the answer
     await ana.request({"type": "script_step", "call_id": call_id, "choice": "pessoa_certa"})
+    refused = await _error(ana, {"type": "script_step", "call_id": call_id, "choice": "dados_conferem"})
+    assert refused["field"] == "choice" and "Verificar identidade" in refused["message"]
     mark = len(ana.frames)
-    await ana.request({"type": "script_step", "call_id": call_id, "choice": "dados_conferem"})
+    wrong = await ana.request({"type": "verify_identity", "call_id": call_id, "method": "cpf", "answer": "999"})
+    assert wrong["detail"]["matched"] is False and wrong["detail"]["attempts_left"] == 2
+    assert all(f["type"] != "screen_pop" or f["details"] is None for f in ana.frames[mark:])
+    await ana.request({"type": "verify_identity", "call_id": call_id, "method": "cpf", "answer": "123"})
     await _frame(ana, "screen_pop", mark, "full pop")
+    script = [f for f in ana.frames[mark:] if f["type"] == "script"][-1]
+    assert script["step_id"] != "identidade", "a match takes the script through its identity step"
     offers = await _frame(ana, "offers", mark, "offers")
     plan = next(o for o in offers["quote"]["offers"] if o["installments_count"] == 6)
     mark = len(ana.frames)

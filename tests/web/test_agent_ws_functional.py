@@ -68,7 +68,7 @@ async def test_call_pop_identity_hangup_dispose_is_stored(rig: DeskRig, ana: WsA
     assert "1.234,56" not in raw_pop and "Banco Exemplo" not in raw_pop and "Conceição" not in raw_pop
 
     await ana.wait_for(_connected(call_id), "connected")
-    ack = await ana.request({"type": "confirm_identity", "call_id": call_id})
+    ack = await ana.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento", "answer": "17/05/1980"})
     full = await ana.wait_for(lambda f: f["type"] == "screen_pop" and f["details"], "full pop")
     details = full["details"]
     assert details["full_name"] == "Maria Conceição da Silva"
@@ -150,7 +150,7 @@ async def test_reconnect_with_a_lost_seq_gets_a_snapshot_with_the_pop(rig: DeskR
     await _ready(ana)
     pop = await ana.wait_for(lambda f: f["type"] == "screen_pop", "screen-pop")
     await ana.wait_for(_connected(pop["call_id"]), "connected")
-    await ana.request({"type": "confirm_identity", "call_id": pop["call_id"]})
+    await ana.request({"type": "verify_identity", "call_id": pop["call_id"], "method": "data_nascimento", "answer": "17/05/1980"})
     await ana.drop()
 
     # a seq from another run of the server (or long gone): the server sends where things stand
@@ -301,7 +301,7 @@ async def test_agent_page_renders_the_desk(rig: DeskRig) -> None:
     finally:
         await ana.close()
     assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
-    for needle in ("Disponível", "Identidade confirmada", "Promessa de pagamento", "Retornar ligação", "Desligar",
+    for needle in ("Disponível", "Verificar identidade", "Promessa de pagamento", "Retornar ligação", "Desligar",
                    "Ligar", "agente.js", 'value="lanche"', 'data-key="1"', "Ramal"):
         assert needle in html, needle
 

@@ -133,7 +133,8 @@ async def test_html_in_customer_names_notes_and_scripts_shows_literally_and_neve
     await expect(script.locator("strong")).to_have_text("Atenção")
     assert await script.locator("br").count() >= 1
 
-    await page.get_by_test_id("btn-identity").click()
+    await page.get_by_test_id("identity-answer").fill("17/05/1980")
+    await page.get_by_test_id("identity-answer").press("Enter")
     await expect(page.get_by_test_id("pop-greeting")).to_have_text(XSS_NAME)
     await expect(page.get_by_test_id("history")).to_contain_text(XSS_NOTE)
 

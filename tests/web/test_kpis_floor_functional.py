@@ -61,7 +61,7 @@ async def test_a_worked_call_shows_in_the_days_kpis(rig: DeskRig, ana: WsAgent) 
     call_id: str = pop["call_id"]
     await ana.wait_for(lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected",
                        "connected")
-    await ana.request({"type": "confirm_identity", "call_id": call_id})
+    await ana.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento", "answer": "17/05/1980"})
     await ana.request({"type": "script_step", "call_id": call_id, "choice": "reconhece"})
     await ana.request({"type": "script_step", "call_id": call_id, "choice": "motivo_financeiro", "capture": "DESEMPREGO"})
     await ana.request({"type": "hangup", "call_id": call_id})

@@ -55,7 +55,11 @@ async def test_the_card_step_mutes_the_recording_and_the_gap_is_stored(rig: Desk
         await ana.wait_for(lambda f: f.get("type") == "call_state" and f.get("phase") == "connected", "connected")
         await eventually(lambda: [m for m in rig.sim.received_actions if m.get("Action") == "MixMonitor"], "MixMonitor")
         # the default script, the debtor pays by card: up to the card step
-        for choice, capture in (("pessoa_certa", None), ("dados_conferem", None), ("reconhece", None),
+        await ana.request({"type": "script_step", "call_id": call_id, "choice": "pessoa_certa"})
+        # the identity is checked by the system (the birth date add_lead stores)
+        await ana.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento",
+                           "answer": "17/05/1980"})
+        for choice, capture in (("reconhece", None),
                                 ("motivo_financeiro", "DESEMPREGO"), ("promessa", None), ("registrar", "R$ 150 em 10/12"),
                                 ("cartao_agora", None)):
             assert _mutes(rig) == [], f"muted before the card step ({choice})"

@@ -23,7 +23,7 @@ Client = TestClient[web.Request, web.Application]
 
 DEFAULT = default_script_text()
 VAREJO = DEFAULT.replace("id: padrao", "id: varejo", 1).replace(
-    "Bom dia! Meu nome é", "Bom dia, aqui é a Carteira Varejo! Meu nome é", 1
+    "{{ chamada.saudacao }}! Meu nome é", "{{ chamada.saudacao }}, aqui é a Carteira Varejo! Meu nome é", 1
 )
 # a next step that does not exist, on a known line (the second choice of "abertura")
 BROKEN = DEFAULT.replace("next: terceiro\n", "next: lugar_nenhum\n", 1)

@@ -17,13 +17,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.agents.desktop import Disposition, ScreenPop
 from dialer.agents.state import AgentState, InvalidTransition
 from dialer.clocks import Clock, system_clock
 from dialer.errors import DialerError
+from dialer.floor.identity import IdentityRefused
 from dialer.floor.session import CallSession, ScriptBook
+from dialer.leads.windows import is_callable_at, next_open_at
 from dialer.negotiation.agreements import (
     close_agreement,
     record_promise,
@@ -34,23 +37,26 @@ from dialer.negotiation.errors import NegotiationError, NotAllowed
 from dialer.negotiation.offers import quote_for_customer
 from scripting.offers import OfferKind
 from scripting.pix import PixError
+from scripting.promise import PromiseRefused
 from scripting.render import Empresa
 from scripting.run import RunError
 from storage.models import OutcomeCode, Role
 from storage.repositories import audit
+from storage.repositories.agent_day import load_agent_day
 from web.agent.hub import AgentHub
 from web.agent.messages import (
     MAX_MESSAGE_BYTES,
     ApprovalResultFrame,
     BadMessage,
     ClientMessage,
-    ConfirmIdentity,
     Dial,
     Dispose,
     Hangup,
     Hello,
+    IdentityFrame,
     Logout,
     OffersFrame,
+    OverrideIdentity,
     PixCode,
     PixFrame,
     PixView,
@@ -59,10 +65,20 @@ from web.agent.messages import (
     ScriptStep,
     SetState,
     SimulateOffer,
+    VerifyIdentity,
     parse_client_message,
 )
 from web.agent.negotiation import COMPANY, PixReceiver, script_frame
-from web.agent.views import BRASILIA, OUTCOMES, PAUSE_LABEL, warm_calendars
+from web.agent.views import (
+    BRASILIA,
+    OUTCOMES,
+    PAUSE_LABEL,
+    STATE_LABEL,
+    br_datetime,
+    identity_view,
+    my_day_frame,
+    warm_calendars,
+)
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.revocation import CLOSE_REVOKED
@@ -97,6 +113,7 @@ class AgentDesk:
         """The hub's ``on_pop``: send the current step of the call session's script run."""
         session = self.runtime.session_of(user_id, pop.call_id) if self.runtime is not None else None
         if session is not None:
+            self.hub.push(user_id, IdentityFrame(call_id=pop.call_id, identity=identity_view(session.identity)))
             self.hub.push(user_id, script_frame(session, self.company))
 
 
@@ -146,6 +163,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         confirmed_of=runtime.identity_confirmed_at if runtime is not None else None,
     )
     sender = asyncio.create_task(link.run(), name=f"agent-ws-sender-{user_id}")
+    await _push_day(request, desk, user_id)
     guard = request.app[SESSION_GUARD]
     # the socket closes (1008, the reason on the page) as soon as the session ends
     watch = guard.watch(login, lambda reason: link.cut(reason, CLOSE_REVOKED))
@@ -216,6 +234,8 @@ async def _handle(request: web.Request, desk: AgentDesk, user_id: int, m: Client
         code = getattr(exc, "code", "not_allowed_now" if isinstance(exc, InvalidTransition) else "dialer_error")
         field_name = getattr(exc, "field", None)
         message = str(exc)
+        if isinstance(exc, InvalidTransition):  # the state machine speaks English; the agent reads pt-BR
+            message = f"Não é possível agora: você está em \"{STATE_LABEL[exc.state]}\"."
         if field_name and message.startswith(f"{field_name}: "):
             message = message[len(field_name) + 2 :]
         hub.reject(user_id, code, message, field=field_name, ref=m.ref)
@@ -241,21 +261,27 @@ async def _carry_out(
             assert m.reason is not None  # the message model insists
             await runtime.pause(user_id, m.reason)
         return {}
-    if isinstance(m, ConfirmIdentity):
-        at = await _confirm_identity(request, desk, runtime, user_id, m.call_id)
-        return {"call_id": m.call_id, "confirmed_at": at.isoformat()}
+    if isinstance(m, VerifyIdentity):
+        return await _verify_identity(request, desk, runtime, user_id, m)
+    if isinstance(m, OverrideIdentity):
+        return await _override_identity(request, desk, runtime, user_id, m)
     if isinstance(m, ScriptStep):
         neg = _negotiation(runtime, user_id, m.call_id)
-        confirmed_before = neg.identity_confirmed_at is not None
+        gate = None if neg.run.finished else next(
+            (c for c in neg.run.current_step.choices if c.id == m.choice and c.confirms_identity), None
+        )
+        if gate is not None and neg.identity_confirmed_at is None:
+            # only the system confirms who is on the line: a matching answer, or a release with a reason
+            raise NotAllowed(
+                "a identidade é conferida pelo sistema: digite a resposta da pessoa em \"Verificar identidade\"",
+                field="choice",
+            )
         try:
             choice = neg.run.choose(m.choice, desk.clock(), m.capture)
         except RunError as exc:
             raise NegotiationError(str(exc), field="choice", code="script_error") from None
         runtime.script_moved(user_id, m.call_id)  # a sensitive (card data) step mutes the recording
-        if choice.confirms_identity and not confirmed_before:
-            await _confirm_identity(request, desk, runtime, user_id, m.call_id)  # sends the script frame too
-        else:
-            desk.hub.push(user_id, script_frame(neg, desk.company))
+        desk.hub.push(user_id, script_frame(neg, desk.company))
         return {"call_id": m.call_id, "choice": choice.id, "step_id": None if neg.run.finished else neg.run.current_step.id,
                 "outcome": neg.run.outcome}
     if isinstance(m, SimulateOffer):
@@ -287,6 +313,7 @@ async def _carry_out(
             pause_after=m.pause_after,
         )
         result = await runtime.dispose(user_id, d, job)
+        await _push_day(request, desk, user_id)  # the day's figures and callbacks moved
         return {
             "call_id": result.call_id,
             "outcome_id": result.outcome_id,
@@ -301,7 +328,12 @@ async def _carry_out(
         await runtime.dial_preview(user_id, m.call_id)
         return {"call_id": m.call_id}
     if isinstance(m, ScheduleCallback):
+        pop = runtime.current_pop(user_id)
+        current = runtime.session_of(user_id, pop.call_id) if pop is not None else None
+        if current is not None and current.customer_id == m.customer_id:
+            _check_callback_window(current, m.due_at)  # the same rule as a RETORNAR disposition
         callback_id = await runtime.schedule_callback(user_id, m.customer_id, m.due_at, m.own, m.notes)
+        await _push_day(request, desk, user_id)
         return {"callback_id": callback_id}
     if isinstance(m, Logout):
         await runtime.logout(user_id)
@@ -309,17 +341,96 @@ async def _carry_out(
     raise AssertionError(f"unhandled message {m!r}")  # every ClientMessage type is handled above
 
 
+async def _push_day(request: web.Request, desk: AgentDesk, user_id: int) -> None:
+    """Send the agent's own day (callbacks owed, today's contacts, promises, agreements)."""
+    now = desk.clock()
+    day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        async with request.app[DB]() as db:
+            day = await load_agent_day(db, user_id, day_start=day_start)
+    except SQLAlchemyError:  # a busy database must not cost the agent their socket: the bar waits for the next one
+        log.warning("agent %s: could not read their day", user_id, exc_info=True, extra={"agent_id": user_id})
+        return
+    desk.hub.push(user_id, my_day_frame(day, now))
+
+
 class _WrongCall(DialerError):
     code = "wrong_call"
 
 
-async def _confirm_identity(
-    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, call_id: str
-) -> datetime:
-    """The identity gate: the session's identity time, the full pop, the audit entry, then the offers and the script."""
-    neg = runtime.confirm_identity(user_id, call_id)  # raises WrongCall unless it is the call on the screen
+class _IdentityRefused(DialerError):
+    code = "identity_refused"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+async def _verify_identity(
+    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, m: VerifyIdentity
+) -> dict[str, Any]:
+    """Check one answer; every attempt is audited (method and result, never the answer); a match opens the debt."""
+    try:
+        neg, attempt = runtime.verify_identity(user_id, m.call_id, m.method, m.answer)
+    except IdentityRefused as exc:
+        raise _IdentityRefused(str(exc), exc.field) from None
+    check = neg.identity
+    if attempt.matched:
+        message = "Identidade verificada: os dados conferem."
+    elif check.attempts_left:
+        message = f"Os dados não conferem. Restam {check.attempts_left} tentativa(s)."
+    else:
+        message = "Os dados não conferem e a verificação está bloqueada: não fale da dívida com esta pessoa."
+    async with request.app[DB]() as db:
+        await audit.record(
+            db,
+            user_id=user_id,
+            action="identity_attempt",
+            entity="call_attempt",
+            entity_id=m.call_id,
+            after={"customer_id": neg.customer_id, "method": attempt.method.value, "matched": attempt.matched,
+                   "attempts_left": check.attempts_left, "status": check.status.value},
+            at=attempt.at,
+        )
+        await db.commit()
+    desk.hub.push(user_id, IdentityFrame(call_id=m.call_id, identity=identity_view(check, message)))
+    confirmed = await _identity_released(request, desk, user_id, neg) if attempt.matched else None
+    return {"call_id": m.call_id, "matched": attempt.matched, "attempts_left": check.attempts_left,
+            "status": check.status.value, "confirmed_at": confirmed.isoformat() if confirmed else None}
+
+
+async def _override_identity(
+    request: web.Request, desk: AgentDesk, runtime: DialerRuntime, user_id: int, m: OverrideIdentity
+) -> dict[str, Any]:
+    """Release without a match: audited with the reason, and on the supervisors' floor view."""
+    try:
+        neg = runtime.override_identity(user_id, m.call_id, m.reason)
+    except IdentityRefused as exc:
+        raise _IdentityRefused(str(exc), exc.field) from None
+    check = neg.identity
+    async with request.app[DB]() as db:
+        await audit.record(
+            db,
+            user_id=user_id,
+            action="identity_override",
+            entity="call_attempt",
+            entity_id=m.call_id,
+            after={"customer_id": neg.customer_id, "reason": check.override_reason,
+                   "failed_attempts": check.failures},
+            at=check.settled_at,
+        )
+        await db.commit()
+    message = "Chamada liberada sem verificação; o supervisor foi avisado."
+    desk.hub.push(user_id, IdentityFrame(call_id=m.call_id, identity=identity_view(check, message)))
+    confirmed = await _identity_released(request, desk, user_id, neg)
+    return {"call_id": m.call_id, "status": check.status.value, "confirmed_at": confirmed.isoformat()}
+
+
+async def _identity_released(request: web.Request, desk: AgentDesk, user_id: int, neg: CallSession) -> datetime:
+    """The identity gate opened: the full pop, the audit entry, then the offers and the script."""
+    call_id = neg.call_id
     at = neg.identity_confirmed_at
-    assert at is not None  # confirm_identity sets it
+    assert at is not None  # a match or an override sets it
     desk.hub.show_identity_confirmed(user_id, neg.pop, at)
     await _store_confirmation(request, user_id, call_id, neg.customer_id, at)
     try:
@@ -440,12 +551,21 @@ def _negotiation_job(
     today = now.astimezone(BRASILIA).date()
     if m.code is OutcomeCode.ACORDO:
         if neg.identity_confirmed_at is None:
-            raise NotAllowed("confirme a identidade do cliente antes de fechar o acordo", field="code")
+            raise NotAllowed("verifique a identidade do cliente antes de fechar o acordo", field="code")
     elif m.code is OutcomeCode.PROMESSA:
+        if neg.identity_confirmed_at is None:
+            raise NotAllowed("verifique a identidade do cliente antes de registrar a promessa", field="code")
         if m.promise_amount is None:
             raise NegotiationError("informe o valor prometido", field="promise_amount")
         if m.promise_date is None:
             raise NegotiationError("informe a data prometida", field="promise_date")
+        if neg.quote is not None:  # no quote (nothing priced for this customer): the dialer's own checks only
+            try:
+                neg.quote.promise_limits().check(m.promise_amount, m.promise_date)
+            except PromiseRefused as exc:
+                raise NegotiationError(str(exc), field=exc.field, code="promise_refused") from None
+    elif m.code is OutcomeCode.RETORNAR and m.callback_at is not None:
+        _check_callback_window(neg, m.callback_at)
 
     async def store(db: AsyncSession) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -490,6 +610,23 @@ def _negotiation_job(
         return out
 
     return store
+
+
+def _check_callback_window(neg: CallSession, at: datetime) -> None:
+    """A callback must fall inside the customer's calling window (hours, weekdays, holidays at the callee)."""
+    pop = neg.pop
+    try:
+        decision = is_callable_at(at, pop.phone_e164, pop.customer.uf)
+    except ValueError:
+        return  # a number or UF our tables do not know: the dialer's window check decides when it dials
+    if decision.allowed:
+        return
+    nxt = next_open_at(at, pop.phone_e164, pop.customer.uf)
+    offer = f" Próximo horário permitido: {br_datetime(nxt)} (Brasília)." if nxt is not None else ""
+    raise NegotiationError(
+        f"retorno fora da janela de ligação do cliente: {decision.message_pt}{offer}",
+        field="callback_at", code="outside_window",
+    )
 
 
 async def _store_confirmation(request: web.Request, user_id: int, call_id: str, customer_id: int, at: datetime) -> None:

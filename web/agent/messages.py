@@ -15,9 +15,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dialer.agents.state import PauseReason
+from dialer.floor.identity import IdentityMethod
 from storage.models import OutcomeCode
 
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -45,17 +54,27 @@ class SetState(_Msg):
     reason: PauseReason | None = None
 
     @model_validator(mode="after")
-    def _reason_for_pause(self) -> "SetState":
+    def _reason_for_pause(self) -> SetState:
         if self.state == "pause" and self.reason is None:
             raise ValueError("reason: informe o motivo da pausa")
         return self
 
 
-class ConfirmIdentity(_Msg):
-    """The agent confirmed they are talking to the debtor: the full pop may be shown."""
+class VerifyIdentity(_Msg):
+    """What the person on the line answered to one identity question; the server says match or not."""
 
-    type: Literal["confirm_identity"]
+    type: Literal["verify_identity"]
     call_id: str = Field(min_length=1, max_length=32)
+    method: IdentityMethod
+    answer: str = Field(min_length=1, max_length=254)
+
+
+class OverrideIdentity(_Msg):
+    """Release the call without a match (the data can't serve): audited, and shown to supervisors."""
+
+    type: Literal["override_identity"]
+    call_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class AgreementTerms(BaseModel):
@@ -71,7 +90,7 @@ class AgreementTerms(BaseModel):
     approval_id: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _plan_has_count(self) -> "AgreementTerms":
+    def _plan_has_count(self) -> AgreementTerms:
         if self.kind == "parcelado" and self.installments is None:
             raise ValueError("installments: informe o número de parcelas")
         return self
@@ -91,9 +110,9 @@ class Dispose(_Msg):
     agreement: AgreementTerms | None = None
 
     @model_validator(mode="after")
-    def _agreement_for_acordo(self) -> "Dispose":
+    def _agreement_for_acordo(self) -> Dispose:
         if self.code is OutcomeCode.ACORDO and self.agreement is None:
-            raise ValueError("agreement: escolha a oferta do acordo na calculadora")
+            raise ValueError("agreement: escolha a oferta do acordo na aba Ofertas (Shift+número)")
         return self
 
     @field_validator("callback_at")
@@ -180,7 +199,8 @@ class Logout(_Msg):
 ClientMessage = Annotated[
     Hello
     | SetState
-    | ConfirmIdentity
+    | VerifyIdentity
+    | OverrideIdentity
     | Dispose
     | Hangup
     | Dial
@@ -196,7 +216,8 @@ _CLIENT = TypeAdapter(ClientMessage)
 CLIENT_TYPES = (
     "hello",
     "set_state",
-    "confirm_identity",
+    "verify_identity",
+    "override_identity",
     "dispose",
     "hangup",
     "dial",
@@ -335,6 +356,38 @@ class PopDetails(_Body):
     tags: list[str]
 
 
+class IdentityView(_Body):
+    """Where the identity check of a call stands: which questions exist (never their answers)."""
+
+    status: str  # pendente, verificada, bloqueada, liberada_sem_verificacao
+    label: str
+    methods: list[list[str]]  # [code, label] of the questions the customer's data can check
+    attempts_left: int
+    message: str | None = None  # the answer to the last attempt, in pt-BR
+
+
+class IdentityFrame(_Body):
+    type: Literal["identity"] = "identity"
+    call_id: str
+    identity: IdentityView
+
+
+class DayCallbackView(_Body):
+    at: str  # "dd/mm/aaaa HH:MM" Brasília
+    customer: str  # "Maria S.": the agent's own list, shown outside any call
+    notes: str | None
+    overdue: bool
+
+
+class MyDayFrame(_Body):
+    """The agent's own day, next to the state bar: callbacks owed, and today's figures."""
+
+    type: Literal["my_day"] = "my_day"
+    line: str  # the one-line summary on the bar
+    callbacks: list[DayCallbackView]
+    figures: list[list[str]]  # [label, value]
+
+
 class ScreenPopFrame(_Body):
     type: Literal["screen_pop"] = "screen_pop"
     call_id: str
@@ -410,7 +463,7 @@ class OffersFrame(_Body):
     type: Literal["offers"] = "offers"
     call_id: str
     quote: dict[str, Any]
-    pix: "PixView | None" = None
+    pix: PixView | None = None
 
 
 class PixView(_Body):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import segno
 
 from dialer.floor.session import CallSession
+from dialer.leads.ddd import offsets_for
 from scripting.money import format_brl, format_date_br
 from scripting.pix import build_pix_payload
 from scripting.render import (
@@ -31,6 +33,7 @@ from scripting.render import (
     as_plain_text,
     divida_from,
     first_name,
+    greeting_at,
     oferta_from,
 )
 from web.agent.messages import PixView, ScriptChoiceView, ScriptFrame
@@ -64,14 +67,16 @@ def template_context(session: CallSession, company: Empresa = COMPANY) -> Templa
         agente=Agente(nome=session.agent_name, primeiro_nome=first_name(session.agent_name)),
         empresa=company,
         cliente=Cliente(nome=name, primeiro_nome=first_name(name), nome_abreviado=abbreviated_name(name)),
-        chamada=Chamada(protocolo=session.call_id, data=format_date_br(pop.created_at.date())),
+        chamada=Chamada(protocolo=session.call_id, data=format_date_br(pop.created_at.date()),
+                        saudacao=greeting_at(_local_hour(pop.phone_e164, pop.created_at))),
     )
     if session.identity_confirmed_at is None or session.quote is None:
         return base
     quote = session.quote
     debt = pop.debts[0] if pop.debts else None
     contracts = ", ".join(c.contract for c in quote.contracts)
-    descricao = f"o contrato {debt.product}" if debt is not None and debt.product else "o seu contrato"
+    # "o seu financiamento de veículo" (the script adds "contrato <número>" itself)
+    descricao = f"o seu {debt.product.lower()}" if debt is not None and debt.product else "o seu contrato"
     chosen = session.selected or quote.cash
     return TemplateContext(
         agente=base.agente,
@@ -83,6 +88,15 @@ def template_context(session: CallSession, company: Empresa = COMPANY) -> Templa
         oferta=oferta_from(quote.offers),
         acordo=acordo_from(chosen),
     )
+
+
+def _local_hour(phone_e164: str, at: datetime) -> int:
+    """The hour on the customer's clock (their DDD's offset; Brasília when the number is unknown)."""
+    try:
+        offset = offsets_for(phone_e164)[0]
+    except (ValueError, KeyError, IndexError):
+        offset = timedelta(hours=-3)
+    return (at.astimezone(UTC) + offset).hour
 
 
 def script_frame(session: CallSession, company: Empresa = COMPANY) -> ScriptFrame:

@@ -12,12 +12,17 @@ from zoneinfo import ZoneInfo
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentState, AgentStatus, PauseReason
+from dialer.floor.identity import METHOD_LABEL, STATUS_LABEL, IdentityCheck
 from dialer.leads.ddd import UFS
 from dialer.leads.windows import holiday_on, is_callable_at
 from scripting.money import format_brl, format_date_br
 from storage.models import CallResult, OutcomeCode
+from storage.repositories.agent_day import AgentDay
 from web.agent.messages import (
     AgentStateFrame,
+    DayCallbackView,
+    IdentityView,
+    MyDayFrame,
     PopAttemptView,
     PopDebtView,
     PopDetails,
@@ -29,7 +34,7 @@ from web.agent.messages import (
 BRASILIA = ZoneInfo("America/Sao_Paulo")
 
 STATE_LABEL: dict[AgentState, str] = {
-    AgentState.OFFLINE: "Desconectado",
+    AgentState.OFFLINE: "Fora do discador",
     AgentState.CONNECTING: "Chamando seu telefone",
     AgentState.READY: "Disponível",
     AgentState.RESERVED: "Chamada chegando",
@@ -62,7 +67,7 @@ RESULT_LABEL: dict[str, str] = {
     CallResult.MACHINE: "Caixa postal",
     CallResult.ABANDONED: "Abandonada",
     CallResult.ANSWERED: "Atendida",
-    CallResult.CONNECTED: "Atendida pelo operador",
+    CallResult.CONNECTED: "Conversa concluída",
     CallResult.CANCELLED: "Cancelada",
 }
 
@@ -77,7 +82,7 @@ OUTCOMES: tuple[tuple[OutcomeCode, str, str], ...] = (
     (OutcomeCode.JA_PAGO, "Já pagou", "7"),
     (OutcomeCode.CONTESTA, "Contesta a dívida", "8"),
     (OutcomeCode.TELEFONE_ERRADO, "Telefone errado", "9"),
-    (OutcomeCode.FALECIDO, "Falecido", ""),
+    (OutcomeCode.FALECIDO, "Falecido", "0"),
 )
 OUTCOME_LABEL: dict[str, str] = {code.value: label for code, label, _ in OUTCOMES}
 
@@ -197,3 +202,37 @@ def screen_pop_frame(pop: ScreenPop, now: datetime, confirmed_at: datetime | Non
         identity_confirmed_at=confirmed_at,
         details=pop_details(pop) if confirmed_at is not None else None,
     )
+
+
+def identity_view(check: IdentityCheck, message: str | None = None) -> IdentityView:
+    """The identity check as the page shows it: the questions' names, never the answers on file."""
+    return IdentityView(
+        status=check.status.value,
+        label=STATUS_LABEL[check.status],
+        methods=[[m.value, METHOD_LABEL[m] if m.value != "outra" else (check.key.other_question or METHOD_LABEL[m])]
+                 for m in check.key.methods()],
+        attempts_left=check.attempts_left,
+        message=message,
+    )
+
+
+def my_day_frame(day: AgentDay, now: datetime) -> MyDayFrame:
+    """The agent's day in pt-BR: the bar's one line, the callbacks (overdue marked) and today's figures."""
+    overdue = sum(1 for c in day.callbacks if c.due_at <= now)
+    callbacks = [
+        DayCallbackView(at=br_datetime(c.due_at), customer=greeting_name(c.customer_name), notes=c.notes,
+                        overdue=c.due_at <= now)
+        for c in day.callbacks
+    ]
+    late = f" ({overdue} atrasado{'s' if overdue != 1 else ''})" if overdue else ""
+    line = (
+        f"Retornos: {len(day.callbacks)}{late} · Contatos hoje: {day.contacts} · "
+        f"Promessas: {day.promises} · Acordos: {day.agreements}"
+    )
+    figures = [
+        ["Contatos (conversas) hoje", str(day.contacts)],
+        ["Promessas hoje", f"{day.promises} · {format_brl(day.promises_amount)}"],
+        ["Acordos hoje", f"{day.agreements} · {format_brl(day.agreements_amount)}"],
+        ["Retornos em aberto", f"{len(day.callbacks)}{late}"],
+    ]
+    return MyDayFrame(line=line, callbacks=callbacks, figures=figures)

@@ -69,7 +69,7 @@ async def _run(options: DemoOptions) -> None:
                 click.echo(f"    {u.login:<12} {ROLE_LABEL[u.role]}{where}")
             if options.bots:
                 click.echo(f"    {bot_user(1).login}…{bot_user(options.bots).login}: {options.bots} bot agent(s) working calls")
-            click.echo("\n  As an agent: click Disponível, wait for a call, confirm the identity, register the result.")
+            click.echo("\n  As an agent: click Disponível (F2), wait for a call, verify the identity (type the date of birth), register the result (? lists the keys).")
             click.echo("  Ctrl-C stops the demo; run it again to continue with the same data.")
             config = options.directory / CLI_CONFIG
             click.echo(f"\n  The demo's configuration (its database) is {config}. Every other command works on the")

@@ -20,7 +20,7 @@ import random
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -50,6 +50,8 @@ STEP_TIMEOUT_S = 30.0
 LEAVE_TIMEOUT_S = 30.0
 # the pause a stopping bot takes so that the dialer reserves it for no new call before logout
 STOP_PAUSE_REASON = "outros"
+# A bot hears no one: it releases each call with this reason, which supervisors see as an override
+DEMO_OVERRIDE_REASON = "Operador automático da demonstração (sem cliente real)"
 BUSY_STATES = ("reserved", "on_call", "wrap_up")
 
 
@@ -116,6 +118,16 @@ def choose_offer(quote: dict[str, Any] | None, rng: random.Random) -> dict[str, 
     return terms
 
 
+def callback_time(now: datetime, rng: random.Random) -> datetime:
+    """A weekday, 10:00–15:59 Brasília, one to three days ahead: inside the usual calling windows
+    (the server refuses a callback outside the customer's window)."""
+    day = now.astimezone(BRASILIA).date() + timedelta(days=rng.randint(1, 3))
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    local = datetime.combine(day, time(rng.randint(10, 15), rng.choice((0, 15, 30, 45))), tzinfo=BRASILIA)
+    return local.astimezone(UTC)
+
+
 def disposition_for(
     code: str, call_id: str, rng: random.Random, now: datetime, quote: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -132,12 +144,19 @@ def disposition_for(
         msg["agreement"] = agreement
         msg["notes"] = "Acordo fechado pela calculadora."
     elif code == "PROMESSA":
-        msg["promise_amount"] = str(Decimal(rng.randrange(5_000, 80_000)) / 100)
+        # within what the server accepts: the policy's minimum up to the updated balance, by its last day
+        limits = (quote or {}).get("promise") or {}
+        low = Decimal(limits.get("minimum", "50.00"))
+        high = max(low, min(Decimal(limits.get("maximum", "800.00")), Decimal("800.00")))
+        cents = rng.randrange(int(low * 100), int(high * 100) + 1)
+        msg["promise_amount"] = str(Decimal(cents) / 100)
         # Brasília's date: the server checks promise dates against its local "today"
-        msg["promise_date"] = (now.astimezone(BRASILIA).date() + timedelta(days=rng.randint(1, 10))).isoformat()
+        today = now.astimezone(BRASILIA).date()
+        last = date.fromisoformat(limits["last_day"]) if "last_day" in limits else today + timedelta(days=10)
+        msg["promise_date"] = (today + timedelta(days=rng.randint(1, max(1, min(10, (last - today).days))))).isoformat()
         msg["notes"] = "Cliente prometeu pagar via Pix."
     elif code == "RETORNAR":
-        msg["callback_at"] = (now + timedelta(hours=rng.randint(2, 48))).isoformat()
+        msg["callback_at"] = callback_time(now, rng).isoformat()
         msg["callback_own"] = rng.random() < 0.5
         msg["notes"] = "Pediu retorno em outro horário."
     elif code == "RECUSA":
@@ -292,7 +311,7 @@ class Bot:
         if not self._stop.is_set():
             await self._until_stop(asyncio.sleep(self._pause(self.timing.confirm_s)))
         try:
-            await client.request({"type": "confirm_identity", "call_id": call_id})
+            await client.request({"type": "override_identity", "call_id": call_id, "reason": DEMO_OVERRIDE_REASON})
         except DeskError as exc:
             self.errors.append(str(exc))
         hung_up = None

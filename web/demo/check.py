@@ -24,7 +24,7 @@ from sqlalchemy import select
 from dialer.clocks import BRASILIA
 from scripting.money import format_brl
 from storage.engine import create_engine, session_factory
-from storage.models import AuditLog, CallAttempt, Outcome, OutcomeCode
+from storage.models import AuditLog, CallAttempt, Customer, Outcome, OutcomeCode
 from web.demo.bots import ServerClock
 from web.demo.client import DeskClient, DeskError, log_in
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS
@@ -43,7 +43,21 @@ class CheckResult:
     summary: str
 
 
-async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
+async def _birth_date_of(db_url: str, call_id: str) -> str:
+    """What the person on the check's call would say when asked their date of birth (dd/mm/aaaa)."""
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as db:
+            attempt = await db.get(CallAttempt, call_id)
+            customer = await db.get(Customer, attempt.customer_id) if attempt is not None and attempt.customer_id else None
+    finally:
+        await engine.dispose()
+    if customer is None or customer.birth_date is None:
+        raise DeskError(f"database: no birth date for the customer of call {call_id}")
+    return customer.birth_date.strftime("%d/%m/%Y")
+
+
+async def _agent_loop(url: str, login: str, db_url: str) -> tuple[str, float, str]:
     """Drive one agent through a call; (call id, seconds from ready to pop, customer greeting)."""
     step = "login"
     try:
@@ -67,7 +81,8 @@ async def _agent_loop(url: str, login: str) -> tuple[str, float, str]:
             connected = lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected"
             await client.wait_for(connected, STEP_TIMEOUT_S, what="call connected")
             step = "identity confirmation"  # asked of the person on the line, so once connected
-            await client.request({"type": "confirm_identity", "call_id": call_id})
+            await client.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento",
+                                  "answer": await _birth_date_of(db_url, call_id)})
             await client.wait_for(
                 lambda f: f["type"] == "screen_pop" and f.get("details") is not None, STEP_TIMEOUT_S, what="full pop"
             )
@@ -133,7 +148,7 @@ async def run_check(directory: Path | None = None, *, hasher: PasswordHasher | N
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             async with running_demo(options) as demo:
-                call_id, waited, greeting = await _agent_loop(demo.url, login)
+                call_id, waited, greeting = await _agent_loop(demo.url, login, demo.config.database.url)
                 outcome, attempt, confirmed = await _stored(demo.config.database.url, call_id)
     except DeskError as exc:
         return CheckResult(False, f"cobra demo --check: FAILED at {exc}")

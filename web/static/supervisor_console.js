@@ -235,7 +235,11 @@
       var mine = a.monitored_by !== null && a.monitored_by === st.me;
       setFields(row, {
         name: a.name, login: a.login ? "(" + a.login + ")" : "", state: STATE[a.state] || a.state,
-        campaign: a.campaign, on_call: a.on_call, pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
+        campaign: a.campaign,
+        on_call: a.on_call && a.identity === "liberada_sem_verificacao"
+          ? a.on_call + " · identidade liberada sem verificação: " + (a.identity_override_reason || "")
+          : a.on_call && a.identity === "bloqueada" ? a.on_call + " · verificação de identidade bloqueada" : a.on_call,
+        pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
         calls_today: a.calls_today, contacts_today: a.contacts_today,
         monitored: a.monitored_by === null ? "" :
           (mine ? "Você está " : (a.monitored_by_login || "Supervisor") + " está ") + (MONITOR[a.monitor_mode] || "")
@@ -387,6 +391,11 @@
       if (row) row.querySelector("[data-f=timer]").textContent = t.text;
       if (a.state === "paused" && t.seconds >= cfg.pauseS) alerts.push(a.name + " está em pausa há " + t.text + ".");
       if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) alerts.push(a.name + " está em pós-atendimento há " + t.text + ".");
+      // the identity check of the call on the agent's screen (issue 11): a release without a match, or a lock
+      if (a.identity === "liberada_sem_verificacao") {
+        alerts.push(a.name + " liberou a chamada sem verificar a identidade: " + (a.identity_override_reason || "sem motivo"));
+      }
+      if (a.identity === "bloqueada") alerts.push(a.name + ": verificação de identidade bloqueada (3 respostas erradas).");
       // offline agents have no phone by definition (logged out, or the floor already took them off)
       if (!a.phone_connected && a.state !== "offline" && a.state !== "connecting") {
         alerts.push("Telefone de " + a.name + " desconectado.");

@@ -90,6 +90,9 @@ def floor_view(
             "monitored_by": a.monitored_by,
             "monitored_by_login": logins.get(a.monitored_by) if a.monitored_by is not None else None,
             "monitor_mode": a.monitor_mode,
+            # the identity check of the call on screen; an override carries the agent's reason
+            "identity": a.identity,
+            "identity_override_reason": a.identity_override_reason,
         }
         for a in snapshot.agents
     ]
