@@ -37,6 +37,15 @@ from storage.models.portfolio import (
     Payment,
     Phone,
 )
+from storage.models.regua import (
+    AgencyHandoff,
+    ChannelOptOut,
+    OutboxMessage,
+    OutboxStatus,
+    ReguaDecision,
+    ReguaRule,
+    SatisfactionSurvey,
+)
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,
@@ -60,6 +69,7 @@ from storage.models.vocabulary import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AgencyHandoff",
     "AgentState",
     "AgentStateChange",
     "Agreement",
@@ -77,6 +87,7 @@ __all__ = [
     "Campaign",
     "CampaignMode",
     "CampaignStatus",
+    "ChannelOptOut",
     "Customer",
     "CustomerHold",
     "CustomerTag",
@@ -89,6 +100,8 @@ __all__ = [
     "Lead",
     "LeadState",
     "Money",
+    "OutboxMessage",
+    "OutboxStatus",
     "Outcome",
     "OutcomeCode",
     "Payment",
@@ -97,7 +110,10 @@ __all__ = [
     "PhoneStatus",
     "Promise",
     "PromiseStatus",
+    "ReguaDecision",
+    "ReguaRule",
     "Role",
+    "SatisfactionSurvey",
     "ScriptRunRecord",
     "ScriptVersion",
     "Segment",
