@@ -18,6 +18,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor", "Painel ao vivo"),
     ("/supervisor/roteiros", "Roteiros"),
     ("/supervisor/simulacao", "Simulação de discagem"),
+    ("/supervisor/regua", "Régua de cobrança"),
     ("/monitoria", "Monitoria"),
     ("/admin", "Usuários"),
 )

@@ -28,9 +28,10 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
     ("login", "home", "expected"),
     [
         ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/roteiros", "Roteiros"),
-                                  ("/supervisor/simulacao", "Simulação de discagem")]),
+                                  ("/supervisor/simulacao", "Simulação de discagem"),
+                                  ("/supervisor/regua", "Régua de cobrança")]),
         ("root", "/admin", [("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
-                            ("/admin", "Usuários")]),
+                            ("/supervisor/regua", "Régua de cobrança"), ("/admin", "Usuários")]),
         ("quito", "/monitoria", []),  # one page: no bar
     ],
 )
