@@ -192,6 +192,8 @@ class ReguaConfig(_Section):
     send_backoff_max_s: float = Field(3600.0, gt=0, le=7 * 86400)
     send_lease_s: float = Field(120.0, gt=0, le=86400)
     send_poll_s: float = Field(5.0, gt=0, le=3600)
+    # Only for `cobra demo`'s data: the CLI runs on the demo's clock (moved into business hours at night)
+    demo_clock: bool = False
 
     @field_validator("run_at")
     @classmethod

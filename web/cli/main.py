@@ -56,6 +56,9 @@ cli.add_command(_simulate.simulate_command)
 from web.cli import asterisk as _asterisk  # noqa: E402
 
 cli.add_command(_asterisk.asterisk_group)
+from web.cli import regua as _regua  # noqa: E402
+
+cli.add_command(_regua.regua_group)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -74,6 +75,8 @@ class SmtpSink:
         return mail
 
     async def start(self) -> None:
+        # aiosmtpd logs every SMTP command at INFO: the demo's console is for people
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         handler = _Handler(self)
         self._server = await loop.create_server(

@@ -1,0 +1,32 @@
+"""``/demo/emails`` (staff): the mails the demo's SMTP sink received, newest first (only with ``--smtp-sink``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from dialer.clocks import BRASILIA
+from storage.models import Role
+from web.auth.access import requires
+from web.auth.responses import render_page
+
+MAILBOX: web.AppKey[Path] = web.AppKey("cobra.demo_mailbox", Path)
+
+
+@requires(*Role)
+async def emails_page(request: web.Request) -> web.Response:
+    from web.demo.smtp_sink import read_mailbox  # only the demo loads aiosmtpd
+
+    mails = read_mailbox(request.app[MAILBOX])
+    views = [
+        {"number": m.number, "at": m.received_at.astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M:%S"),
+         "to": ", ".join(m.rcpt_to), "from": m.mail_from, "subject": m.subject, "body": m.body}
+        for m in mails
+    ]
+    return render_page(request, "demo_emails.html", {"mails": views})
+
+
+def setup_demo_emails(app: web.Application, directory: Path) -> None:
+    app[MAILBOX] = directory
+    app.router.add_get("/demo/emails", emails_page, name="demo_emails")
