@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.errors import NotFound
 from storage.models import CallAttempt, Customer, DebtStatus, Outcome, OutcomeCode, Promise, PromiseStatus, User
+from storage.repositories import regua
 from storage.repositories.negotiation import AgreementRow, PaymentRow, negotiation_history
 
 
@@ -64,6 +65,8 @@ class PopData:
     attempts_7d: int
     agreements: tuple[AgreementRow, ...] = ()
     payments: tuple[PaymentRow, ...] = ()
+    lead_reasons: tuple[str, ...] = ()  # the leads' last results (the régua's "PROMESSA_QUEBRADA", "REGUA_D+5", ...)
+    opted_out: tuple[str, ...] = ()  # channels the customer stopped (régua opt-outs)
 
 
 async def load_pop_data(
@@ -110,6 +113,8 @@ async def load_pop_data(
         PromiseRow(c, a, d, None if st is None else kept_of.get(PromiseStatus(st))) for c, a, d, st in promise_rows
     )
     negotiation = await negotiation_history(session, customer_id, limit=last_attempts)
+    reasons = tuple(await regua.lead_reasons(session, customer_id))
+    opted_out = tuple(o.channel for o in await regua.opt_outs_of(session, customer_id))
     week_ago = now - timedelta(days=7)
     counts = (
         await session.execute(
@@ -132,4 +137,6 @@ async def load_pop_data(
         attempts_7d=int(counts[0]),
         agreements=negotiation.agreements,
         payments=negotiation.payments,
+        lead_reasons=reasons,
+        opted_out=opted_out,
     )
