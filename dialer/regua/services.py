@@ -205,6 +205,7 @@ class RunReport:
     left_for_next_run: int = 0
     errors: list[str] = field(default_factory=list)
     per_rule: Counter[str] = field(default_factory=Counter)
+    boosted_customers: set[tuple[str, int]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -260,8 +261,11 @@ async def _take(db: AsyncSession, action: PlannedAction, day: date, now: datetim
         if not await repo.record_decision(db, _decision(action, day, now, detail)):
             report.already += 1
             return
-        report.boosted += await repo.boost_customer_leads(db, action.customer_id, now=now, boost=rule.boost,
-                                                          reason=reason_of(rule))
+        # one boost per customer and step per run, however many of their contracts reached the step
+        if (rule.key, action.customer_id) not in report.boosted_customers:
+            report.boosted_customers.add((rule.key, action.customer_id))
+            report.boosted += await repo.boost_customer_leads(db, action.customer_id, now=now, boost=rule.boost,
+                                                              reason=reason_of(rule))
     else:
         detail["agency"] = rule.agency
         if not await repo.record_decision(db, _decision(action, day, now, detail)):

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
+from dialer.regua.daily import next_run_at
 from storage.engine import create_engine, session_factory
 from storage.models import (
     Lead,
@@ -20,8 +23,12 @@ from storage.models import (
     SatisfactionSurvey,
 )
 from tests.regua.portfolio import Portfolio, seed
-from tests.web.conftest import Clock, form_token, log_in, session_csrf
-from web.config import Config, DatabaseConfig, ReguaConfig
+from tests.web.conftest import FAST_HASHER, Clock, form_token, log_in, session_csrf
+from web.app import create_app
+from web.auth.settings import Auth, AuthSettings
+from web.config import Config, DatabaseConfig, ReguaConfig, SmtpConfig
+from web.demo.smtp_sink import SmtpSink
+from web.regua.state import REGUA
 
 Client = TestClient[web.Request, web.Application]
 SECRET = "segredo-do-gateway"
@@ -193,3 +200,31 @@ async def test_a_hand_off_leaves_the_dialer_and_is_exported(client: Client, cloc
         await engine.dispose()
     new_only = await client.get("/supervisor/regua/assessorias/exportar?nome=Assessoria%20Parceira&novas=1")
     assert len((await new_only.read()).decode("utf-8-sig").splitlines()) == 1  # exported already: header only
+
+
+async def test_with_the_regua_enabled_the_service_catches_up_at_start_and_sends(
+    aiohttp_client: Any, clock: Clock, db_url: str
+) -> None:
+    await _seed(db_url)
+    clock.now = _at(date(2026, 3, 5))  # Ana's D-5 reminder is due today
+    async with SmtpSink(port=0) as sink:
+        regua = ReguaConfig.model_validate({"enabled": True, "send_poll_s": 0.05, "run_at": "07:00"})
+        smtp = SmtpConfig.model_validate({"host": "127.0.0.1", "port": sink.port, "from_address": "c@cobra.test"})
+        config = Config(database=DatabaseConfig.model_validate({"url": db_url}), regua=regua, smtp=smtp)
+        app = create_app(config, auth=Auth(settings=AuthSettings(), hasher=FAST_HASHER), clock=clock)
+        await aiohttp_client(app)  # starts the app: the daily run's start-up catch-up, then the sender
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while not sink.mails:
+            assert loop.time() < deadline, "the start-up run's e-mail never arrived"
+            await asyncio.sleep(0.05)
+        runtime = app[REGUA]
+        assert runtime.daily is not None and runtime.daily.last is not None
+        assert runtime.daily.last.per_rule["lembrete-d-5"] == 1
+    assert [m.rcpt_to for m in sink.mails] == [("ana@example.com",)]
+
+
+def test_the_daily_run_is_next_at_run_at_in_brasilia() -> None:
+    run_at = time(7)
+    assert next_run_at(datetime(2026, 3, 5, 9, 59, tzinfo=UTC), run_at) == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+    assert next_run_at(datetime(2026, 3, 5, 10, 0, tzinfo=UTC), run_at) == datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
