@@ -216,6 +216,8 @@ class SmtpConfig(_Section):
     from_address: str = "cobranca@localhost"
     timeout_s: float = Field(30.0, gt=0, le=600)
     verify_tls: bool = True
+    # A private CA file that signed the server's certificate (default: the system's CAs)
+    ca_file: str | None = None
 
     @field_validator("security")
     @classmethod

@@ -47,6 +47,7 @@ class SmtpSettings:
     from_address: str = "cobranca@localhost"
     timeout_s: float = 30.0
     verify_tls: bool = True
+    ca_file: str | None = None  # a private CA that signed the server's certificate
 
 
 class SmtpTransport:
@@ -68,7 +69,7 @@ class SmtpTransport:
 
     async def send(self, message: ClaimedMessage) -> None:
         s = self.settings
-        context = ssl.create_default_context() if s.verify_tls else ssl._create_unverified_context()
+        context = ssl.create_default_context(cafile=s.ca_file) if s.verify_tls else ssl._create_unverified_context()
         try:
             await aiosmtplib.send(
                 self.build(message),

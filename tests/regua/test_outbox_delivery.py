@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+import subprocess
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiosmtpd.smtp import SMTP, AuthResult
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -217,3 +221,64 @@ async def test_the_gateway_body_is_filled_value_by_value() -> None:
     message = ClaimedMessage(7, "whatsapp", "+5511987654321", "", 'diz "oi" {to}', 1, None)
     assert transport.payload(message) == {"a": 'diz "oi" {to}', "n": ["+5511987654321", 1]}
     assert json.loads(json.dumps(transport.payload(message)))["a"] == 'diz "oi" {to}'
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+async def test_email_over_starttls_with_authentication(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    await seed(sessions)
+    day = date(2026, 3, 5)
+    await run_day(sessions, day, SETTINGS, now=at_brt(day, 9))
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"senha-certa", handled=False)  # aiosmtpd answers 535
+
+    inbox = _Inbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(inbox, tls_context=server_tls, require_starttls=True, auth_required=True,
+                     authenticator=authenticator), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        clock = Clock(at_brt(day, 10))
+        wrong = SmtpSettings(host="localhost", port=port, security="starttls", username="cobra", password="errada",
+                             ca_file=str(cert))
+        report = await OutboxSender(sessions, {"email": SmtpTransport(wrong)}, clock=clock).drain_once()
+        assert report.failed == 1 and inbox.mails == []  # 535: refused for good, with the reason
+        [message] = [m for m in await _messages(sessions) if m.channel == "email"]
+        assert message.last_error is not None and "SMTP 535" in message.last_error
+        async with sessions.begin() as db:
+            failed = await db.get(OutboxMessage, message.id)
+            assert failed is not None
+            failed.status, failed.attempts = OutboxStatus.QUEUED, 0
+        right = SmtpSettings(host="localhost", port=port, security="starttls", username="cobra", password="senha-certa",
+                             from_address="cobranca@cobra.test", ca_file=str(cert))
+        assert (await OutboxSender(sessions, {"email": SmtpTransport(right)}, clock=clock).drain_once()).sent == 1
+    finally:
+        server.close()
+        await server.wait_closed()
+    # the client may try the wrong password with more than one mechanism before giving up
+    assert set(logins[:-1]) == {("cobra", "errada")} and logins[-1] == ("cobra", "senha-certa")
+    assert [(f, r) for f, r, _ in inbox.mails] == [("cobranca@cobra.test", ["ana@example.com"])]

@@ -54,7 +54,7 @@ def transports(config: Config) -> dict[str, Transport]:
     out: dict[str, Transport] = {
         "email": SmtpTransport(SmtpSettings(host=s.host, port=s.port, security=s.security, username=s.username,
                                             password=s.password, from_address=s.from_address, timeout_s=s.timeout_s,
-                                            verify_tls=s.verify_tls)),
+                                            verify_tls=s.verify_tls, ca_file=s.ca_file)),
     }
     for channel, c in (("sms", config.gateway.sms), ("whatsapp", config.gateway.whatsapp)):
         transport = _gateway(channel, c)
