@@ -93,6 +93,8 @@ def _debt_skip(rule: Rule, debt: DebtFacts, today: date) -> str | None:
     if is_prescribed(debt.due_date, today):
         return "dívida prescrita"
     cond = rule.conditions
+    if cond.creditors and debt.creditor.casefold() not in {c.casefold() for c in cond.creditors}:
+        return "outro credor"
     if cond.buckets and aging_bucket(debt.due_date, today) not in cond.buckets:
         return "fora da faixa de atraso"
     if cond.min_balance is not None and debt.balance < cond.min_balance:

@@ -79,6 +79,7 @@ class Conditions:
     max_balance: Decimal | None = None
     tags_any: tuple[str, ...] = ()  # the customer has one of these tags; empty: any
     tags_none: tuple[str, ...] = ()  # the customer has none of these tags
+    creditors: tuple[str, ...] = ()  # DEBT anchor: only contracts of these creditors; empty: any
     not_in_agreement: bool = True  # DEBT anchor: skip contracts covered by an active agreement
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +89,7 @@ class Conditions:
             "max_balance": None if self.max_balance is None else str(self.max_balance),
             "tags_any": list(self.tags_any),
             "tags_none": list(self.tags_none),
+            "creditors": list(self.creditors),
             "not_in_agreement": self.not_in_agreement,
         }
 
@@ -120,6 +122,7 @@ class Conditions:
             max_balance=high,
             tags_any=tuple(str(t) for t in data.get("tags_any") or ()),
             tags_none=tuple(str(t) for t in data.get("tags_none") or ()),
+            creditors=tuple(str(c) for c in data.get("creditors") or ()),
             not_in_agreement=bool(data.get("not_in_agreement", True)),
         )
 

@@ -128,3 +128,20 @@ def test_pop_flags_say_why_the_account_is_back_and_what_is_stopped() -> None:
         "promessa quebrada", "régua D+30", "não ligar (pedido do cliente)", "não enviar SMS (pedido do cliente)",
     ]
     assert pop_flags([], []) == []
+
+
+def test_a_step_can_be_limited_to_creditors_buckets_and_tags() -> None:
+    day = date(2026, 3, 11)
+    notice = DEFAULT_REGUA[1]
+
+    def only(**conditions: object) -> Rule:
+        return Rule.from_dict({**notice.as_dict(), "conditions": {**notice.conditions.as_dict(), **conditions}})
+
+    assert plan_day([only(creditors=["banco"])], [account()], day)  # "Banco", case-insensitive
+    assert plan_day([only(creditors=["Financeira"])], [account()], day) == []
+    assert plan_day([only(buckets=["1-30"])], [account()], day)
+    assert plan_day([only(buckets=["31-60"])], [account()], day) == []
+    assert plan_day([only(tags_any=["vip"])], [account(tags=frozenset({"VIP"}))], day)
+    assert plan_day([only(tags_none=["vip"])], [account(tags=frozenset({"vip"}))], day) == []
+    with pytest.raises(RuleError):
+        only(buckets=["2-3"])

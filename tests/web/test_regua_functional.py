@@ -228,3 +228,33 @@ def test_the_daily_run_is_next_at_run_at_in_brasilia() -> None:
     run_at = time(7)
     assert next_run_at(datetime(2026, 3, 5, 9, 59, tzinfo=UTC), run_at) == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
     assert next_run_at(datetime(2026, 3, 5, 10, 0, tzinfo=UTC), run_at) == datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
+
+
+async def test_a_supervisor_narrows_a_step_on_the_page(client: Client, clock: Clock, db_url: str) -> None:
+    await _seed(db_url)
+    clock.now = _at(date(2026, 3, 10))
+    await log_in(client, "sofia")
+    html = await (await client.get("/supervisor/regua")).text()
+    form = {"csrf_token": form_token(html), "enabled": "on", "name": "Aviso de atraso", "offset_days": "1",
+            "body": "Olá {{ cliente.primeiro_nome }}", "buckets": "1-30", "creditors": "", "min_balance": "1.000,00",
+            "max_balance": "", "tags_any": "", "tags_none": ""}
+    saved = await client.post("/supervisor/regua/passos/aviso-d1", data=form, allow_redirects=False)
+    assert saved.status == 303 and "aviso=" in saved.headers["Location"]
+    preview = await (await client.get("/api/v1/regua/preview?date=2026-03-11")).json()
+    assert [i["name"] for i in preview["items"] if i["rule"] == "aviso-d1"] == ["Bruno Lima"]  # R$ 1.200,00; Ana R$ 500
+    rules = {r["key"]: r for r in (await (await client.get("/api/v1/regua/rules")).json())["rules"]}
+    assert rules["aviso-d1"]["conditions"]["min_balance"] == "1000.00"
+    assert rules["aviso-d1"]["form"]["min_balance"] == "1.000,00"
+    bad = await client.post("/supervisor/regua/passos/aviso-d1", data={**form, "body": "{{ nada }}"},
+                            allow_redirects=False)
+    assert "erro=" in bad.headers["Location"]
+    page = await client.get(bad.headers["Location"])
+    assert "modelo inválido" in await page.text()
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as db:
+            entries = (await db.execute(select(AuditLog).where(AuditLog.action == "regua.rules"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert len(entries) == 1 and entries[0].user_id is not None  # who changed the step, before and after
+    assert entries[0].before is not None and entries[0].after is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from dialer.regua.defaults import DEFAULT_REGUA
 from dialer.regua.rules import CHANNEL_LABEL_PT, Channel, Rule, RuleError
 from dialer.regua.services import current_rules, preview_day, run_day, save_rules
 from dialer.regua.templates import TemplateRenderError, render_message, sample_context
+from scripting.money import MoneyFormatError, parse_money
 from storage.models import OutboxStatus, Role
 from storage.repositories import outbox
 from storage.repositories import regua as repo
@@ -106,6 +108,31 @@ def _rule_from_form(rule: Rule, form: dict[str, str]) -> Rule:
         boost = int(form.get("boost", rule.boost) or 0)
     except ValueError:
         raise RuleError("offset_days", "informe números inteiros para o dia e o reforço") from None
+    def listed(name: str, current: tuple[str, ...]) -> list[str]:
+        raw = form.get(name)
+        return list(current) if raw is None else [part.strip() for part in raw.split(",") if part.strip()]
+
+    def money(name: str, current: Decimal | None) -> str | None:
+        raw = form.get(name)
+        if raw is None:
+            return None if current is None else str(current)
+        if not raw.strip():
+            return None
+        try:
+            return str(parse_money(raw))
+        except MoneyFormatError as exc:
+            raise RuleError(f"conditions.{name}", exc.message_pt.rstrip(".")) from None
+
+    cond = rule.conditions
+    conditions = {
+        **cond.as_dict(),
+        "buckets": listed("buckets", cond.buckets),
+        "creditors": listed("creditors", cond.creditors),
+        "tags_any": listed("tags_any", cond.tags_any),
+        "tags_none": listed("tags_none", cond.tags_none),
+        "min_balance": money("min_balance", cond.min_balance),
+        "max_balance": money("max_balance", cond.max_balance),
+    }
     changed = replace(
         rule,
         name=form.get("name", rule.name).strip() or rule.name,
@@ -116,7 +143,7 @@ def _rule_from_form(rule: Rule, form: dict[str, str]) -> Rule:
         boost=boost,
         agency=form.get("agency", rule.agency).strip(),
     )
-    return Rule.from_dict(changed.as_dict())  # validates the whole step again
+    return Rule.from_dict({**changed.as_dict(), "conditions": conditions})  # validates the whole step again
 
 
 @requires(*MANAGERS)

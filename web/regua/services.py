@@ -63,7 +63,20 @@ def message_view(m: OutboxMessage) -> dict[str, Any]:
 
 
 def rule_view(rule: Rule) -> dict[str, Any]:
-    return {**rule.as_dict(), "day_label": rule.day_label, "channel_label": CHANNEL_LABEL_PT[rule.channel]}
+    c = rule.conditions
+    return {
+        **rule.as_dict(),
+        "day_label": rule.day_label,
+        "channel_label": CHANNEL_LABEL_PT[rule.channel],
+        "form": {  # the conditions as the page's fields show them (lists comma-separated, money in reais)
+            "buckets": ", ".join(c.buckets),
+            "creditors": ", ".join(c.creditors),
+            "tags_any": ", ".join(c.tags_any),
+            "tags_none": ", ".join(c.tags_none),
+            "min_balance": "" if c.min_balance is None else format_brl(c.min_balance).removeprefix("R$ "),
+            "max_balance": "" if c.max_balance is None else format_brl(c.max_balance).removeprefix("R$ "),
+        },
+    }
 
 
 def preview_view(preview: Preview, limit: int = 200) -> dict[str, Any]:
