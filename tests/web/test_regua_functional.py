@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from dialer.regua.daily import next_run_at
 from storage.engine import create_engine, session_factory
 from storage.models import (
+    AuditLog,
     Lead,
     LeadState,
     OutboxMessage,
