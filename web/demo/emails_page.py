@@ -1,7 +1,9 @@
-"""``/demo/emails`` (staff): the mails the demo's SMTP sink received, newest first (only with ``--smtp-sink``)."""
+"""``/demo/emails`` (staff): the mails the demo's SMTP sink received and the SMS/WhatsApp its gateway
+received, newest first (only with ``--smtp-sink``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -16,15 +18,21 @@ MAILBOX: web.AppKey[Path] = web.AppKey("cobra.demo_mailbox", Path)
 
 @requires(*Role)
 async def emails_page(request: web.Request) -> web.Response:
+    from web.demo.gateway_sink import read_messages
     from web.demo.smtp_sink import read_mailbox  # only the demo loads aiosmtpd
 
     mails = read_mailbox(request.app[MAILBOX])
+    messages = [
+        {"channel": "SMS" if m.get("channel") == "sms" else "WhatsApp", "to": m.get("to", ""), "text": m.get("text", ""),
+         "at": datetime.fromisoformat(str(m["at"])).astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M:%S") if m.get("at") else ""}
+        for m in read_messages(request.app[MAILBOX])
+    ]
     views = [
         {"number": m.number, "at": m.received_at.astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M:%S"),
          "to": ", ".join(m.rcpt_to), "from": m.mail_from, "subject": m.subject, "body": m.body}
         for m in mails
     ]
-    return render_page(request, "demo_emails.html", {"mails": views})
+    return render_page(request, "demo_emails.html", {"mails": views, "messages": messages})
 
 
 def setup_demo_emails(app: web.Application, directory: Path) -> None:

@@ -31,6 +31,7 @@ from web.config import (
     Config,
     DatabaseConfig,
     DialerConfig,
+    GatewayConfig,
     PbxConfig,
     PixConfig,
     ReguaConfig,
@@ -39,6 +40,7 @@ from web.config import (
 )
 from web.demo.bots import Bot, BotCrew, BotTiming
 from web.demo.emails_page import setup_demo_emails
+from web.demo.gateway_sink import GatewaySink
 from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
 from web.demo.smtp_sink import SmtpSink
 
@@ -72,6 +74,7 @@ class RunningDemo:
     clock: Clock
     clock_moved: bool  # the demo runs on a clock moved into business hours (see dialer.clocks)
     smtp_sink: SmtpSink | None = None
+    gateway_sink: GatewaySink | None = None
 
 
 CLI_CONFIG = "cobra.toml"
@@ -88,7 +91,10 @@ def demo_link_secret(directory: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def write_cli_config(directory: Path, url: str, *, smtp_port: int | None = None, web_url: str | None = None) -> Path:
+def write_cli_config(
+    directory: Path, url: str, *, smtp_port: int | None = None, web_url: str | None = None,
+    gateway_urls: dict[str, str] | None = None,
+) -> Path:
     """``<dir>/cobra.toml``: the demo's database for the CLI (``COBRA_CONFIG=<dir>/cobra.toml cobra campaign list``).
 
     What the commands read (the database, the company, the Pix receiver, the régua and, with
@@ -100,6 +106,7 @@ def write_cli_config(directory: Path, url: str, *, smtp_port: int | None = None,
         f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nfrom_address = "cobranca@cobra-demo.example"\n'
         if smtp_port is not None else ""
     )
+    gateways = "".join(f'\n[gateway.{channel}]\nurl = "{target}"\n' for channel, target in (gateway_urls or {}).items())
     path.write_text(
         "# Written by `cobra demo` on every start: the demo's database, for the other commands:\n"
         f"#   COBRA_CONFIG={path} cobra campaign list\n"
@@ -115,7 +122,8 @@ def write_cli_config(directory: Path, url: str, *, smtp_port: int | None = None,
         "demo_clock = true\n"
         f'link_secret = "{demo_link_secret(directory)}"\n'
         + (f'public_url = "{web_url}"\n' if web_url else "")
-        + smtp,
+        + smtp
+        + gateways,
         encoding="utf-8",
     )
     return path
@@ -153,11 +161,16 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
     url, report = await prepare_database(options, clock)
     sim = SimulatorServer(host="127.0.0.1", port=0, scenario=SCENARIO, time_scale=options.time_scale)
     sink: SmtpSink | None = None
+    gateway: GatewaySink | None = None
     await sim.start()
     try:
         if options.smtp_sink_port is not None:
             sink = SmtpSink(options.directory / "emails", port=options.smtp_sink_port)
             await sink.start()
+            # SMS and WhatsApp go to a local gateway next to it (the SMTP port + 1, or any with 0)
+            gateway = GatewaySink(options.directory / "emails", port=options.smtp_sink_port and options.smtp_sink_port + 1)
+            await gateway.start()
+        gateway_urls = {} if gateway is None else {"sms": gateway.url("sms"), "whatsapp": gateway.url("whatsapp")}
         smtp = (
             SmtpConfig.model_validate({"host": "127.0.0.1", "port": sink.port, "from_address": "cobranca@cobra-demo.example"})
             if sink is not None else SmtpConfig.model_validate({})
@@ -175,6 +188,7 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
                 {"enabled": options.regua, "link_secret": demo_link_secret(options.directory), "public_url": public_url}
             ),
             smtp=smtp,
+            gateway=GatewayConfig.model_validate({c: {"url": u} for c, u in gateway_urls.items()}),
         )
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
@@ -204,7 +218,8 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             await site.start()
             host, port = runner.addresses[0][:2]
             base = f"http://{host}:{port}"
-            write_cli_config(options.directory, url, smtp_port=None if sink is None else sink.port, web_url=base)
+            write_cli_config(options.directory, url, smtp_port=None if sink is None else sink.port, web_url=base,
+                             gateway_urls=gateway_urls)
             crew = BotCrew(
                 [
                     Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing or BotTiming())
@@ -212,11 +227,13 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
                 ]
             )
             crew.start()
-            yield RunningDemo(base, config, report, sim, app, crew, clock, moved, sink)
+            yield RunningDemo(base, config, report, sim, app, crew, clock, moved, sink, gateway)
         finally:
             await crew.stop()
             await runner.cleanup()
     finally:
+        if gateway is not None:
+            await gateway.stop()
         if sink is not None:
             await sink.stop()
         await sim.stop()
