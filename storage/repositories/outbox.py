@@ -126,7 +126,7 @@ async def requeue_failed(session: AsyncSession, message_id: int, *, now: datetim
     """A supervisor's retry: a failed message goes back to the queue, due now, with its attempts reset."""
     message = await session.get(OutboxMessage, message_id)
     if message is None or message.status is not OutboxStatus.FAILED:
-        return message if message is None else None
+        return None
     message.status = OutboxStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = now

@@ -115,7 +115,7 @@ async def test_run_outbox_failure_reason_and_the_retry_button(client: Client, cl
 async def test_a_reply_keyword_from_the_gateway_stops_the_channel(client: Client, clock: Clock, db_url: str) -> None:
     p = await _seed(db_url)
     clock.now = _at(date(2026, 3, 10))
-    reply = {"channel": "sms", "from": "+5511987654321", "text": " sair "}
+    reply = {"channel": "sms", "from": "+5511987654321", "text": " Sair! "}
     assert (await client.post("/api/v1/regua/inbound", json=reply)).status == 403
     assert (await client.post("/api/v1/regua/inbound", json=reply, headers={"X-Cobra-Secret": "x"})).status == 403
     chat = await client.post("/api/v1/regua/inbound", json={**reply, "text": "quanto devo?"},

@@ -1,5 +1,5 @@
 """A real browser (Debian's chromium through Playwright): a supervisor runs the régua, sees the
-outbox, retries a failed message, blocks a channel and edits a step; a customer rates once."""
+outbox, retries a failed message, blocks a channel and edits a step."""
 
 from __future__ import annotations
 

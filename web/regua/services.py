@@ -105,8 +105,9 @@ def preview_view(preview: Preview, limit: int = 200) -> dict[str, Any]:
 
 
 def normalise_keyword(text: str) -> str:
-    stripped = unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode()
-    return " ".join(stripped.upper().split())
+    """``" Sair! "`` and ``"SAIR"`` alike: no accents, case, punctuation or extra spaces."""
+    stripped = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join("".join(c if c.isalnum() else " " for c in stripped).upper().split())
 
 
 async def find_customer(db: AsyncSession, ref: str) -> Customer | None:
