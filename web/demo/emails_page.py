@@ -12,15 +12,14 @@ from dialer.clocks import BRASILIA
 from storage.models import Role
 from web.auth.access import requires
 from web.auth.responses import render_page
+from web.demo.gateway_sink import read_messages
+from web.demo.smtp_sink import read_mailbox
 
 MAILBOX: web.AppKey[Path] = web.AppKey("cobra.demo_mailbox", Path)
 
 
 @requires(*Role)
 async def emails_page(request: web.Request) -> web.Response:
-    from web.demo.gateway_sink import read_messages
-    from web.demo.smtp_sink import read_mailbox  # only the demo loads aiosmtpd
-
     mails = read_mailbox(request.app[MAILBOX])
     messages = [
         {"channel": "SMS" if m.get("channel") == "sms" else "WhatsApp", "to": m.get("to", ""), "text": m.get("text", ""),
