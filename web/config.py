@@ -246,8 +246,8 @@ class GatewayChannelConfig(_Section):
 
 
 class GatewayConfig(_Section):
-    sms: GatewayChannelConfig = GatewayChannelConfig()
-    whatsapp: GatewayChannelConfig = GatewayChannelConfig()
+    sms: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
+    whatsapp: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
 
 
 class Config(_Section):
@@ -258,9 +258,9 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     pbx: list[PbxConfig] = [PbxConfig()]
     dialer: DialerConfig = DialerConfig()
-    regua: ReguaConfig = ReguaConfig()
-    smtp: SmtpConfig = SmtpConfig()
-    gateway: GatewayConfig = GatewayConfig()
+    regua: ReguaConfig = ReguaConfig.model_validate({})
+    smtp: SmtpConfig = SmtpConfig.model_validate({})
+    gateway: GatewayConfig = GatewayConfig.model_validate({})
     source: str | None = Field(default=None, exclude=True)
 
 
