@@ -62,6 +62,7 @@ class AccountFacts:
     uf: str | None
     mobile: str | None  # the customer's own, working phone the messages go to (E.164)
     tags: frozenset[str] = frozenset()
+    campaigns: frozenset[str] = frozenset()  # names of the campaigns the customer is in
     stopped: bool = False  # deceased, disputing or on hold: nothing goes out
     outsourced: bool = False  # handed to an outside agency: the régua is done with its debts
     opted_out: frozenset[Channel] = frozenset()

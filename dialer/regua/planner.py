@@ -82,6 +82,8 @@ def _account_skip(rule: Rule, account: AccountFacts) -> str | None:
         return "sem a etiqueta exigida"
     if cond.tags_none and tags & {t.lower() for t in cond.tags_none}:
         return "etiqueta excluída"
+    if cond.campaigns and not {c.casefold() for c in account.campaigns} & {c.casefold() for c in cond.campaigns}:
+        return "fora das campanhas do passo"
     return None
 
 

@@ -80,6 +80,7 @@ class Conditions:
     tags_any: tuple[str, ...] = ()  # the customer has one of these tags; empty: any
     tags_none: tuple[str, ...] = ()  # the customer has none of these tags
     creditors: tuple[str, ...] = ()  # DEBT anchor: only contracts of these creditors; empty: any
+    campaigns: tuple[str, ...] = ()  # only customers in one of these campaigns (by name); empty: any
     not_in_agreement: bool = True  # DEBT anchor: skip contracts covered by an active agreement
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +91,7 @@ class Conditions:
             "tags_any": list(self.tags_any),
             "tags_none": list(self.tags_none),
             "creditors": list(self.creditors),
+            "campaigns": list(self.campaigns),
             "not_in_agreement": self.not_in_agreement,
         }
 
@@ -123,6 +125,7 @@ class Conditions:
             tags_any=tuple(str(t) for t in data.get("tags_any") or ()),
             tags_none=tuple(str(t) for t in data.get("tags_none") or ()),
             creditors=tuple(str(c) for c in data.get("creditors") or ()),
+            campaigns=tuple(str(c) for c in data.get("campaigns") or ()),
             not_in_agreement=bool(data.get("not_in_agreement", True)),
         )
 

@@ -120,6 +120,7 @@ def to_facts(row: repo.AccountRow) -> AccountFacts:
         uf=c.uf,
         mobile=row.mobile,
         tags=frozenset(row.tags),
+        campaigns=frozenset(row.campaigns),
         stopped=bool(c.deceased or c.dispute_pending or row.on_hold),
         outsourced=row.outsourced,
         opted_out=frozenset(opted),

@@ -20,6 +20,7 @@ from storage.models import (
     AgreementDebt,
     AgreementInstallment,
     AgreementStatus,
+    Campaign,
     ChannelOptOut,
     Customer,
     CustomerHold,
@@ -76,6 +77,7 @@ class AccountRow:
 
     customer: Customer
     tags: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)
     mobile: str | None = None
     on_hold: bool = False
     outsourced: bool = False
@@ -114,6 +116,10 @@ async def load_accounts(session: AsyncSession, customer_ids: Sequence[int], *, n
     accounts = {c.id: AccountRow(c) for c in customers}
     for cid, tag in await session.execute(select(CustomerTag.customer_id, CustomerTag.tag).where(CustomerTag.customer_id.in_(ids))):
         accounts[cid].tags.append(tag)
+    for cid, name in await session.execute(
+        select(Lead.customer_id, Campaign.name).join(Campaign, Campaign.id == Lead.campaign_id).where(Lead.customer_id.in_(ids))
+    ):
+        accounts[cid].campaigns.append(name)
     phones = await session.execute(
         select(Phone.customer_id, Phone.e164)
         .where(Phone.customer_id.in_(ids), Phone.kind == PhoneKind.OWN, Phone.status == PhoneStatus.OK)

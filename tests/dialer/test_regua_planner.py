@@ -143,5 +143,7 @@ def test_a_step_can_be_limited_to_creditors_buckets_and_tags() -> None:
     assert plan_day([only(buckets=["31-60"])], [account()], day) == []
     assert plan_day([only(tags_any=["vip"])], [account(tags=frozenset({"VIP"}))], day)
     assert plan_day([only(tags_none=["vip"])], [account(tags=frozenset({"vip"}))], day) == []
+    assert plan_day([only(campaigns=["Varejo"])], [account(campaigns=frozenset({"varejo"}))], day)
+    assert plan_day([only(campaigns=["Varejo"])], [account(campaigns=frozenset({"Cartões"}))], day) == []
     with pytest.raises(RuleError):
         only(buckets=["2-3"])

@@ -237,7 +237,8 @@ async def test_a_supervisor_narrows_a_step_on_the_page(client: Client, clock: Cl
     await log_in(client, "sofia")
     html = await (await client.get("/supervisor/regua")).text()
     form = {"csrf_token": form_token(html), "enabled": "on", "name": "Aviso de atraso", "offset_days": "1",
-            "body": "Olá {{ cliente.primeiro_nome }}", "buckets": "1-30", "creditors": "", "min_balance": "1.000,00",
+            "body": "Olá {{ cliente.primeiro_nome }}", "buckets": "1-30", "creditors": "",
+            "campaigns": "Carteira régua", "min_balance": "1.000,00",
             "max_balance": "", "tags_any": "", "tags_none": ""}
     saved = await client.post("/supervisor/regua/passos/aviso-d1", data=form, allow_redirects=False)
     assert saved.status == 303 and "aviso=" in saved.headers["Location"]
@@ -246,6 +247,7 @@ async def test_a_supervisor_narrows_a_step_on_the_page(client: Client, clock: Cl
     rules = {r["key"]: r for r in (await (await client.get("/api/v1/regua/rules")).json())["rules"]}
     assert rules["aviso-d1"]["conditions"]["min_balance"] == "1000.00"
     assert rules["aviso-d1"]["form"]["min_balance"] == "1.000,00"
+    assert rules["aviso-d1"]["conditions"]["campaigns"] == ["Carteira régua"]
     bad = await client.post("/supervisor/regua/passos/aviso-d1", data={**form, "body": "{{ nada }}"},
                             allow_redirects=False)
     assert "erro=" in bad.headers["Location"]

@@ -128,6 +128,7 @@ def _rule_from_form(rule: Rule, form: dict[str, str]) -> Rule:
         **cond.as_dict(),
         "buckets": listed("buckets", cond.buckets),
         "creditors": listed("creditors", cond.creditors),
+        "campaigns": listed("campaigns", cond.campaigns),
         "tags_any": listed("tags_any", cond.tags_any),
         "tags_none": listed("tags_none", cond.tags_none),
         "min_balance": money("min_balance", cond.min_balance),

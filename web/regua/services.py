@@ -71,6 +71,7 @@ def rule_view(rule: Rule) -> dict[str, Any]:
         "form": {  # the conditions as the page's fields show them (lists comma-separated, money in reais)
             "buckets": ", ".join(c.buckets),
             "creditors": ", ".join(c.creditors),
+            "campaigns": ", ".join(c.campaigns),
             "tags_any": ", ".join(c.tags_any),
             "tags_none": ", ".join(c.tags_none),
             "min_balance": "" if c.min_balance is None else format_brl(c.min_balance).removeprefix("R$ "),
