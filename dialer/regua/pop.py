@@ -9,6 +9,7 @@ from dialer.regua.rules import CHANNEL_LABEL_PT, Channel
 BROKEN_PROMISE = "PROMESSA_QUEBRADA"
 OUTSOURCED = "TERCEIRIZADO"
 _REGUA_PREFIX = "REGUA_"
+SUPERVISOR_SUFFIX = "_SUP"  # the step offers the supervisor's discount limit
 
 
 def pop_flags(reasons: Iterable[str], opted_out: Iterable[str]) -> list[str]:
@@ -19,6 +20,9 @@ def pop_flags(reasons: Iterable[str], opted_out: Iterable[str]) -> list[str]:
             flags.append("promessa quebrada")
         elif reason == OUTSOURCED:
             flags.append("conta com assessoria externa")
+        elif reason.startswith(_REGUA_PREFIX) and reason.endswith(SUPERVISOR_SUFFIX):
+            step = reason.removeprefix(_REGUA_PREFIX).removesuffix(SUPERVISOR_SUFFIX)
+            flags.append(f"régua {step}: oferta com alçada de supervisor")
         elif reason.startswith(_REGUA_PREFIX):
             flags.append(f"régua {reason.removeprefix(_REGUA_PREFIX)}")
     for channel in sorted(set(opted_out)):

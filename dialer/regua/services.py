@@ -44,6 +44,7 @@ from dialer.regua.planner import (
     broken_commitments,
     plan_day,
 )
+from dialer.regua.pop import SUPERVISOR_SUFFIX
 from dialer.regua.rules import Action, Anchor, Channel, Offer, Rule
 from dialer.regua.templates import MessageContext, TemplateRenderError, render_message
 from scripting.money import format_brl, format_date_br, format_percent_br, to_cents
@@ -83,8 +84,8 @@ class ReguaSettings:
 
 
 def reason_of(rule: Rule) -> str:
-    """The lead's last result a DIAL step leaves (≤ 20 chars), e.g. ``REGUA_D+5``."""
-    return f"REGUA_{rule.day_label}"[:20]
+    """The lead's last result a DIAL step leaves (≤ 20 chars): ``REGUA_D+5``, ``REGUA_D+30_SUP`` (supervisor offer)."""
+    return f"REGUA_{rule.day_label}{SUPERVISOR_SUFFIX if rule.offer is Offer.SUPERVISOR else ''}"[:20]
 
 
 async def current_rules(db: AsyncSession) -> list[Rule]:

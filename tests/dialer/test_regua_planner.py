@@ -124,8 +124,9 @@ def test_templates_render_plain_text_and_refuse_bad_ones() -> None:
 def test_pop_flags_say_why_the_account_is_back_and_what_is_stopped() -> None:
     from dialer.regua.pop import pop_flags
 
-    assert pop_flags(["PROMESSA_QUEBRADA", "no_answer", "REGUA_D+30"], ["sms", "call"]) == [
-        "promessa quebrada", "régua D+30", "não ligar (pedido do cliente)", "não enviar SMS (pedido do cliente)",
+    assert pop_flags(["PROMESSA_QUEBRADA", "no_answer", "REGUA_D+5", "REGUA_D+30_SUP"], ["sms", "call"]) == [
+        "promessa quebrada", "régua D+30: oferta com alçada de supervisor", "régua D+5",
+        "não ligar (pedido do cliente)", "não enviar SMS (pedido do cliente)",
     ]
     assert pop_flags([], []) == []
 
