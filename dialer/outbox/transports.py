@@ -55,6 +55,16 @@ class SmtpTransport:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        # built once: loading the system's CA bundle costs tens of milliseconds
+        s = self.settings
+        if s.security == "none":
+            return None
+        if self._tls is None:
+            self._tls = ssl.create_default_context(cafile=s.ca_file) if s.verify_tls else ssl._create_unverified_context()
+        return self._tls
 
     def build(self, message: ClaimedMessage) -> EmailMessage:
         s = self.settings
@@ -69,7 +79,6 @@ class SmtpTransport:
 
     async def send(self, message: ClaimedMessage) -> None:
         s = self.settings
-        context = ssl.create_default_context(cafile=s.ca_file) if s.verify_tls else ssl._create_unverified_context()
         try:
             await aiosmtplib.send(
                 self.build(message),
@@ -79,7 +88,7 @@ class SmtpTransport:
                 password=s.password or None,
                 use_tls=s.security == "tls",
                 start_tls=s.security == "starttls",
-                tls_context=context if s.security != "none" else None,
+                tls_context=self._tls_context(),
                 timeout=s.timeout_s,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
