@@ -1,8 +1,9 @@
 """The sender: claim due messages under a lease, deliver them, record delivery or failure.
 
-Each message goes through three transactions: the claim (``queued`` → ``sending`` with this
-sender's lease, attempts + 1), the delivery (no transaction open while the network is
-used), then the result (``sent``, back to ``queued`` at the backoff's time, or ``failed``),
+Each message goes through these transactions: the claim (``queued`` → ``sending`` with this
+sender's lease, attempts + 1, a batch at a time), the lease renewed right before its own
+delivery (a message whose lease expired while earlier ones were sent is left to the sender
+that took it over), the delivery (no transaction open while the network is used), then the result (``sent``, back to ``queued`` at the backoff's time, or ``failed``),
 which only lands while this sender still holds the lease. A sender killed at any point
 leaves its messages ``sending``; when the lease expires another sender (or the restarted
 one) takes them. The one window where a message can go out twice is a crash after the
@@ -72,6 +73,12 @@ class OutboxSender:
                                           channels=list(self.transports))
 
     async def deliver(self, message: ClaimedMessage, report: DrainReport) -> None:
+        # a batch is claimed at once and sent one by one: a slow server could outlast the lease of the
+        # last ones, so each is renewed right before it goes out, and skipped if another sender took it
+        async with self.sessions.begin() as db:
+            if not await outbox.renew_lease(db, message.id, self.owner, now=self.clock(), lease=self.lease):
+                report.lost_lease += 1
+                return
         transport = self.transports[message.channel]
         error: str | None = None
         permanent = False

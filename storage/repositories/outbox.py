@@ -94,6 +94,20 @@ async def claim_due(
     return claimed
 
 
+async def renew_lease(session: AsyncSession, message_id: int, owner: str, *, now: datetime, lease: timedelta) -> bool:
+    """Extend ``owner``'s lease right before sending; False when it expired and another sender took it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.lease_owner == owner,
+        )
+        .values(lease_expires_at=now + lease)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def _finish(session: AsyncSession, message_id: int, owner: str, **values: object) -> bool:
     result = await session.execute(
         update(OutboxMessage)

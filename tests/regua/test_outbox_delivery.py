@@ -282,3 +282,39 @@ async def test_email_over_starttls_with_authentication(sessions: async_sessionma
     # the client may try the wrong password with more than one mechanism before giving up
     assert set(logins[:-1]) == {("cobra", "errada")} and logins[-1] == ("cobra", "senha-certa")
     assert [(f, r) for f, r, _ in inbox.mails] == [("cobranca@cobra.test", ["ana@example.com"])]
+
+
+class _SlowGateway:
+    """Each send takes 70 s of the test's clock (under the 2-minute lease); during the second one
+    another sender (another process) drains the outbox."""
+
+    def __init__(self, clock: Clock, seconds: float) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.other: OutboxSender | None = None
+        self.sent: list[int] = []
+
+    async def send(self, message: ClaimedMessage) -> None:
+        self.clock.advance(seconds=self.seconds)
+        if self.other is not None and len(self.sent) == 1:
+            await self.other.drain_once()
+        self.sent.append(message.id)
+
+
+async def test_a_slow_batch_does_not_send_twice_what_another_sender_took_over(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await seed(sessions)
+    day = date(2026, 3, 16)
+    await run_day(sessions, day, SETTINGS, now=at_brt(day, 9))  # 3 messages: SMS, e-mail, WhatsApp
+    clock = Clock(at_brt(day, 11))
+    fast = _SlowGateway(clock, 0)
+    slow = _SlowGateway(clock, 70)
+    slow.other = OutboxSender(sessions, {"email": fast, "sms": fast, "whatsapp": fast}, clock=clock, owner="other")
+    first = OutboxSender(sessions, {"email": slow, "sms": slow, "whatsapp": slow}, clock=clock, owner="first")
+    report = await first.drain_once()
+    # at 140 s the third message's lease (120 s, never renewed: it was waiting its turn) had expired: the other
+    # sender took it over and sent it; the first one, renewing before sending, found it gone and skipped it
+    assert (len(slow.sent), len(fast.sent), report.sent, report.lost_lease) == (2, 1, 2, 1)
+    assert sorted(slow.sent + fast.sent) == sorted(m.id for m in await _messages(sessions))  # each exactly once
+    assert all(m.status is OutboxStatus.SENT for m in await _messages(sessions))

@@ -67,7 +67,11 @@ def outbox_sender(config: Config, sessions: async_sessionmaker[AsyncSession], cl
     r = config.regua
     policy = RetryPolicy(max_attempts=r.send_max_attempts, initial=timedelta(seconds=r.send_backoff_initial_s),
                          maximum=timedelta(seconds=max(r.send_backoff_max_s, r.send_backoff_initial_s)))
-    return OutboxSender(sessions, transports(config), clock=clock, policy=policy, lease=timedelta(seconds=r.send_lease_s))
+    # a send must end before its lease does (else another sender could take the message over mid-send):
+    # the lease is at least twice the longest transport timeout
+    longest = max(config.smtp.timeout_s, config.gateway.sms.timeout_s, config.gateway.whatsapp.timeout_s)
+    lease = timedelta(seconds=max(r.send_lease_s, 2 * longest))
+    return OutboxSender(sessions, transports(config), clock=clock, policy=policy, lease=lease)
 
 
 def daily_regua(config: Config, sessions: async_sessionmaker[AsyncSession], clock: Clock, sender: OutboxSender) -> DailyRegua:
