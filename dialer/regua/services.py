@@ -37,6 +37,7 @@ from dialer.regua.facts import (
 )
 from dialer.regua.links import new_nonce, survey_url
 from dialer.regua.planner import (
+    BROKEN_RULE_KEY,
     DEFAULT_CATCH_UP_DAYS,
     BrokenCommitment,
     PlannedAction,
@@ -310,11 +311,12 @@ async def run_day(
     report = RunReport(day)
     async with sessions() as db:
         rules = await current_rules(db)
-        decided = await repo.decided_keys_since(db, day - timedelta(days=settings.catch_up_days + 1))
+        decided = await repo.decided_keys_since(db, day - timedelta(days=settings.catch_up_days + 1),
+                                                always=BROKEN_RULE_KEY)
     budget = settings.max_per_run
     async for accounts in _pages(sessions, now):
         actions = plan_day(rules, accounts, day, decided=decided, catch_up_days=settings.catch_up_days)
-        broken = [b for a in accounts for b in broken_commitments(a, day, settings.grace_days)]
+        broken = [b for a in accounts for b in broken_commitments(a, day, settings.grace_days) if b.key not in decided]
         async with sessions() as db:
             for b in broken:
                 await _break(db, b, day, now, settings, report)

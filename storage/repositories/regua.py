@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -184,9 +184,13 @@ async def load_accounts(session: AsyncSession, customer_ids: Sequence[int], *, n
 # --- decisions --------------------------------------------------------------------------------
 
 
-async def decided_keys_since(session: AsyncSession, since: date) -> set[str]:
-    """Keys of the steps that fell on or after ``since`` and were already taken."""
-    rows = await session.execute(select(ReguaDecision.key).where(ReguaDecision.fire_on >= since))
+async def decided_keys_since(session: AsyncSession, since: date, *, always: str | None = None) -> set[str]:
+    """Keys of the steps that fell on or after ``since`` and were already taken (and, whatever
+    their date, those of rule ``always``: a broken installment stays unpaid and is seen daily)."""
+    condition = ReguaDecision.fire_on >= since
+    if always is not None:
+        condition = or_(condition, ReguaDecision.rule_key == always)
+    rows = await session.execute(select(ReguaDecision.key).where(condition))
     return {k for (k,) in rows}
 
 
