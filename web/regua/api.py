@@ -40,7 +40,7 @@ from web.regua.services import (
     stop_channel,
     today_local,
 )
-from web.regua.state import REGUA, wake_sender
+from web.regua.state import wake_sender
 from web.regua.wiring import regua_settings
 
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -222,4 +222,4 @@ def setup_regua_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/regua/inbound", post_inbound, name="regua_inbound")
 
 
-__all__ = ["REGUA", "InboundIn", "OptOutIn", "RulesIn", "RunIn", "setup_regua_api"]
+__all__ = ["InboundIn", "OptOutIn", "RulesIn", "RunIn", "setup_regua_api"]
