@@ -39,6 +39,7 @@ from web.openapi import setup_openapi
 from web.ops import setup_ops
 from web.pacing.http import setup_pacing
 from web.recordings import setup_recordings
+from web.regua import setup_regua
 from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
@@ -144,6 +145,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_campaign_console(app)
     setup_recordings(app)
     setup_kpis(app)
+    setup_regua(app)
     setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)

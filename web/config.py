@@ -197,6 +197,95 @@ class LogConfig(_Section):
         return parse_format(v)
 
 
+class ReguaConfig(_Section):
+    """The régua de cobrança (SPEC §9): the daily run and the outbox sender inside ``cobra serve``."""
+
+    # Off by default: messages reach real customers; the demo turns it on
+    enabled: bool = False
+    # When the daily run starts (Brasília time); a start after it runs at once (catch-up)
+    run_at: str = "07:00"
+    # A run also takes the steps of the last N days that were not taken (a missed run, a holiday)
+    catch_up_days: int = Field(7, ge=0, le=60)
+    # At most this many steps per run, oldest first; the rest wait for the next run (no flooding)
+    max_per_run: int = Field(5000, ge=1, le=1_000_000)
+    # A promise or installment unpaid this many days after its date is broken
+    grace_days: int = Field(3, ge=0, le=60)
+    broken_boost: int = Field(10, ge=0, le=1000)
+    # The discounts the "offer" steps announce (agent level, supervisor level), in percent
+    offer_standard_pct: float = Field(10.0, ge=0, le=100)
+    offer_supervisor_pct: float = Field(30.0, ge=0, le=100)
+    # How customers reach Cobra (satisfaction links): the public base URL
+    public_url: str = "http://127.0.0.1:8080"
+    # Signs the satisfaction links; unset: no satisfaction message is sent
+    link_secret: str | None = None
+    # The gateway's replies (POST /api/v1/regua/inbound) must carry this in X-Cobra-Secret; unset: refused
+    inbound_secret: str | None = None
+    # A reply that is one of these words stops that channel for the customer
+    opt_out_keywords: list[str] = ["SAIR", "PARAR", "STOP", "CANCELAR", "DESCADASTRAR"]
+    # The outbox sender: attempts per message, backoff (doubling from initial up to max), claim lease
+    send_max_attempts: int = Field(6, ge=1, le=100)
+    send_backoff_initial_s: float = Field(30.0, gt=0, le=86400)
+    send_backoff_max_s: float = Field(3600.0, gt=0, le=7 * 86400)
+    send_lease_s: float = Field(120.0, gt=0, le=86400)
+    send_poll_s: float = Field(5.0, gt=0, le=3600)
+    # Only for `cobra demo`'s data: the CLI runs on the demo's clock (moved into business hours at night)
+    demo_clock: bool = False
+
+    @field_validator("run_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        parts = v.split(":")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+            raise ValueError("must be HH:MM (Brasília time)")
+        return v
+
+
+class SmtpConfig(_Section):
+    """Where the régua's e-mails go out (SMTP, aiosmtplib)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=0, le=65535)
+    # "none", "starttls" (upgrade after connecting, port 587) or "tls" (implicit TLS, port 465)
+    security: str = "none"
+    username: str | None = None
+    password: str | None = None
+    from_address: str = "cobranca@localhost"
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    verify_tls: bool = True
+    # A private CA file that signed the server's certificate (default: the system's CAs)
+    ca_file: str | None = None
+
+    @field_validator("security")
+    @classmethod
+    def _known_security(cls, v: str) -> str:
+        if v not in ("none", "starttls", "tls"):
+            raise ValueError('must be "none", "starttls" or "tls"')
+        return v
+
+
+class GatewayChannelConfig(_Section):
+    """An HTTP gateway for one channel: POST ``url`` with ``body`` (string values may hold {to}, {text},
+    {channel}, {id}) and ``auth_header: auth_value``; no url: the channel is not sent."""
+
+    url: str | None = None
+    auth_header: str = "Authorization"
+    auth_value: str | None = None
+    body: dict[str, Any] = {"to": "{to}", "text": "{text}"}
+    timeout_s: float = Field(15.0, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+
+class GatewayConfig(_Section):
+    sms: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
+    whatsapp: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     log: LogConfig = LogConfig()
@@ -206,6 +295,9 @@ class Config(_Section):
     pbx: list[PbxConfig] = [PbxConfig()]
     dialer: DialerConfig = DialerConfig()
     recording: RecordingConfig = RecordingConfig()
+    regua: ReguaConfig = ReguaConfig.model_validate({})
+    smtp: SmtpConfig = SmtpConfig.model_validate({})
+    gateway: GatewayConfig = GatewayConfig.model_validate({})
     source: str | None = Field(default=None, exclude=True)
 
 

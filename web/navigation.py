@@ -19,6 +19,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor/campanhas", "Campanhas"),
     ("/supervisor/roteiros", "Roteiros"),
     ("/supervisor/simulacao", "Simulação de discagem"),
+    ("/supervisor/regua", "Régua de cobrança"),
     ("/monitoria", "Monitoria"),
     ("/monitoria/indicadores", "Indicadores"),
     ("/admin", "Usuários"),

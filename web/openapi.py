@@ -31,6 +31,7 @@ from web.campaign_console.http import (
 )
 from web.errors import MAX_ID, NO_STORE
 from web.pacing.http import PacingIn
+from web.regua.api import InboundIn, OptOutIn, RulesIn, RunIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
 from web.supervisor.api import MAX_UPLOAD_BYTES, BoostsIn, HoldIn, SegmentsIn
 from web.supervisor_console.api import MonitorIn
@@ -140,6 +141,19 @@ OPERATIONS: tuple[Operation, ...] = (
               READERS, query=KPI_QUERY),
     Operation("GET", "/api/v1/kpis.csv", "The KPI table as CSV for Excel (UTF-8 BOM, `;`; audited export).",
               READERS, query=KPI_QUERY, media="text/csv"),
+    Operation("GET", "/api/v1/regua/rules", "The régua's steps.", MANAGERS),
+    Operation("PUT", "/api/v1/regua/rules", "Replace the régua's steps (validated; audited).", MANAGERS, body=RulesIn),
+    Operation("GET", "/api/v1/regua/preview", "What a run on ?date= (default tomorrow) would do, per step.", MANAGERS),
+    Operation("POST", "/api/v1/regua/run", "Run the régua for a day now (idempotent; audited).", MANAGERS, body=RunIn),
+    Operation("GET", "/api/v1/regua/outbox", "The latest outbox messages (?status=queued|sending|sent|failed).",
+              MANAGERS),
+    Operation("POST", "/api/v1/regua/outbox/{message_id}/retry", "A failed message back in the queue (audited).",
+              MANAGERS),
+    Operation("POST", "/api/v1/regua/opt-outs", "Stop a channel for a customer (audited).", MANAGERS, body=OptOutIn,
+              status=201),
+    Operation("DELETE", "/api/v1/regua/opt-outs", "Resume a stopped channel (audited).", MANAGERS, body=OptOutIn),
+    Operation("POST", "/api/v1/regua/inbound", "A customer's reply from the SMS/WhatsApp/e-mail gateway "
+              "(header X-Cobra-Secret); an opt-out keyword stops that channel.", (), body=InboundIn),
 )
 
 ERROR_BODY: dict[str, Any] = {

@@ -293,7 +293,7 @@ def build_screen_pop(
         attempts_today=data.attempts_today,
         attempts_7d=data.attempts_7d,
         created_at=at,
-        extras=negotiation_extras(data),
+        extras={**negotiation_extras(data), "regua": {"reasons": list(data.lead_reasons), "opted_out": list(data.opted_out)}},
     )
 
 

@@ -38,6 +38,15 @@ from storage.models.portfolio import (
     Phone,
 )
 from storage.models.recordings import RecordingGap
+from storage.models.regua import (
+    AgencyHandoff,
+    ChannelOptOut,
+    OutboxMessage,
+    OutboxStatus,
+    ReguaDecision,
+    ReguaRule,
+    SatisfactionSurvey,
+)
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,
@@ -61,6 +70,7 @@ from storage.models.vocabulary import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AgencyHandoff",
     "AgentState",
     "AgentStateChange",
     "Agreement",
@@ -78,6 +88,7 @@ __all__ = [
     "Campaign",
     "CampaignMode",
     "CampaignStatus",
+    "ChannelOptOut",
     "Customer",
     "CustomerHold",
     "CustomerTag",
@@ -90,6 +101,8 @@ __all__ = [
     "Lead",
     "LeadState",
     "Money",
+    "OutboxMessage",
+    "OutboxStatus",
     "Outcome",
     "OutcomeCode",
     "Payment",
@@ -99,7 +112,10 @@ __all__ = [
     "Promise",
     "PromiseStatus",
     "RecordingGap",
+    "ReguaDecision",
+    "ReguaRule",
     "Role",
+    "SatisfactionSurvey",
     "ScriptRunRecord",
     "ScriptVersion",
     "Segment",

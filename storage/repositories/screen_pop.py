@@ -29,6 +29,7 @@ from storage.models import (
     PromiseStatus,
     User,
 )
+from storage.repositories import regua
 from storage.repositories.negotiation import (
     AgreementRow,
     PaymentRow,
@@ -79,6 +80,8 @@ class PopData:
     payments: tuple[PaymentRow, ...] = ()
     birth_date: date | None = None  # for the identity check only
     email: str | None = None
+    lead_reasons: tuple[str, ...] = ()  # the leads' last results (the régua's "PROMESSA_QUEBRADA", "REGUA_D+5", ...)
+    opted_out: tuple[str, ...] = ()  # channels the customer stopped (régua opt-outs)
 
 
 async def load_pop_data(
@@ -125,6 +128,8 @@ async def load_pop_data(
         PromiseRow(c, a, d, None if st is None else kept_of.get(PromiseStatus(st))) for c, a, d, st in promise_rows
     )
     negotiation = await negotiation_history(session, customer_id, limit=last_attempts)
+    reasons = tuple(await regua.lead_reasons(session, customer_id))
+    opted_out = tuple(o.channel for o in await regua.opt_outs_of(session, customer_id))
     week_ago = now - timedelta(days=7)
     counts = (
         await session.execute(
@@ -149,4 +154,6 @@ async def load_pop_data(
         payments=negotiation.payments,
         birth_date=customer.birth_date,
         email=customer.email,
+        lead_reasons=reasons,
+        opted_out=opted_out,
     )

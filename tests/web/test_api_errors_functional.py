@@ -89,6 +89,18 @@ ROUTES: list[Route] = [
                       ({"yaml": SCRIPT, "step": "abertura", "identity_confirmed": "sim"}, "identity_confirmed"))),
     Route("GET", "/api/v1/scripts"),
     Route("GET", "/api/v1/floor"),
+    Route("GET", "/api/v1/regua/rules"),
+    Route("PUT", "/api/v1/regua/rules", body={"rules": [{}]}, bad_fields=(({}, "rules"), ({"rules": []}, "rules"))),
+    Route("GET", "/api/v1/regua/preview"),
+    Route("POST", "/api/v1/regua/run", body={}, bad_fields=(({"date": "amanhã"}, "date"),)),
+    Route("GET", "/api/v1/regua/outbox"),
+    Route("POST", "/api/v1/regua/outbox/{message_id}/retry", ids=("message_id",)),
+    Route("POST", "/api/v1/regua/opt-outs", body={"customer": "C1", "channel": "email"},
+          bad_fields=(({"customer": "C1", "channel": "pombo"}, "channel"), ({"channel": "email"}, "customer"))),
+    Route("DELETE", "/api/v1/regua/opt-outs", body={"customer": "C1", "channel": "email"},
+          bad_fields=(({"customer": "C1", "channel": "pombo"}, "channel"),)),
+    # the gateway's replies: no session, its shared secret header is the credential (tests/web/test_regua_functional.py)
+    Route("POST", "/api/v1/regua/inbound"),
     Route("GET", "/api/v1/kpis"),
     Route("GET", "/api/v1/kpis.csv"),
     Route("POST", "/api/v1/floor/monitor", body={"agent_id": 1, "mode": "listen"},
@@ -97,6 +109,18 @@ ROUTES: list[Route] = [
     Route("POST", "/api/v1/floor/monitor/stop"),
     Route("POST", "/api/v1/scripts/{key}/versions", body={"yaml": SCRIPT}, bad_fields=(({"yaml": ""}, "yaml"),)),
     Route("GET", "/api/v1/scripts/{key}/versions/{version}", ids=("version",)),
+    Route("GET", "/api/v1/regua/rules"),
+    Route("PUT", "/api/v1/regua/rules", body={"rules": [{}]}, bad_fields=(({}, "rules"), ({"rules": []}, "rules"))),
+    Route("GET", "/api/v1/regua/preview"),
+    Route("POST", "/api/v1/regua/run", body={}, bad_fields=(({"date": "amanhã"}, "date"),)),
+    Route("GET", "/api/v1/regua/outbox"),
+    Route("POST", "/api/v1/regua/outbox/{message_id}/retry", ids=("message_id",)),
+    Route("POST", "/api/v1/regua/opt-outs", body={"customer": "C1", "channel": "email"},
+          bad_fields=(({"customer": "C1", "channel": "pombo"}, "channel"), ({"channel": "email"}, "customer"))),
+    Route("DELETE", "/api/v1/regua/opt-outs", body={"customer": "C1", "channel": "email"},
+          bad_fields=(({"customer": "C1", "channel": "pombo"}, "channel"),)),
+    # the gateway's replies: no session, its shared secret header is the credential (tests/web/test_regua_functional.py)
+    Route("POST", "/api/v1/regua/inbound"),
     Route("GET", "/api/v1/kpis"),
     Route("GET", "/api/v1/kpis.csv"),
     Route("PUT", "/api/v1/campaigns/{campaign_id}/script", ids=("campaign_id",), body={"key": None},
@@ -144,6 +168,7 @@ async def _seed(db_url: str) -> dict[str, str]:
             await db.flush()
             ana = await db.scalar(select(User.id).where(User.login == "ana"))
             return {"campaign_id": str(campaign.id), "customer_id": str(customer.id), "hold_id": UNKNOWN,
+                    "message_id": UNKNOWN,
                     "version": "1", "key": "padrao", "call_id": "0" * 32,
                     "user_id": str(ana)}
     finally:
@@ -284,7 +309,7 @@ async def test_an_invalid_script_keeps_its_list_of_problems_next_to_the_error(wo
     assert (await resp.json())["errors"]
 
 
-PUBLIC_PATHS = {"/api/v1/openapi.json"}  # the OpenAPI document: read before logging in (web/openapi.py)
+PUBLIC_PATHS = {"/api/v1/openapi.json", "/api/v1/regua/inbound"}  # read before logging in; the gateway authenticates with its secret
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.path not in PUBLIC_PATHS], ids=str)

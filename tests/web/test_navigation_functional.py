@@ -30,10 +30,12 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
         ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
                                   ("/supervisor/roteiros", "Roteiros"),
                                   ("/supervisor/simulacao", "Simulação de discagem"),
+                                  ("/supervisor/regua", "Régua de cobrança"),
                                   ("/monitoria/indicadores", "Indicadores")]),
         # admins may open the supervisor console too
         ("root", "/admin", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
                             ("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
+                            ("/supervisor/regua", "Régua de cobrança"),
                             ("/monitoria/indicadores", "Indicadores"), ("/admin", "Usuários")]),
         ("quito", "/monitoria", [("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores")]),
     ],

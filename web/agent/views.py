@@ -15,6 +15,7 @@ from dialer.agents.state import AgentState, AgentStatus, PauseReason
 from dialer.floor.identity import METHOD_LABEL, STATUS_LABEL, IdentityCheck
 from dialer.leads.ddd import UFS
 from dialer.leads.windows import holiday_on, is_callable_at
+from dialer.regua.pop import pop_flags
 from scripting.money import format_brl, format_date_br
 from storage.models import CallResult, OutcomeCode
 from storage.repositories.agent_day import AgentDay
@@ -128,6 +129,9 @@ def pop_summary(pop: ScreenPop, now: datetime) -> PopSummary:
         window_open = decision.allowed
         window_message = decision.message_pt
     flags = [t for t in pop.customer.tags if t.lower() in {"nao_ligar", "opt_out", "optout", "advogado", "disputa"}]
+    regua = pop.extras.get("regua")
+    if isinstance(regua, dict):  # why the régua brought the account back, which channels the customer stopped
+        flags += pop_flags(regua.get("reasons") or (), regua.get("opted_out") or ())
     return PopSummary(
         greeting_name=greeting_name(pop.customer.name),
         phone_masked=pop.phone_masked,

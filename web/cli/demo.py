@@ -14,6 +14,7 @@ from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.demo.check import run_check
 from web.demo.seed import DEMO_PASSWORD, DEMO_USERS, bot_user
 from web.demo.service import CLI_CONFIG, DemoOptions, running_demo
+from web.demo.smtp_sink import DEFAULT_PORT as DEFAULT_SINK_PORT
 from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
 
 
@@ -32,7 +33,12 @@ from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
               help="Least severe log records written to stderr (default info; warning with --check).")
 @click.option("--speed", type=click.FloatRange(1.0, 100.0), default=1.0, show_default=True,
               help="How much faster than life the simulated customers ring and talk (10 = a call in seconds).")
-def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: str | None, speed: float) -> None:
+@click.option("--smtp-sink", is_flag=True,
+              help="Start a local SMTP server that keeps the régua's e-mails (read them on /demo/emails).")
+@click.option("--smtp-sink-port", type=click.IntRange(0, 65535), default=DEFAULT_SINK_PORT, show_default=True,
+              help="Port of the SMTP sink on 127.0.0.1 (0 = any free port).")
+def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: str | None, speed: float,
+         smtp_sink: bool, smtp_sink_port: int) -> None:
     """The embedded demo: SQLite + seeded portfolio + PBX simulator + web + dialer."""
     # --check prints one summary line: only problems are worth a log line there
     configure_logging(log_level or ("warning" if check else DEFAULT_LEVEL))
@@ -42,7 +48,8 @@ def demo(directory: Path | None, port: int, bots: int, check: bool, log_level: s
         if not result.ok:
             raise SystemExit(1)
         return
-    options = DemoOptions(directory=directory or Path("cobra-demo"), port=port, bots=bots, time_scale=1.0 / speed)
+    options = DemoOptions(directory=directory or Path("cobra-demo"), port=port, bots=bots, time_scale=1.0 / speed,
+                          regua=True, smtp_sink_port=smtp_sink_port if smtp_sink else None)
     run_async(_run(options))
 
 
@@ -76,6 +83,9 @@ async def _run(options: DemoOptions) -> None:
             click.echo("  demo's data with it, from another terminal in this directory, e.g.:")
             click.echo(f"    COBRA_CONFIG={config} cobra campaign list")
             click.echo(f"    export COBRA_CONFIG={config}   # then simply: cobra user list, cobra import ...")
+            click.echo(f"  Régua de cobrança: {running.url}/supervisor/regua; COBRA_CONFIG={config} cobra regua run")
+            if running.smtp_sink is not None:
+                click.echo(f"  SMTP sink on 127.0.0.1:{running.smtp_sink.port}: the e-mails are on {running.url}/demo/emails")
             click.echo(f"  Bot agents against it: echo {DEMO_PASSWORD} | cobra bots --url {running.url} "
                        "--login agente1 --login agente2 --password-stdin")
             stop = asyncio.Event()

@@ -59,6 +59,9 @@ cli.add_command(_asterisk.asterisk_group)
 from web.cli import kpis as _kpis  # noqa: E402
 
 cli.add_command(_kpis.kpis_group)
+from web.cli import regua as _regua  # noqa: E402
+
+cli.add_command(_regua.regua_group)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ older than five years (prescribed debts are not collected by phone).
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -79,6 +80,16 @@ class DemoCustomer:
     debts: tuple[DemoDebt, ...]
     tags: tuple[str, ...]
     bucket: int  # index into AGING_BUCKETS of the oldest debt
+    email: str | None = None  # every other customer (the régua's e-mails; example.com never delivers)
+
+
+def demo_email(name: str, number: int) -> str | None:
+    """An address for every other demo customer, from the name (no random draw: the rest of the
+    portfolio is the same with or without it)."""
+    if number % 2:
+        return None
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().split()
+    return f"{plain[0]}.{plain[-1]}.{number}@example.com" if plain else None
 
 
 def _name(rng: random.Random) -> str:
@@ -145,10 +156,11 @@ def generate_customers(count: int, *, today: date, seed: int = 2026) -> list[Dem
             )
         birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 52))
         tags = tuple(sorted(set(rng.sample(TAGS, rng.randrange(0, 3)))))
+        name = _name(rng)  # drawn after the tags, as it always was: the portfolio stays the same
         customers.append(
             DemoCustomer(
                 external_id=f"DEMO-{i + 1:06d}",
-                name=_name(rng),
+                name=name,
                 cpf=cpf,
                 uf=uf,
                 birth_date=birth,
@@ -156,6 +168,7 @@ def generate_customers(count: int, *, today: date, seed: int = 2026) -> list[Dem
                 debts=tuple(debts),
                 tags=tags,
                 bucket=bucket,
+                email=demo_email(name, i + 1),
             )
         )
     return customers

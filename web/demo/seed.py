@@ -19,6 +19,7 @@ from storage.models import (
     Campaign,
     CampaignMode,
     CampaignStatus,
+    Customer,
     Lead,
     Role,
     User,
@@ -26,7 +27,7 @@ from storage.models import (
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
 from storage.repositories.segments import StoredSegment, list_segments, replace_segments
 from web.auth.accounts import add_account, check_new_account
-from web.demo.portfolio import generate_customers
+from web.demo.portfolio import demo_email, generate_customers
 
 DEMO_PASSWORD = "cobra-demo"
 # the demo portfolio's aging buckets (web.demo.portfolio.AGING_BUCKETS), as segment filters name them
@@ -120,7 +121,7 @@ async def load_portfolio(
             name=c.name,
             cpf=c.cpf,
             birth_date=c.birth_date,
-            email=None,
+            email=c.email,
             uf=c.uf,
             phones={p.e164: p.ddd for p in c.phones},
             debts={
@@ -145,6 +146,24 @@ async def load_portfolio(
     await reprioritise_campaign(db, campaign.id, now=now)
     await db.flush()
     return len(customers)
+
+
+async def ensure_demo_emails(db: AsyncSession) -> int:
+    """Give a demo database seeded before the régua existed its customers' e-mail addresses."""
+    rows = (
+        await db.execute(
+            select(Customer).where(Customer.external_id.like("DEMO-%"), Customer.email.is_(None))
+        )
+    ).scalars().all()
+    changed = 0
+    for customer in rows:
+        number = customer.external_id.removeprefix("DEMO-")
+        email = demo_email(customer.name, int(number)) if number.isdigit() else None
+        if email is not None:
+            customer.email = email
+            changed += 1
+    await db.flush()
+    return changed
 
 
 async def seed_demo(
@@ -172,5 +191,6 @@ async def seed_demo(
             created_customers = await load_portfolio(db, campaign, customers, today=today, now=now)
     elif campaign.status is not CampaignStatus.ACTIVE:
         campaign.status = CampaignStatus.ACTIVE
+    await ensure_demo_emails(db)
     await db.commit()
     return SeedReport(created_users, created_customers, campaign.id, campaign_created)

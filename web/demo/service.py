@@ -9,6 +9,7 @@ Asterisk.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,13 +33,19 @@ from web.config import (
     Config,
     DatabaseConfig,
     DialerConfig,
+    GatewayConfig,
     PbxConfig,
     PixConfig,
     RecordingConfig,
+    ReguaConfig,
+    SmtpConfig,
     WebConfig,
 )
 from web.demo.bots import Bot, BotCrew, BotTiming
+from web.demo.emails_page import setup_demo_emails
+from web.demo.gateway_sink import GatewaySink
 from web.demo.seed import DEMO_PASSWORD, SeedReport, bot_user, seed_demo
+from web.demo.smtp_sink import SmtpSink
 
 SCENARIO = Path(__file__).with_name("scenario.json")
 DEFAULT_CUSTOMERS = 1200
@@ -55,6 +62,8 @@ class DemoOptions:
     tick_s: float = 0.5  # the dialer's tick (DialerSettings default)
     bot_timing: BotTiming | None = None
     hasher: PasswordHasher | None = None  # default: the production argon2 parameters
+    regua: bool = False  # the régua's daily run and outbox sender inside the demo (`cobra demo` turns it on)
+    smtp_sink_port: int | None = None  # start the SMTP sink on this port (0: any) and send the e-mails there
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,8 @@ class RunningDemo:
     crew: BotCrew
     clock: Clock
     clock_moved: bool  # the demo runs on a clock moved into business hours (see dialer.clocks)
+    smtp_sink: SmtpSink | None = None
+    gateway_sink: GatewaySink | None = None
 
 
 CLI_CONFIG = "cobra.toml"
@@ -87,13 +98,33 @@ def recordings_dir(directory: Path) -> str | None:
     return None
 
 
-def write_cli_config(directory: Path, url: str) -> Path:
+DEMO_PIX = ("123e4567-e12b-12d1-a456-426655440000", "COBRA DEMONSTRACAO", "SAO PAULO")
+
+
+def demo_link_secret(directory: Path) -> str:
+    """The demo's satisfaction-link secret, made once and kept in ``<dir>/regua-secret``."""
+    path = directory / "regua-secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def write_cli_config(
+    directory: Path, url: str, *, smtp_port: int | None = None, web_url: str | None = None,
+    gateway_urls: dict[str, str] | None = None,
+) -> Path:
     """``<dir>/cobra.toml``: the demo's database for the CLI (``COBRA_CONFIG=<dir>/cobra.toml cobra campaign list``).
 
-    Only what every command reads (the database, the company, where the recordings are); the
-    simulator's port changes on every run, so the PBX is left to the demo itself.
+    What the commands read (the database, the company, the Pix receiver, the régua and, with
+    the SMTP sink, where e-mail goes); the simulator's port changes on every run, so the PBX is
+    left to the demo itself.
     """
     path = directory / CLI_CONFIG
+    smtp = (
+        f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nfrom_address = "cobranca@cobra-demo.example"\n'
+        if smtp_port is not None else ""
+    )
+    gateways = "".join(f'\n[gateway.{channel}]\nurl = "{target}"\n' for channel, target in (gateway_urls or {}).items())
     recordings = recordings_dir(directory)
     path.write_text(
         "# Written by `cobra demo` on every start: the demo's database, for the other commands:\n"
@@ -103,6 +134,15 @@ def write_cli_config(directory: Path, url: str) -> Path:
         "\n[company]\n"
         'name = "Cobra Demonstração"\n'
         'phone = "0800 000 0000"\n'
+        "\n[pix]\n"
+        f'key = "{DEMO_PIX[0]}"\nname = "{DEMO_PIX[1]}"\ncity = "{DEMO_PIX[2]}"\n'
+        "\n[regua]\n"
+        "# the demo's clock: at night it is 10:00 of the next business day, as in the demo itself\n"
+        "demo_clock = true\n"
+        f'link_secret = "{demo_link_secret(directory)}"\n'
+        + (f'public_url = "{web_url}"\n' if web_url else "")
+        + smtp
+        + gateways
         + ("" if recordings is None else f'\n[recording]\ndir = "{recordings}"\n'),
         encoding="utf-8",
     )
@@ -140,8 +180,22 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
     clock, moved = demo_clock()
     url, report = await prepare_database(options, clock)
     sim = SimulatorServer(host="127.0.0.1", port=0, scenario=SCENARIO, time_scale=options.time_scale)
+    sink: SmtpSink | None = None
+    gateway: GatewaySink | None = None
     await sim.start()
     try:
+        if options.smtp_sink_port is not None:
+            sink = SmtpSink(options.directory / "emails", port=options.smtp_sink_port)
+            await sink.start()
+            # SMS and WhatsApp go to a local gateway next to it (the SMTP port + 1, or any with 0)
+            gateway = GatewaySink(options.directory / "emails", port=options.smtp_sink_port and options.smtp_sink_port + 1)
+            await gateway.start()
+        gateway_urls = {} if gateway is None else {"sms": gateway.url("sms"), "whatsapp": gateway.url("whatsapp")}
+        smtp = (
+            SmtpConfig.model_validate({"host": "127.0.0.1", "port": sink.port, "from_address": "cobranca@cobra-demo.example"})
+            if sink is not None else SmtpConfig.model_validate({})
+        )
+        public_url = f"http://{options.host}:{options.port}"
         config = Config(
             database=DatabaseConfig(url=url),
             web=WebConfig(host=options.host, port=options.port),
@@ -150,11 +204,18 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             recording=RecordingConfig(dir=recordings_dir(options.directory)),
             company=CompanyConfig(name="Cobra Demonstração", phone="0800 000 0000"),
             # the random key of the Central Bank's BR Code manual example: codes are well-formed, pay nobody
-            pix=PixConfig(key="123e4567-e12b-12d1-a456-426655440000", name="COBRA DEMONSTRACAO", city="SAO PAULO"),
+            pix=PixConfig(key=DEMO_PIX[0], name=DEMO_PIX[1], city=DEMO_PIX[2]),
+            regua=ReguaConfig.model_validate(
+                {"enabled": options.regua, "link_secret": demo_link_secret(options.directory), "public_url": public_url}
+            ),
+            smtp=smtp,
+            gateway=GatewayConfig.model_validate({c: {"url": u} for c, u in gateway_urls.items()}),
         )
         # the demo's hasher both seeds and checks passwords (tests pass a cheap one)
         auth = Auth(AuthSettings.from_config(config.web), hasher=options.hasher) if options.hasher else None
         app = create_app(config, auth=auth, clock=clock)
+        if sink is not None:
+            setup_demo_emails(app, options.directory / "emails")
         ami = AmiSettings.from_pbx(config.pbx[0], reconnect_initial_s=0.2, reconnect_max_s=5.0)
         attach_dialer(
             app,
@@ -175,6 +236,8 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             await site.start()
             host, port = runner.addresses[0][:2]
             base = f"http://{host}:{port}"
+            write_cli_config(options.directory, url, smtp_port=None if sink is None else sink.port, web_url=base,
+                             gateway_urls=gateway_urls)
             crew = BotCrew(
                 [
                     Bot(base, bot_user(n).login, DEMO_PASSWORD, seed=n, timing=options.bot_timing or BotTiming())
@@ -182,9 +245,13 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
                 ]
             )
             crew.start()
-            yield RunningDemo(base, config, report, sim, app, crew, clock, moved)
+            yield RunningDemo(base, config, report, sim, app, crew, clock, moved, sink, gateway)
         finally:
             await crew.stop()
             await runner.cleanup()
     finally:
+        if gateway is not None:
+            await gateway.stop()
+        if sink is not None:
+            await sink.stop()
         await sim.stop()
