@@ -37,6 +37,7 @@ from storage.models.portfolio import (
     Payment,
     Phone,
 )
+from storage.models.qa import CallFlag, CallReview, Scorecard
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,
@@ -72,6 +73,8 @@ __all__ = [
     "AuditLog",
     "Base",
     "CallAttempt",
+    "CallFlag",
+    "CallReview",
     "CallResult",
     "Callback",
     "Campaign",
@@ -98,6 +101,7 @@ __all__ = [
     "Promise",
     "PromiseStatus",
     "Role",
+    "Scorecard",
     "ScriptRunRecord",
     "ScriptVersion",
     "Segment",

@@ -1,0 +1,265 @@
+"""Call records for QA: a filtered keyset page, a streamed export and one call's detail (SPEC §8).
+
+Pages are ordered ``created_at DESC, id DESC`` and seek past the previous page's last key
+(``(created_at, id) < cursor``), so a deep page costs what the first one does; the three
+``ix_call_attempts_*created_id`` indexes serve the unfiltered, per-campaign and per-agent
+reads. Everything here is Core (rows, not ORM objects): the export streams a million rows
+with flat memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Agreement,
+    CallAttempt,
+    CallFlag,
+    CallReview,
+    Campaign,
+    Customer,
+    Outcome,
+    Promise,
+    ScriptRunRecord,
+    User,
+)
+
+CA = CallAttempt.__table__
+EXPORT_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class CallQuery:
+    """The filters of a page or an export (dialer.qa.records.CallFilter, in storage's terms)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    agent: str | None = None
+    outcome: str | None = None
+    campaign_id: int | None = None
+    result: str | None = None
+    min_talk_s: int | None = None
+    max_talk_s: int | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    flagged: bool | None = None
+    reviewed: bool | None = None
+    after: tuple[datetime, str] | None = None
+    limit: int = 50
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    id: str
+    created_at: datetime
+    connected_at: datetime | None
+    ended_at: datetime | None
+    result: str | None
+    number: str
+    recording_path: str | None
+    campaign_id: int
+    campaign: str | None
+    agent: str | None
+    customer: str | None
+    outcome: str | None
+    amount: Decimal | None
+    flagged: bool
+    reviewed: bool
+
+
+def _talk_expr(dialect: str) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        return (func.julianday(CA.c.ended_at) - func.julianday(CA.c.connected_at)) * 86400
+    return func.extract("epoch", CA.c.ended_at - CA.c.connected_at)
+
+
+def _flagged() -> ColumnElement[bool]:
+    return exists().where(CallFlag.attempt_id == CA.c.id)
+
+
+def _reviewed() -> ColumnElement[bool]:
+    return exists().where(CallReview.attempt_id == CA.c.id)
+
+
+def _amount() -> ColumnElement[Any]:
+    return func.coalesce(Agreement.total, Outcome.promise_amount)
+
+
+def _base() -> Select[Any]:
+    return select(
+        CA.c.id,
+        CA.c.created_at,
+        CA.c.connected_at,
+        CA.c.ended_at,
+        CA.c.result,
+        CA.c.number,
+        CA.c.recording_path,
+        CA.c.campaign_id,
+        Campaign.name,
+        User.login,
+        Customer.name,
+        Outcome.code,
+        _amount().label("amount"),
+        _flagged().label("flagged"),
+        _reviewed().label("reviewed"),
+    ).select_from(
+        CA.outerjoin(User, User.id == CA.c.agent_id)
+        .outerjoin(Campaign, Campaign.id == CA.c.campaign_id)
+        .outerjoin(Customer, Customer.id == CA.c.customer_id)
+        .outerjoin(Outcome, Outcome.attempt_id == CA.c.id)
+        .outerjoin(Agreement, Agreement.attempt_id == CA.c.id)
+    )
+
+
+async def _agent_id(session: AsyncSession, login: str) -> int | None:
+    return (await session.execute(select(User.id).where(User.login == login))).scalar_one_or_none()
+
+
+async def _filtered(session: AsyncSession, q: CallQuery) -> Select[Any] | None:
+    """The query of ``q`` (None: it can match nothing, e.g. an unknown agent)."""
+    stmt = _base()
+    if q.agent is not None:
+        agent_id = await _agent_id(session, q.agent)
+        if agent_id is None:
+            return None
+        stmt = stmt.where(CA.c.agent_id == agent_id)
+    if q.campaign_id is not None:
+        stmt = stmt.where(CA.c.campaign_id == q.campaign_id)
+    if q.start is not None:
+        stmt = stmt.where(CA.c.created_at >= q.start)
+    if q.end is not None:
+        stmt = stmt.where(CA.c.created_at < q.end)
+    if q.result is not None:
+        stmt = stmt.where(CA.c.result == q.result)
+    if q.outcome is not None:
+        stmt = stmt.where(Outcome.code == q.outcome)
+    if q.min_talk_s is not None or q.max_talk_s is not None:
+        talk = _talk_expr(session.get_bind().dialect.name)
+        stmt = stmt.where(CA.c.connected_at.is_not(None), CA.c.ended_at.is_not(None))
+        if q.min_talk_s is not None:
+            stmt = stmt.where(talk >= q.min_talk_s)
+        if q.max_talk_s is not None:
+            stmt = stmt.where(talk < q.max_talk_s + 1)  # whole seconds: 59.6 s counts as 59
+    if q.min_amount is not None:
+        stmt = stmt.where(_amount() >= q.min_amount)
+    if q.max_amount is not None:
+        stmt = stmt.where(_amount() <= q.max_amount)
+    if q.flagged is not None:
+        stmt = stmt.where(_flagged() if q.flagged else ~_flagged())
+    if q.reviewed is not None:
+        stmt = stmt.where(_reviewed() if q.reviewed else ~_reviewed())
+    if q.ids:
+        stmt = stmt.where(CA.c.id.in_(q.ids))
+    if q.after is not None:
+        stmt = stmt.where(tuple_(CA.c.created_at, CA.c.id) < tuple_(literal(q.after[0], CA.c.created_at.type), q.after[1]))
+    return stmt.order_by(CA.c.created_at.desc(), CA.c.id.desc())
+
+
+def _row(r: Sequence[Any]) -> CallRow:
+    return CallRow(
+        r[0], r[1], r[2], r[3], None if r[4] is None else str(r[4]), r[5], r[6], r[7], r[8], r[9], r[10],
+        None if r[11] is None else str(r[11]), r[12], bool(r[13]), bool(r[14]),
+    )
+
+
+async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow], bool]:
+    """One page of ``q`` (at most ``q.limit`` rows) and whether more follow."""
+    stmt = await _filtered(session, q)
+    if stmt is None:
+        return [], False
+    rows = (await session.execute(stmt.limit(q.limit + 1))).all()
+    return [_row(r) for r in rows[: q.limit]], len(rows) > q.limit
+
+
+async def stream_calls(session: AsyncSession, q: CallQuery) -> AsyncIterator[Sequence[Any]]:
+    """Every row of ``q`` (raw tuples, in the order of :class:`CallRow`), streamed in batches from the server."""
+    stmt = await _filtered(session, q)
+    if stmt is None:
+        return
+    result = await session.stream(stmt.execution_options(yield_per=EXPORT_BATCH))
+    async for partition in result.partitions():
+        for row in partition:
+            yield row
+
+
+async def flags_of(session: AsyncSession, call_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """call id → its flags ``(code, detail)``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    if not call_ids:
+        return out
+    rows = await session.execute(
+        select(CallFlag.attempt_id, CallFlag.code, CallFlag.detail)
+        .where(CallFlag.attempt_id.in_(call_ids))
+        .order_by(CallFlag.attempt_id, CallFlag.code)
+    )
+    for attempt_id, code, detail in rows:
+        out.setdefault(attempt_id, []).append((code, detail))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    """Everything stored about one call (ORM rows, read-only)."""
+
+    call: CallAttempt
+    campaign: str | None
+    agent_login: str | None
+    agent_name: str | None
+    customer_name: str | None
+    customer_balance: Decimal | None
+    outcome: Outcome | None
+    agreement: Agreement | None
+    promise: Promise | None
+    script_run: ScriptRunRecord | None
+    flags: list[tuple[str, str]]
+
+
+async def call_detail(session: AsyncSession, call_id: str) -> CallDetail | None:
+    call = await session.get(CallAttempt, call_id)
+    if call is None:
+        return None
+    campaign = await session.get(Campaign, call.campaign_id)
+    agent = None if call.agent_id is None else await session.get(User, call.agent_id)
+    customer = None if call.customer_id is None else await session.get(Customer, call.customer_id)
+
+    async def one(model: Any) -> Any:
+        return (await session.execute(select(model).where(model.attempt_id == call_id))).scalar_one_or_none()
+
+    return CallDetail(
+        call=call,
+        campaign=None if campaign is None else campaign.name,
+        agent_login=None if agent is None else agent.login,
+        agent_name=None if agent is None else agent.full_name,
+        customer_name=None if customer is None else customer.name,
+        customer_balance=None if customer is None else customer.balance_total,
+        outcome=await one(Outcome),
+        agreement=await one(Agreement),
+        promise=await one(Promise),
+        script_run=await one(ScriptRunRecord),
+        flags=(await flags_of(session, [call_id])).get(call_id, []),
+    )
+
+
+async def disposed_call_ids(
+    session: AsyncSession, *, start: datetime | None = None, end: datetime | None = None
+) -> list[str]:
+    """Ids of calls with an outcome (created in ``[start, end)``), for recomputing flags."""
+    stmt = select(Outcome.attempt_id).join(CA, CA.c.id == Outcome.attempt_id)
+    if start is not None:
+        stmt = stmt.where(CA.c.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(CA.c.created_at < end)
+    return list((await session.execute(stmt.order_by(CA.c.created_at))).scalars())
+
+
+__all__ = [
+    "CallDetail", "CallQuery", "CallRow", "call_detail", "disposed_call_ids", "flags_of", "list_calls", "stream_calls",
+]
