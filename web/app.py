@@ -34,6 +34,7 @@ from web.navigation import Navigation
 from web.openapi import setup_openapi
 from web.ops import setup_ops
 from web.pacing.http import setup_pacing
+from web.qa import setup_qa
 from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
@@ -116,6 +117,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_supervisor_api(app)
     setup_scripts(app)
     setup_campaigns(app)
+    setup_qa(app)
     setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)

@@ -19,6 +19,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor/roteiros", "Roteiros"),
     ("/supervisor/simulacao", "Simulação de discagem"),
     ("/monitoria", "Monitoria"),
+    ("/monitoria/fila", "Fila de revisão"),
+    ("/monitoria/ficha", "Ficha de avaliação"),
     ("/admin", "Usuários"),
 )
 

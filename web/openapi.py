@@ -25,6 +25,7 @@ from web.auth.access import public
 from web.auth.settings import SESSION_COOKIE
 from web.errors import MAX_ID, NO_STORE
 from web.pacing.http import PacingIn
+from web.qa.http import ReviewIn, ScorecardIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
 from web.supervisor.api import MAX_UPLOAD_BYTES, BoostsIn, HoldIn, SegmentsIn
 from web.supervisor_console.api import MonitorIn
@@ -92,6 +93,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/api/v1/floor/monitor", "Listen, whisper or barge on an agent's call (audited).", MANAGERS,
               body=MonitorIn, status=201),
     Operation("POST", "/api/v1/floor/monitor/stop", "End the caller's monitoring session (audited).", MANAGERS),
+    Operation("GET", "/api/v1/calls", "Call records, filtered, newest first, keyset-paged (`next`).", READERS),
+    Operation("GET", "/api/v1/calls.csv", "The filtered call records as CSV (`;`, UTF-8 BOM; audited).", READERS),
+    Operation("GET", "/api/v1/calls/{call_id}", "One call: timeline, script run, negotiation, flags, reviews.", READERS),
+    Operation("POST", "/api/v1/calls/{call_id}/reviews", "Score the call on a scorecard (audited).", READERS,
+              body=ReviewIn, status=201),
+    Operation("GET", "/api/v1/scorecards", "Every QA scorecard.", READERS),
+    Operation("GET", "/api/v1/scorecards/{key}", "One QA scorecard.", READERS),
+    Operation("PUT", "/api/v1/scorecards/{key}", "Create or replace a QA scorecard (audited).", READERS,
+              body=ScorecardIn),
+    Operation("GET", "/api/v1/qa/queue", "Calls to review first (risky ones and the weekly sample).", READERS),
+    Operation("GET", "/api/v1/qa/ranking", "Agents by average review score.", READERS),
+    Operation("GET", "/api/v1/me/reviews", "Reviews of the logged-in agent's calls.", EVERYONE),
 )
 
 ERROR_BODY: dict[str, Any] = {
@@ -143,6 +156,8 @@ def _parameter(name: str) -> dict[str, Any]:
     if name == "key":
         schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
                                   "pattern": r"^[a-z][a-z0-9_]*$"}
+    elif name == "call_id":  # call attempts are named by 32 hex digits (the AMI ActionID)
+        schema = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
     else:  # every other path parameter is an integer id (web.errors.parse_id)
         schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     return {"name": name, "in": "path", "required": True, "schema": schema}

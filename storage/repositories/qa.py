@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
@@ -141,7 +141,7 @@ async def ranking(session: AsyncSession, *, start: datetime | None, end: datetim
     if end is not None:
         stmt = stmt.where(CallReview.created_at < end)
     out = [
-        RankRow(int(a), str(login), str(name), int(n), Decimal(str(avg)).quantize(Decimal("0.01")), int(z or 0))
+        RankRow(int(a), str(login), str(name), int(n), Decimal(str(avg)).quantize(Decimal("0.01"), ROUND_HALF_UP), int(z or 0))
         for a, login, name, n, avg, z in await session.execute(stmt)
     ]
     return sorted(out, key=lambda r: (-r.average, -r.reviews, r.login))

@@ -13,6 +13,7 @@ from tests.web.conftest import log_in
 Client = TestClient[web.Request, web.Application]
 _NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.DOTALL)
 _LINK = re.compile(r'<a href="([^"]+)">([^<]+)</a>')
+QA_PAGES = [("/monitoria", "Monitoria"), ("/monitoria/fila", "Fila de revisão"), ("/monitoria/ficha", "Ficha de avaliação")]
 
 
 async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]:
@@ -28,10 +29,10 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
     ("login", "home", "expected"),
     [
         ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/roteiros", "Roteiros"),
-                                  ("/supervisor/simulacao", "Simulação de discagem")]),
+                                  ("/supervisor/simulacao", "Simulação de discagem"), *QA_PAGES]),
         ("root", "/admin", [("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
-                            ("/admin", "Usuários")]),
-        ("quito", "/monitoria", []),  # one page: no bar
+                            *QA_PAGES, ("/admin", "Usuários")]),
+        ("quito", "/monitoria", QA_PAGES),
     ],
 )
 async def test_each_role_sees_only_the_pages_it_may_open(client: Client, login: str, home: str,

@@ -26,11 +26,6 @@ def _me(request: web.Request) -> CurrentLogin:
     return login
 
 
-@requires(Role.QA)
-async def qa_home(request: web.Request) -> web.Response:
-    return render_page(request, "home_qa.html", {"me": _me(request)})
-
-
 @requires(Role.ADMIN)
 async def admin_home(request: web.Request) -> web.Response:
     async with request.app[DB_READ]() as db:
@@ -79,7 +74,7 @@ async def api_users(request: web.Request) -> web.Response:
 def add_landing_routes(app: web.Application) -> None:
     # /agente (the agent desktop) is mounted by web.agent.http.setup_agent
     # /supervisor (the supervisor console) is mounted by web.supervisor_console.http.setup_supervisor_console
-    app.router.add_get("/monitoria", qa_home, name="qa_home")
+    # /monitoria (quality monitoring) is mounted by web.qa.http.setup_qa
     app.router.add_get("/admin", admin_home, name="admin_home")
     app.router.add_get("/api/v1/me", api_me, name="api_me")
     app.router.add_get("/api/v1/users", api_users, name="api_users")
