@@ -87,6 +87,20 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/scripts/{key}/versions/{version}", ids=("version",)),
     Route("PUT", "/api/v1/campaigns/{campaign_id}/script", ids=("campaign_id",), body={"key": None},
           bad_fields=(({"key": 5}, "key"), ({"key": "nao_publicado"}, "key"))),
+    Route("GET", "/api/v1/calls"),
+    Route("GET", "/api/v1/calls.csv"),
+    Route("GET", "/api/v1/calls/{call_id}"),
+    Route("POST", "/api/v1/calls/{call_id}/reviews", body={"answers": {"identificou": True}},
+          bad_fields=(({"answers": "sim"}, "answers"), ({"answers": {}, "nota": 10}, "nota"),
+                      ({"answers": {"identificou": "talvez"}}, "answers.identificou"))),
+    Route("GET", "/api/v1/scorecards"),
+    Route("GET", "/api/v1/scorecards/{key}"),
+    Route("PUT", "/api/v1/scorecards/{key}", body={"name": "Ficha", "items": [{"key": "a", "label": "A", "weight": 1}]},
+          bad_fields=(({"name": "x", "items": []}, "items"),
+                      ({"name": "x", "items": [{"key": "a", "label": "A", "weight": 0}]}, "items[0].weight"))),
+    Route("GET", "/api/v1/qa/queue"),
+    Route("GET", "/api/v1/qa/ranking"),
+    Route("GET", "/api/v1/me/reviews"),
 ]
 
 
@@ -109,7 +123,7 @@ async def _seed(db_url: str) -> dict[str, str]:
             db.add_all([campaign, customer])
             await db.flush()
             return {"campaign_id": str(campaign.id), "customer_id": str(customer.id), "hold_id": UNKNOWN,
-                    "version": "1", "key": "padrao"}
+                    "version": "1", "key": "padrao", "call_id": "0" * 32}
     finally:
         await engine.dispose()
 

@@ -235,7 +235,7 @@ async def test_scorecards_are_edited_and_validated(client: Client, seeded: Seede
                                              {"key": "claro", "label": "Foi claro", "weight": 1}]}
     resp = await client.put("/api/v1/scorecards/curta", json=body, headers=csrf)
     assert resp.status == 200
-    status, card = await _get(client, "/api/v1/scorecards/curta")
+    _, card = await _get(client, "/api/v1/scorecards/curta")
     assert card["name"] == "Ficha curta" and [i["key"] for i in card["items"]] == ["educado", "claro"]
     resp = await client.post(f"/api/v1/calls/{seeded.calls[1]}/reviews", headers=csrf,
                              json={"scorecard": "curta", "answers": {"educado": True, "claro": False}})
