@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from dialer.agents.desktop import ScreenPop
 from dialer.calls.refs import AttemptRef
@@ -31,6 +32,8 @@ class FloorCall:
     ended_at: float | None = None
     talk_s: float = 0.0  # PBX seconds connected (set when it ends)
     adopted: bool = False  # left by a process that stopped: followed to its end and stored, never routed
+    ringing_at: datetime | None = None  # when the customer's phone started ringing (stored with the end, for QA)
+    hangup_by: str | None = None  # "agent" (Desligar) or "system" when the dialer hung the customer up
 
     @property
     def id(self) -> str:
