@@ -30,7 +30,7 @@ def _decimal(value: object) -> Decimal | None:
 def facts_of(detail: CallDetail) -> CallFacts:
     """What the flag rules read, from everything stored about the call."""
     call, agreement, promise, run, outcome = detail.call, detail.agreement, detail.promise, detail.script_run, detail.outcome
-    negotiated = [t for t in (agreement and agreement.created_at, promise and promise.created_at) if t is not None]
+    negotiated = [row.created_at for row in (agreement, promise) if row is not None]
     limits = (agreement.calculation or {}).get("limits", {}) if agreement is not None else {}
     promise_amount = promise.amount if promise is not None else (outcome.promise_amount if outcome is not None else None)
     return CallFacts(

@@ -163,7 +163,8 @@ async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
     assert lines[0].split(";")[:4] == ["id", "inicio", "operador", "campanha"]
     row = lines[1].split(";")
     assert row[0] == seeded.by_name["promessa"] and row[1] == "02/03/2026 08:50:00"  # 11:50 UTC in Brasília
-    assert row[7] == "PROMESSA" and row[9] == "1234,56" and row[10] == "sim"
+    assert row[7] == "PROMESSA" and row[8] == "200" and row[9] == "1234,56" and row[10] == "sim"
+    assert row[4] == "Maria S." and row[5] == "(11) *****-4321" and row[12] == f"/api/v1/calls/{row[0]}/recording"
     assert lines[2] == ""
     # a note with ';' never reaches the CSV unquoted; the full export has every call
     full = (await (await client.get("/api/v1/calls.csv")).read()).decode("utf-8-sig").split("\r\n")
@@ -229,7 +230,7 @@ async def test_a_review_scores_zeroes_on_a_critical_item_and_reaches_the_agent(
 async def test_scorecards_are_edited_and_validated(client: Client, seeded: Seeded) -> None:
     await log_in(client, "quito")
     csrf = {"X-CSRF-Token": await session_csrf(client)}
-    status, cards = await _get(client, "/api/v1/scorecards")
+    _, cards = await _get(client, "/api/v1/scorecards")
     assert [c["key"] for c in cards["items"]] == ["cobranca"] and len(cards["items"][0]["items"]) == 7
     body = {"name": "Ficha curta", "items": [{"key": "educado", "label": "Foi educado", "weight": 3, "critical": True},
                                              {"key": "claro", "label": "Foi claro", "weight": 1}]}

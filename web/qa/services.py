@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.qa import flags as qa_flags
 from dialer.qa.queue import sample_per_agent, week_of
 from dialer.qa.records import (
-    BRASILIA,
     CallFilter,
     Cursor,
     local_day_start,
@@ -111,36 +110,29 @@ def _csv_text(value: str | None) -> str:
     """A field as CSV: quoted only when it holds ``;``, quotes or line breaks."""
     if value is None:
         return ""
-    if any(c in value for c in ';"\r\n'):
+    if ";" in value or '"' in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
-def _csv_time(at: datetime) -> str:
-    local = at.astimezone(BRASILIA)
-    return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-
-
 def csv_row(r: Sequence[Any]) -> str:
-    """One exported call, from the raw row of :func:`storage.repositories.calls.stream_calls` (hand-rolled: fast)."""
-    call_id, created, connected, ended, result, number, recording, _cid, campaign, agent, customer, outcome, amount, \
-        flagged, reviewed = r
-    talk = "" if connected is None or ended is None else str(max(0, int((ended - connected).total_seconds())))
-    money = "" if amount is None else f"{amount:.2f}".replace(".", ",")
+    """One exported call from a row of :func:`storage.repositories.calls.stream_calls` (hand-rolled: the
+    database already formatted the time, the talk seconds and the amount)."""
+    call_id, started, agent, campaign, customer, number, result, outcome, talk, money, flagged, reviewed, recording = r
     return ";".join((
         call_id,
-        _csv_time(created),
-        _csv_text(agent),
-        _csv_text(campaign),
-        _csv_text(None if customer is None else mask_name(customer)),
+        started,
+        "" if agent is None else _csv_text(agent),
+        "" if campaign is None else _csv_text(campaign),
+        "" if customer is None else _csv_text(mask_name(customer)),
         mask_number(number),
-        "" if result is None else str(result),
-        "" if outcome is None else str(outcome),
-        talk,
-        money,
+        "" if result is None else result,
+        "" if outcome is None else outcome,
+        "" if talk is None else str(max(0, talk)),
+        "" if money is None else money,
         "sim" if flagged else "não",
         "sim" if reviewed else "não",
-        recording_link(call_id, recording) or "",
+        "" if not recording else f"/api/v1/calls/{call_id}/recording",
     )) + "\r\n"
 
 
