@@ -129,7 +129,7 @@ def _amount_between(low: Decimal | None, high: Decimal | None) -> ColumnElement[
     return or_(agreement, and_(no_agreement, promise))
 
 
-def _base() -> Select[Any]:
+def _base(start: Any = None) -> Select[Any]:
     return select(
         CA.c.id,
         CA.c.created_at,
@@ -146,12 +146,13 @@ def _base() -> Select[Any]:
         _amount().label("amount"),
         _flagged().label("flagged"),
         _reviewed().label("reviewed"),
-    ).select_from(_joins())
+    ).select_from(_joins(start))
 
 
-def _joins() -> Any:
+def _joins(start: Any = None) -> Any:
+    """``start`` (default: call_attempts) with the tables the columns come from, outer-joined."""
     return (
-        CA.outerjoin(User, User.id == CA.c.agent_id)
+        (CA if start is None else start).outerjoin(User, User.id == CA.c.agent_id)
         .outerjoin(Campaign, Campaign.id == CA.c.campaign_id)
         .outerjoin(Customer, Customer.id == CA.c.customer_id)
         .outerjoin(Outcome, Outcome.attempt_id == CA.c.id)
@@ -211,11 +212,17 @@ def _row(r: Sequence[Any]) -> CallRow:
 
 
 async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow], bool]:
-    """One page of ``q`` (at most ``q.limit`` rows) and whether more follow."""
-    stmt = await _filtered(session, q)
-    if stmt is None:
+    """One page of ``q`` (at most ``q.limit`` rows) and whether more follow.
+
+    Two steps in one statement: the page's keys from call_attempts alone (an index range in
+    keyset order, filters as EXISTS), then the joins for those rows only, so no planner is
+    tempted to hash-join a million rows for 50 (PostgreSQL was, with the joins up front)."""
+    keys = await _filtered(session, q, select(CA.c.id, CA.c.created_at).select_from(CA))
+    if keys is None:
         return [], False
-    rows = (await session.execute(stmt.limit(q.limit + 1))).all()
+    page = keys.limit(q.limit + 1).subquery("page")
+    stmt = _base(page.join(CA, CA.c.id == page.c.id)).order_by(page.c.created_at.desc(), page.c.id.desc())
+    rows = (await session.execute(stmt)).all()
     return [_row(r) for r in rows[: q.limit]], len(rows) > q.limit
 
 
