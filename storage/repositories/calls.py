@@ -40,6 +40,8 @@ from storage.models import (
     CallReview,
     Campaign,
     Customer,
+    Debt,
+    DebtStatus,
     Outcome,
     Promise,
     ScriptRunRecord,
@@ -324,13 +326,23 @@ async def call_detail(session: AsyncSession, call_id: str) -> CallDetail | None:
         agent_login=None if agent is None else agent.login,
         agent_name=None if agent is None else agent.full_name,
         customer_name=None if customer is None else customer.name,
-        customer_balance=None if customer is None else customer.balance_total,
+        customer_balance=None if customer is None else await _open_balance(session, customer.id),
         outcome=await one(Outcome),
         agreement=await one(Agreement),
         promise=await one(Promise),
         script_run=await one(ScriptRunRecord),
         flags=(await flags_of(session, [call_id])).get(call_id, []),
     )
+
+
+async def _open_balance(session: AsyncSession, customer_id: int) -> Decimal | None:
+    """What the customer owes now: the sum of their open debts' balances (None: no open debt on file)."""
+    total = (
+        await session.execute(
+            select(func.sum(Debt.balance)).where(Debt.customer_id == customer_id, Debt.status == DebtStatus.OPEN)
+        )
+    ).scalar_one_or_none()
+    return None if total is None else Decimal(str(total))
 
 
 async def disposed_call_ids(

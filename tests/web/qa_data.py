@@ -15,6 +15,7 @@ from storage.models import (
     Campaign,
     CampaignMode,
     Customer,
+    Debt,
     Outcome,
     Promise,
     ScriptRunRecord,
@@ -50,6 +51,8 @@ async def seed_calls(db_url: str, now: datetime) -> Seeded:
                             balance_total=Decimal("900.00"))
             db.add(cust)
             await db.flush()
+            db.add(Debt(customer_id=cust.id, contract="CT-1", creditor="Banco", original_amount=Decimal("700.00"),
+                        balance=Decimal("900.00"), due_date=date(2025, 10, 1)))
             seeded = Seeded(camp.id, other.id, ana.id)
 
             def call(n: int, minutes_ago: int, *, campaign: int | None = None, talk: int | None = 120,
