@@ -379,6 +379,7 @@ def main() -> None:
     results: dict[str, Any] = {
         "rows": args.rows, "python": platform.python_version(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "targets": {"p95_ms": TARGET_P95_MS, "export_rows_per_s": TARGET_EXPORT_ROWS_S},
+        "cpus": os.cpu_count(),  # the load average next to each run says how much of them the bench had
     }
     t0 = time.perf_counter()
     data = synthetic(args.rows)
@@ -395,8 +396,10 @@ def main() -> None:
             build_sqlite(path, data)
             build = round(time.perf_counter() - t0, 1)
             print(f"sqlite: built in {build} s")
+            load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
-            results["sqlite"] = {"build_s": build, "first_pages": queries, "export": measure_export(url)}
+            results["sqlite"] = {"build_s": build, "first_pages": queries, "export": measure_export(url),
+                                 "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
 
     if args.pg_url:
         from sqlalchemy.engine import make_url
@@ -410,8 +413,10 @@ def main() -> None:
             asyncio.run(build_pg(url, data))
             build = round(time.perf_counter() - t0, 1)
             print(f"postgresql: built in {build} s")
+            load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
-            results["postgresql"] = {"build_s": build, "first_pages": queries, "export": measure_export(url)}
+            results["postgresql"] = {"build_s": build, "first_pages": queries, "export": measure_export(url),
+                                     "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
         finally:
             asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
-    and_,
     case,
     cast,
     exists,
@@ -31,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,8 +113,11 @@ def _amount() -> ColumnElement[Any]:
     return func.coalesce(Agreement.total, Outcome.promise_amount)
 
 
-def _amount_between(low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
-    """The call's amount (its agreement's total, else its promise) within ``[low, high]``, as EXISTS."""
+def _amount_between(low: Decimal | None, high: Decimal | None, which: str = "either") -> ColumnElement[bool]:
+    """The call's amount (its agreement's total, else its promise) within ``[low, high]``, as EXISTS.
+
+    ``which``: "agreement" or "promise" for one side only (the page reads each side as its own
+    keyset branch: PostgreSQL turns an OR of two EXISTS into hashes of both whole tables)."""
 
     def within(col: Any) -> list[ColumnElement[bool]]:
         out = []
@@ -127,9 +130,13 @@ def _amount_between(low: Decimal | None, high: Decimal | None) -> ColumnElement[
     # aliases: the page's own outer joins to these tables must not swallow the subqueries' FROM
     a, o = _AGREEMENTS.alias("a_filter"), _OUTCOMES.alias("o_filter")
     agreement = exists().where(a.c.attempt_id == CA.c.id, *within(a.c.total))
-    no_agreement = ~exists().where(a.c.attempt_id == CA.c.id)
+    # an agreement's call has no promised amount (ACORDO, not PROMESSA): the sides never overlap
     promise = exists().where(o.c.attempt_id == CA.c.id, *within(o.c.promise_amount))
-    return or_(agreement, and_(no_agreement, promise))
+    if which == "agreement":
+        return agreement
+    if which == "promise":
+        return promise
+    return or_(agreement, promise)
 
 
 def _base(start: Any = None) -> Select[Any]:
@@ -167,7 +174,9 @@ async def _agent_id(session: AsyncSession, login: str) -> int | None:
     return (await session.execute(select(User.id).where(User.login == login))).scalar_one_or_none()
 
 
-async def _filtered(session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None) -> Select[Any] | None:
+async def _filtered(
+    session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None, *, amount_side: str = "either"
+) -> Select[Any] | None:
     """The query of ``q`` on ``stmt`` (default: the page's columns); None: it can match nothing (an unknown agent)."""
     stmt = _base() if stmt is None else stmt
     if q.agent is not None:
@@ -195,7 +204,7 @@ async def _filtered(session: AsyncSession, q: CallQuery, stmt: Select[Any] | Non
         if q.max_talk_s is not None:
             stmt = stmt.where(talk < q.max_talk_s + 1)  # whole seconds: 59.6 s counts as 59
     if q.min_amount is not None or q.max_amount is not None:
-        stmt = stmt.where(_amount_between(q.min_amount, q.max_amount))
+        stmt = stmt.where(_amount_between(q.min_amount, q.max_amount, amount_side))
     if q.flagged is not None:
         stmt = stmt.where(_flagged() if q.flagged else ~_flagged())
     if q.reviewed is not None:
@@ -214,13 +223,29 @@ def _row(r: Sequence[Any]) -> CallRow:
     )
 
 
+async def _page_keys(session: AsyncSession, q: CallQuery) -> Select[Any] | None:
+    """``(id, created_at)`` of the page's rows in keyset order (not yet limited); None: nothing can match."""
+    ids = select(CA.c.id, CA.c.created_at).select_from(CA)
+    if q.min_amount is None and q.max_amount is None:
+        return await _filtered(session, q, ids)
+    branches = []
+    for side in ("agreement", "promise"):  # each side its own ordered, limited scan; then the newest of both
+        branch = await _filtered(session, q, ids, amount_side=side)
+        if branch is None:
+            return None
+        sub = branch.limit(q.limit + 1).subquery(f"{side}_keys")
+        branches.append(select(sub.c.id, sub.c.created_at))
+    both = union(*branches).subquery("amount_keys")
+    return select(both.c.id, both.c.created_at).order_by(both.c.created_at.desc(), both.c.id.desc())
+
+
 async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow], bool]:
     """One page of ``q`` (at most ``q.limit`` rows) and whether more follow.
 
     Two steps in one statement: the page's keys from call_attempts alone (an index range in
     keyset order, filters as EXISTS), then the joins for those rows only, so no planner is
     tempted to hash-join a million rows for 50 (PostgreSQL was, with the joins up front)."""
-    keys = await _filtered(session, q, select(CA.c.id, CA.c.created_at).select_from(CA))
+    keys = await _page_keys(session, q)
     if keys is None:
         return [], False
     if session.get_bind().dialect.name == "postgresql":
