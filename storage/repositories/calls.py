@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    type_coerce,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +53,7 @@ from storage.models import (
 CA = CallAttempt.__table__
 _OUTCOMES = Outcome.__table__
 _AGREEMENTS = Agreement.__table__
-EXPORT_BATCH = 2000
+EXPORT_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +288,8 @@ def _export_select(dialect: str) -> Select[Any]:
         Outcome.code,
         case((CA.c.connected_at.is_(None), None), else_=talk),
         case((amount.is_(None), None), else_=money),
-        _flagged(),
-        _reviewed(),
+        type_coerce(_flagged(), Integer),  # 0/1 as they come: no Boolean processing per row
+        type_coerce(_reviewed(), Integer),
         CA.c.recording_path,
     ).select_from(_joins())
 
