@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from scripting.money import format_brl, format_percent_br
+
 DEBT_BEFORE_IDENTITY = "divida_antes_identidade"
 SHORT_CALL = "chamada_curta"
 DISCOUNT_WITHOUT_APPROVAL = "desconto_sem_aprovacao"
@@ -55,16 +57,6 @@ class CallFacts:
     balance: Decimal | None = None
 
 
-def _brl(value: Decimal) -> str:
-    whole, cents = f"{value:.2f}".split(".")
-    groups = f"{int(whole):,}".replace(",", ".")
-    return f"R$ {groups},{cents}"
-
-
-def _pct(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",") + " %"
-
-
 def compute_flags(facts: CallFacts, *, short_call_s: int) -> list[Flag]:
     """The flags ``facts`` deserve, in a fixed order."""
     out: list[Flag] = []
@@ -85,12 +77,12 @@ def compute_flags(facts: CallFacts, *, short_call_s: int) -> list[Flag]:
     ):
         out.append(Flag(
             DISCOUNT_WITHOUT_APPROVAL,
-            f"Desconto de {_pct(facts.discount_pct)} acima da alçada de {_pct(facts.agent_limit_pct)} sem aprovação.",
+            f"Desconto de {format_percent_br(facts.discount_pct)} acima da alçada de {format_percent_br(facts.agent_limit_pct)} sem aprovação.",
         ))
     if facts.promise_amount is not None and facts.balance is not None and facts.promise_amount > facts.balance:
         out.append(Flag(
             PROMISE_ABOVE_BALANCE,
-            f"Promessa de {_brl(facts.promise_amount)} acima do saldo de {_brl(facts.balance)}.",
+            f"Promessa de {format_brl(facts.promise_amount)} acima do saldo de {format_brl(facts.balance)}.",
         ))
     return out
 
