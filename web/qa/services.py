@@ -285,6 +285,7 @@ async def all_scorecards(db: AsyncSession) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- queue and ranking
 
+MAX_QUEUE = 500
 REASON_LABELS = {
     "acordo_alto": "Acordo acima do valor de revisão",
     "contestacao": "Contestação",
@@ -308,10 +309,11 @@ async def review_queue(
             reasons.setdefault(call_id, set()).add("amostra")
     if not reasons:
         return {"week": label, "items": []}
-    ids = tuple(sorted(reasons))[:500]
+    order = {"sinalizada": 0, "contestacao": 1, "acordo_alto": 2, "amostra": 3}
+    # the riskiest first when there are more than a page can show
+    ids = tuple(sorted(reasons, key=lambda c: (min(order[r] for r in reasons[c]), c))[:MAX_QUEUE])
     rows, _ = await list_calls(db, CallQuery(ids=ids, limit=len(ids)))
     flags = await flags_of(db, [r.id for r in rows if r.flagged])
-    order = {"sinalizada": 0, "contestacao": 1, "acordo_alto": 2, "amostra": 3}
     items = []
     for r in rows:
         why = sorted(reasons[r.id], key=order.__getitem__)
