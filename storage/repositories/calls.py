@@ -227,8 +227,8 @@ def _row(r: Sequence[Any]) -> CallRow:
 async def _page_keys(session: AsyncSession, q: CallQuery) -> Select[Any] | None:
     """``(id, created_at)`` of the page's rows in keyset order (not yet limited); None: nothing can match."""
     ids = select(CA.c.id, CA.c.created_at).select_from(CA)
-    if q.min_amount is None and q.max_amount is None:
-        return await _filtered(session, q, ids)
+    if (q.min_amount is None and q.max_amount is None) or session.get_bind().dialect.name == "sqlite":
+        return await _filtered(session, q, ids)  # SQLite probes both sides per row in one scan: cheaper
     branches = []
     for side in ("agreement", "promise"):  # each side its own ordered, limited scan; then the newest of both
         branch = await _filtered(session, q, ids, amount_side=side)
