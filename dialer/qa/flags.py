@@ -13,7 +13,6 @@ Each flag is a code and a pt-BR sentence. They are computed in the dispose trans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -48,7 +47,8 @@ class CallFacts:
     outcome: str | None = None
     talk_s: int | None = None
     identity_confirmed_at: datetime | None = None
-    debt_revealed_at: datetime | None = None  # first step that showed the debt (script run)
+    # when the debt was first on screen, if known (the script's identity gate keeps revealing steps after it)
+    debt_revealed_at: datetime | None = None
     negotiated_at: datetime | None = None  # the agreement's or promise's time
     discount_pct: Decimal | None = None
     agent_limit_pct: Decimal | None = None
@@ -87,13 +87,7 @@ def compute_flags(facts: CallFacts, *, short_call_s: int) -> list[Flag]:
     return out
 
 
-def first_reveal(steps: Sequence[tuple[str, datetime]], revealing: frozenset[str]) -> datetime | None:
-    """When the first step of ``revealing`` (steps that show the debt) was entered, from the run's steps."""
-    times = [at for step_id, at in steps if step_id in revealing]
-    return min(times) if times else None
-
-
 __all__ = [
     "DEBT_BEFORE_IDENTITY", "DISCOUNT_WITHOUT_APPROVAL", "LABELS", "PROMISE_ABOVE_BALANCE", "RIGHT_PARTY", "SHORT_CALL",
-    "CallFacts", "Flag", "compute_flags", "first_reveal",
+    "CallFacts", "Flag", "compute_flags",
 ]
