@@ -191,10 +191,12 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
             abandoned=e.abandoned,
             duration_s=e.duration_s,
             amd_machine=e.amd_machine,
+            ringing_at=e.ringing_at,
+            side=e.side,
         )
     if isinstance(e, fx.StoreFailed):
         return lambda db: store_failed(
-            db, e.ref, result=e.result, originate_reason=e.originate_reason, at=e.at, cause=e.cause
+            db, e.ref, result=e.result, originate_reason=e.originate_reason, at=e.at, cause=e.cause, ringing_at=e.ringing_at
         )
     if isinstance(e, fx.StoreCancelled):
         return lambda db: cancel_claimed(db, e.ref, e.at)

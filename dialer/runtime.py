@@ -64,6 +64,7 @@ from dialer.floor.settings import DialerSettings
 from dialer.floor.snapshot import FloorSnapshot
 from dialer.leads.hopper import Hopper
 from dialer.pacing.live import PacingFigures, PacingSettings
+from dialer.qa.services import flag_call
 from dialer.scheduler import CampaignScheduler
 from dialer.writer import DbWriter
 from storage.errors import AlreadyExists
@@ -394,7 +395,10 @@ class DialerRuntime:
 
         async def job(db: AsyncSession) -> tuple[Any, dict[str, Any]]:
             extra = await negotiation(db) if negotiation is not None else {}
-            return await store_disposition(db, ticket.ref, d, agent_id=ticket.user_id, at=ticket.at), extra
+            stored = await store_disposition(db, ticket.ref, d, agent_id=ticket.user_id, at=ticket.at)
+            if stored.created:  # QA flags commit with the outcome they judge
+                await flag_call(db, ticket.ref.attempt_id, short_call_s=self.settings.qa_short_call_s, at=ticket.at)
+            return stored, extra
 
         try:
             result, extra = await self.writer.run(job)

@@ -40,6 +40,7 @@ from web.ops import setup_ops
 from web.pacing.http import setup_pacing
 from web.recordings import setup_recordings
 from web.regua import setup_regua
+from web.qa import setup_qa
 from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api
@@ -146,6 +147,7 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     setup_recordings(app)
     setup_kpis(app)
     setup_regua(app)
+    setup_qa(app)
     setup_openapi(app)
     # Runs after every module has added its routes: refuses to start if one forgot its access rule
     app.on_startup.append(check_routes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +285,17 @@ class GatewayChannelConfig(_Section):
 class GatewayConfig(_Section):
     sms: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
     whatsapp: GatewayChannelConfig = GatewayChannelConfig.model_validate({})
+class QaConfig(_Section):
+    """Quality monitoring (``/monitoria``): the automatic flags and the review queue."""
+
+    # a right-party outcome (ACORDO, PROMESSA, RECUSA, ...) on a call shorter than this is flagged
+    short_call_s: int = Field(30, ge=1, le=3600)
+    # every agreement at or above this amount (R$) goes to the review queue
+    queue_min_agreement: Decimal = Field(Decimal("1000.00"), ge=0)
+    # calls drawn at random per agent per week for the queue (the same ones all week)
+    sample_per_agent_week: int = Field(2, ge=0, le=100)
+    # the queue looks this many days back for agreements, disputes and flagged calls
+    queue_days: int = Field(7, ge=1, le=90)
 
 
 class Config(_Section):
@@ -298,6 +310,7 @@ class Config(_Section):
     regua: ReguaConfig = ReguaConfig.model_validate({})
     smtp: SmtpConfig = SmtpConfig.model_validate({})
     gateway: GatewayConfig = GatewayConfig.model_validate({})
+    qa: QaConfig = QaConfig()
     source: str | None = Field(default=None, exclude=True)
 
 

@@ -22,6 +22,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/supervisor/regua", "Régua de cobrança"),
     ("/monitoria", "Monitoria"),
     ("/monitoria/indicadores", "Indicadores"),
+    ("/monitoria/fila", "Fila de revisão"),
+    ("/monitoria/ficha", "Ficha de avaliação"),
     ("/admin", "Usuários"),
 )
 

@@ -32,6 +32,7 @@ from web.campaign_console.http import (
 from web.errors import MAX_ID, NO_STORE
 from web.pacing.http import PacingIn
 from web.regua.api import InboundIn, OptOutIn, RulesIn, RunIn
+from web.qa.http import ReviewIn, ScorecardIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
 from web.supervisor.api import MAX_UPLOAD_BYTES, BoostsIn, HoldIn, SegmentsIn
 from web.supervisor_console.api import MonitorIn
@@ -154,6 +155,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DELETE", "/api/v1/regua/opt-outs", "Resume a stopped channel (audited).", MANAGERS, body=OptOutIn),
     Operation("POST", "/api/v1/regua/inbound", "A customer's reply from the SMS/WhatsApp/e-mail gateway "
               "(header X-Cobra-Secret); an opt-out keyword stops that channel.", (), body=InboundIn),
+    Operation("GET", "/api/v1/calls", "Call records, filtered, newest first, keyset-paged (`next`).", READERS),
+    Operation("GET", "/api/v1/calls.csv", "The filtered call records as CSV (`;`, UTF-8 BOM; audited).", READERS),
+    Operation("GET", "/api/v1/calls/{call_id}", "One call: timeline, script run, negotiation, flags, reviews.", READERS),
+    Operation("POST", "/api/v1/calls/{call_id}/reviews", "Score the call on a scorecard (audited).", READERS,
+              body=ReviewIn, status=201),
+    Operation("GET", "/api/v1/scorecards", "Every QA scorecard.", READERS),
+    Operation("GET", "/api/v1/scorecards/{key}", "One QA scorecard.", READERS),
+    Operation("PUT", "/api/v1/scorecards/{key}", "Create or replace a QA scorecard (audited).", READERS,
+              body=ScorecardIn),
+    Operation("GET", "/api/v1/qa/queue", "Calls to review first (risky ones and the weekly sample).", READERS),
+    Operation("GET", "/api/v1/qa/ranking", "Agents by average review score.", READERS),
+    Operation("GET", "/api/v1/me/reviews", "Reviews of the logged-in agent's calls.", EVERYONE),
 )
 
 ERROR_BODY: dict[str, Any] = {

@@ -101,6 +101,7 @@ async def store_failed(
     originate_reason: int,
     at: datetime,
     cause: int | None = None,
+    ringing_at: datetime | None = None,
 ) -> datetime | None:
     """An originate that never reached an answer; returns the lead's next attempt time.
 
@@ -109,7 +110,8 @@ async def store_failed(
     """
     stored = CallResult(result) if result in CallResult._value2member_map_ else CallResult.FAILED
     await update_call_attempt(
-        session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause
+        session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause,
+        ringing_at=ringing_at,
     )
     return await _close_lead(session, ref, result, at)
 
@@ -153,8 +155,12 @@ async def store_ended(
     abandoned: bool,
     duration_s: float,
     amd_machine: bool = False,
+    ringing_at: datetime | None = None,
+    side: str | None = None,
 ) -> datetime | None:
-    """An answered call ended; the result follows what happened. Returns the next attempt time."""
+    """An answered call ended; the result follows what happened. Returns the next attempt time.
+
+    ``ringing_at`` and ``side`` (who hung up: agent, customer, system) complete the QA timeline."""
     if abandoned:
         result = CallResult.ABANDONED
     elif connected:
@@ -171,6 +177,8 @@ async def store_ended(
         ended_at=at,
         abandoned=abandoned,
         short_call=duration_s <= SHORT_CALL_S,
+        ringing_at=ringing_at,
+        hangup_side=side,
     )
     return await _close_lead(session, ref, result.value, at)
 

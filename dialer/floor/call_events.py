@@ -18,6 +18,7 @@ from dialer.calls.events import (
     CallConnected,
     CallEnded,
     CallFailed,
+    CallRinging,
     DomainEvent,
 )
 from dialer.floor import effects as fx
@@ -64,7 +65,14 @@ class CallEvents(RecordingMoves):
             self._on_leg_up(e)
         elif isinstance(e, (AgentLegDown, AgentLegFailed)):
             self._on_leg_gone(e)
-        # CallRinging, CallAbandoned (the CallEnded that follows carries it), RecordingStarted: nothing to do
+        elif isinstance(e, CallRinging):
+            self._on_ringing(e)
+        # CallAbandoned (the CallEnded that follows carries it), RecordingStarted: nothing to do
+
+    def _on_ringing(self, e: CallRinging) -> None:
+        call = self.calls.get(e.attempt_id)
+        if call is not None and call.ringing_at is None:
+            call.ringing_at = self.wall_at(e.at)  # stored with the call's end (one write, not one more per call)
 
     def _on_leg_up(self, e: AgentLegUp) -> None:
         s = self.agents.by_extension(e.extension)
@@ -115,6 +123,7 @@ class CallEvents(RecordingMoves):
         if call.channel is None:
             return
         if call.connected:
+            call.hangup_by = "system"
             self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"agent {s.user_id} lost their leg mid-call"))
             return
         call.agent_id = None
@@ -129,6 +138,7 @@ class CallEvents(RecordingMoves):
         )
         if in_window and self._route(call, self.now()):
             return
+        call.hangup_by = "system"
         self._out.append(
             fx.SendHangup(Hangup(channel=call.channel), f"agent {s.user_id} lost their leg before the connect")
         )
@@ -242,7 +252,10 @@ class CallEvents(RecordingMoves):
         self._finish_for_agent(call, result, e.cause, at)
         duration_s = self.pacing.pbx_s(e.duration_s)
         self.pacing.call_ended(call, e, duration_s)
-        self._out.append(fx.StoreEnded(call.ref, at, e.cause, e.connected, e.abandoned, duration_s, call.amd_machine))
+        side = call.hangup_by or "customer"
+        self._out.append(fx.StoreEnded(
+            call.ref, at, e.cause, e.connected, e.abandoned, duration_s, call.amd_machine, call.ringing_at, side
+        ))
 
     def _on_failed(self, e: CallFailed) -> None:
         call = self.calls.pop(e.attempt_id, None)
@@ -253,4 +266,4 @@ class CallEvents(RecordingMoves):
         if failed_as is not None:
             self.pacing.dial_result(call, failed_as, e.at)
         self._finish_for_agent(call, e.reason.value, None, at)
-        self._out.append(fx.StoreFailed(call.ref, e.reason.value, e.originate_reason, e.cause, at))
+        self._out.append(fx.StoreFailed(call.ref, e.reason.value, e.originate_reason, e.cause, at, call.ringing_at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from dialer.agents.desktop import ScreenPop
 from dialer.calls.refs import AttemptRef
@@ -33,6 +34,8 @@ class FloorCall:
     adopted: bool = False  # left by a process that stopped: followed to its end and stored, never routed
     recorded_at: float | None = None  # loop time MixMonitor was asked for (None: not recorded)
     muted_step: str | None = None  # the sensitive script step its recording is muted for
+    ringing_at: datetime | None = None  # when the customer's phone started ringing (stored with the end, for QA)
+    hangup_by: str | None = None  # "agent" (Desligar) or "system" when the dialer hung the customer up
 
     @property
     def id(self) -> str:

@@ -142,6 +142,8 @@ class StoreEnded:
     abandoned: bool
     duration_s: float
     amd_machine: bool
+    ringing_at: datetime | None = None
+    side: str | None = None  # who hung up: agent, customer, system (QA timeline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class StoreFailed:
     originate_reason: int
     cause: int | None
     at: datetime
+    ringing_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,7 @@ class Floor(CallEvents):
         call = self.calls.get(call_id)
         if call is None or call.channel is None:
             raise NotOnCall("A chamada já terminou.")
+        call.hangup_by = "agent"
         return [fx.SendHangup(Hangup(channel=call.channel), f"agent {user_id} hung up call {call_id}")]
 
     def dial_preview(self, user_id: int, call_id: str) -> list[fx.Effect]:
@@ -244,6 +245,7 @@ class Floor(CallEvents):
         call.agent_id = None
         call.routable_at = None  # not offered to anyone again: its channel is being hung up
         if call.channel is not None:
+            call.hangup_by = "system"
             self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"call {call_id} never joined its agent"))
         self._out.append(fx.NotifyEnded(user_id, call_id, "answered", None, self.now()))
         self._try_change(s, Trigger.RELEASE)

@@ -27,6 +27,8 @@ class DialerSettings:
     lead_lease_s: float = 900.0
     agent_ring_timeout_s: float = 30.0
     stop_timeout_s: float = 5.0
+    # QA: a right-party outcome on a call shorter than this is flagged (dialer.qa.flags; [qa] short_call_s)
+    qa_short_call_s: int = 30
     reprioritise_timeout_s: float = 120.0  # one campaign's re-ranking (start-up and after each midnight)
     # Loop seconds per PBX second: 1 against Asterisk; the simulator's time_scale in tests,
     # so pacing (which measures ring, talk and wrap times) works in the PBX's seconds.

@@ -47,6 +47,7 @@ from storage.models.regua import (
     ReguaRule,
     SatisfactionSurvey,
 )
+from storage.models.qa import CallFlag, CallReview, Scorecard
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,
@@ -83,7 +84,9 @@ __all__ = [
     "AuditLog",
     "Base",
     "CallAttempt",
+    "CallFlag",
     "CallResult",
+    "CallReview",
     "Callback",
     "Campaign",
     "CampaignMode",
@@ -116,6 +119,7 @@ __all__ = [
     "ReguaRule",
     "Role",
     "SatisfactionSurvey",
+    "Scorecard",
     "ScriptRunRecord",
     "ScriptVersion",
     "Segment",

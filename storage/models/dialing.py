@@ -129,6 +129,7 @@ class CallAttempt(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     originated_at: Mapped[datetime | None] = mapped_column()
+    ringing_at: Mapped[datetime | None] = mapped_column()  # the customer's phone started ringing (QA timeline)
     answered_at: Mapped[datetime | None] = mapped_column()
     connected_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
@@ -137,6 +138,8 @@ class CallAttempt(Base):
     result: Mapped[CallResult | None] = mapped_column(_str_enum(CallResult, "result"))
     originate_reason: Mapped[int | None] = mapped_column(Integer)
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
+    # who ended a connected call: "agent" (Desligar), "customer", or "system" (the dialer hung it up)
+    hangup_side: Mapped[str | None] = mapped_column(String(10))
     amd_status: Mapped[str | None] = mapped_column(String(20))
     amd_cause: Mapped[str | None] = mapped_column(String(80))
     customer_channel: Mapped[str | None] = mapped_column(String(120))

@@ -30,6 +30,7 @@ from storage.engine import create_engine, session_factory
 from storage.models import (
     AgentStateChange,
     CallAttempt,
+    CallFlag,
     CallResult,
     CampaignMode,
     Lead,
@@ -218,8 +219,13 @@ async def test_progressive_call_pops_before_redirect_connects_and_is_disposed_on
     assert attempt.recording_path == recording_path(str(rig.recordings), pop.call_id, attempt.connected_at)
     async with rig.db() as s:
         outcomes = (await s.execute(select(Outcome))).scalars().all()
+        flags = (await s.execute(select(CallFlag).where(CallFlag.attempt_id == pop.call_id))).scalars().all()
         stored_lead = await s.get(Lead, lead.id)
     assert len(outcomes) == 1 and outcomes[0].code.value == "PROMESSA" and outcomes[0].promise_date == promised
+    # QA: the timeline's side, and the flags stored with the outcome (a promise with no identity check, 4 s of talk)
+    assert attempt.hangup_side == "customer"
+    assert attempt.ringing_at is None or attempt.originated_at <= attempt.ringing_at <= attempt.answered_at
+    assert sorted(f.code for f in flags) == ["chamada_curta", "divida_antes_identidade"]
     assert stored_lead is not None and stored_lead.state is LeadState.DIALABLE
     assert stored_lead.next_attempt_at == promise_retry_at(promised)
     assert stored_lead.attempts == 1 and stored_lead.claimed_by is None

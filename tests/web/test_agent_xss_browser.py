@@ -151,7 +151,7 @@ async def test_html_in_customer_names_notes_and_scripts_shows_literally_and_neve
     ("login", "pages"),
     [
         ("sofia", ["/supervisor", "/supervisor/roteiros", "/supervisor/simulacao"]),
-        ("quito", ["/monitoria"]),
+        ("quito", ["/monitoria", "/monitoria/fila", "/monitoria/ficha"]),
         ("root", ["/admin"]),
     ],
 )

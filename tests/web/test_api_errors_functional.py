@@ -145,6 +145,20 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/floor/history"),
     # call ids are 32 hex digits, not integers: their 422/404 are in tests/web/test_recordings_functional.py
     Route("GET", "/api/v1/calls/{call_id}/recording"),
+    Route("GET", "/api/v1/calls"),
+    Route("GET", "/api/v1/calls.csv"),
+    Route("GET", "/api/v1/calls/{call_id}"),
+    Route("POST", "/api/v1/calls/{call_id}/reviews", body={"answers": {"identificou": True}},
+          bad_fields=(({"answers": "sim"}, "answers"), ({"answers": {}, "nota": 10}, "nota"),
+                      ({"answers": {"identificou": "talvez"}}, "answers.identificou"))),
+    Route("GET", "/api/v1/scorecards"),
+    Route("GET", "/api/v1/scorecards/{key}"),
+    Route("PUT", "/api/v1/scorecards/{key}", body={"name": "Ficha", "items": [{"key": "a", "label": "A", "weight": 1}]},
+          bad_fields=(({"name": "x", "items": []}, "items"),
+                      ({"name": "x", "items": [{"key": "a", "label": "A", "weight": 0}]}, "items[0].weight"))),
+    Route("GET", "/api/v1/qa/queue"),
+    Route("GET", "/api/v1/qa/ranking"),
+    Route("GET", "/api/v1/me/reviews"),
 ]
 
 

@@ -49,8 +49,8 @@ async def test_agent_cannot_open_other_roles_pages(client: Client, path: str) ->
 
 @pytest.mark.parametrize(
     ("login", "allowed"),
-    # admins may open the supervisor console too
-    [("sofia", {"/supervisor"}), ("quito", {"/monitoria"}), ("root", {"/admin", "/supervisor"}),
+    # admins may open the supervisor console too; supervisors and admins also open quality monitoring
+    [("sofia", {"/supervisor", "/monitoria"}), ("quito", {"/monitoria"}), ("root", {"/admin", "/supervisor", "/monitoria"}),
      ("ana", {"/agente"})],
 )
 async def test_each_landing_page_admits_only_its_role(client: Client, login: str, allowed: set[str]) -> None:

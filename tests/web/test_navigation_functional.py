@@ -13,6 +13,7 @@ from tests.web.conftest import log_in
 Client = TestClient[web.Request, web.Application]
 _NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.DOTALL)
 _LINK = re.compile(r'<a href="([^"]+)">([^<]+)</a>')
+QA_PAGES = [("/monitoria", "Monitoria"), ("/monitoria/fila", "Fila de revisão"), ("/monitoria/ficha", "Ficha de avaliação")]
 
 
 async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]:
@@ -27,17 +28,19 @@ async def _links(client: Client, login: str, home: str) -> list[tuple[str, str]]
 @pytest.mark.parametrize(
     ("login", "home", "expected"),
     [
-        ("sofia", "/supervisor", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
-                                  ("/supervisor/roteiros", "Roteiros"),
-                                  ("/supervisor/simulacao", "Simulação de discagem"),
-                                  ("/supervisor/regua", "Régua de cobrança"),
-                                  ("/monitoria/indicadores", "Indicadores")]),
+        ("sofia", "/supervisor", [
+            ("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"), ("/supervisor/roteiros", "Roteiros"),
+            ("/supervisor/simulacao", "Simulação de discagem"), ("/supervisor/regua", "Régua de cobrança"),
+            ("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores"), ("/monitoria/fila", "Fila de revisão"),
+            ("/monitoria/ficha", "Ficha de avaliação")]),
         # admins may open the supervisor console too
-        ("root", "/admin", [("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"),
-                            ("/supervisor/roteiros", "Roteiros"), ("/supervisor/simulacao", "Simulação de discagem"),
-                            ("/supervisor/regua", "Régua de cobrança"),
-                            ("/monitoria/indicadores", "Indicadores"), ("/admin", "Usuários")]),
-        ("quito", "/monitoria", [("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores")]),
+        ("root", "/admin", [
+            ("/supervisor", "Painel ao vivo"), ("/supervisor/campanhas", "Campanhas"), ("/supervisor/roteiros", "Roteiros"),
+            ("/supervisor/simulacao", "Simulação de discagem"), ("/supervisor/regua", "Régua de cobrança"),
+            ("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores"), ("/monitoria/fila", "Fila de revisão"),
+            ("/monitoria/ficha", "Ficha de avaliação"), ("/admin", "Usuários")]),
+        ("quito", "/monitoria", [("/monitoria", "Monitoria"), ("/monitoria/indicadores", "Indicadores"), ("/monitoria/fila", "Fila de revisão"),
+            ("/monitoria/ficha", "Ficha de avaliação")]),
     ],
 )
 async def test_each_role_sees_only_the_pages_it_may_open(client: Client, login: str, home: str,

@@ -81,3 +81,12 @@ async def test_the_card_step_mutes_the_recording_and_the_gap_is_stored(rig: Desk
     await eventually(path.is_file, "the simulator wrote the WAV")
     with wave.open(str(path), "rb") as w:
         assert w.getnframes() > 0
+    # the call record shows the muted stretch (API and the detail page), for a supervisor
+    sofia = await WsAgent.log_in(rig.url, "sofia")
+    try:
+        detail = await (await sofia.http.get(f"/api/v1/calls/{call_id}")).json()
+        assert [(g["step_id"], g["end_s"] is not None) for g in detail["recording_gaps"]] == [("dados_cartao", True)]
+        page = await (await sofia.http.get(f"/monitoria/chamadas/{call_id}")).text()
+        assert "Gravação pausada de" in page and "passo dados_cartao" in page
+    finally:
+        await sofia.close()

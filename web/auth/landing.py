@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from storage.models import Role
 from web.auth.access import ALL_ROLES, ROLE_LABEL, requires
-from web.auth.responses import render_page
 from web.auth.sessions import CurrentLogin
 from web.keys import CURRENT_LOGIN
 
@@ -23,9 +21,6 @@ def _me(request: web.Request) -> CurrentLogin:
     return login
 
 
-@requires(Role.QA)
-async def qa_home(request: web.Request) -> web.Response:
-    return render_page(request, "home_qa.html", {"me": _me(request)})
 
 
 @requires(*ALL_ROLES)
@@ -51,5 +46,5 @@ def add_landing_routes(app: web.Application) -> None:
     # /agente (the agent desktop) is mounted by web.agent.http.setup_agent
     # /supervisor (the supervisor console) is mounted by web.supervisor_console.http.setup_supervisor_console
     # /admin and /api/v1/users (users managed by admins) are mounted by web.users.http.setup_users
-    app.router.add_get("/monitoria", qa_home, name="qa_home")
+    # /monitoria (quality monitoring) is mounted by web.qa.http.setup_qa
     app.router.add_get("/api/v1/me", api_me, name="api_me")
