@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, Table, bindparam, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -58,6 +59,11 @@ class PreparedSqlite:
                 out.append(processor(given) if processor is not None else given)
         return tuple(out)
 
+    def many(self, raw: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``executemany`` on ``raw`` (a sqlite3 connection), one parameter tuple per mapping."""
+        parameters = self.parameters
+        raw.executemany(self.sql, [parameters(row) for row in rows])
+
     def rows(self, raw: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run on ``raw`` (a sqlite3 connection) and return every row, typed."""
         fetched: Sequence[tuple[Any, ...]] = raw.execute(self.sql, self.parameters(values)).fetchall()
@@ -67,3 +73,59 @@ class PreparedSqlite:
         return [
             tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in fetched
         ]
+
+
+_WRITES: dict[tuple[Any, ...], PreparedSqlite] = {}
+
+
+def _defaults(table: Table, keys: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in keys or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            out[column.key] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            out[column.key] = default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
+        else:
+            raise TypeError(f"{table.name}.{column.key}: only scalar and callable defaults are filled in here")
+    return out
+
+
+def _write_statement(table: Table, keys: tuple[str, ...], where_id: str | None) -> Any:
+    values = {k: bindparam(k, type_=table.c[k].type) for k in keys if k != where_id}
+    if where_id is None:
+        return insert(table).values(values)
+    return update(table).where(table.c.id == bindparam(where_id)).values(values)
+
+
+async def executemany(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], *, where_id: str | None = None
+) -> None:
+    """INSERT ``rows`` into ``table`` (or UPDATE by ``id`` = ``row[where_id]``), in the session's transaction.
+
+    Every row has the same keys. On SQLite the whole batch is one ``executemany`` in the
+    driver's thread (one hop, no per-row work in SQLAlchemy); elsewhere SQLAlchemy's own
+    executemany (asyncpg batches it already).
+    """
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    if where_id is None:
+        # what SQLAlchemy's insert would fill in: the columns' Python-side defaults (once per batch)
+        defaults = _defaults(table, keys)
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
+            keys = tuple(rows[0])
+    statement = _write_statement(table, keys, where_id)
+    conn = await session.connection()
+    if conn.dialect.name != "sqlite":
+        await conn.execute(statement, list(rows))
+        return
+    cache_key = (table.name, keys, where_id)
+    prepared = _WRITES.get(cache_key)
+    if prepared is None:
+        prepared = _WRITES[cache_key] = PreparedSqlite(statement, conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    await driver._execute(prepared.many, driver._conn, rows)  # type: ignore[union-attr]
