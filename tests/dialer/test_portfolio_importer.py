@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -251,6 +252,19 @@ async def test_the_worker_import_runs_off_the_loop_with_the_same_figures(
         assert await db.scalar(text("SELECT count(*) FROM leads")) == 4
     again = await import_portfolio_in_worker(url, FIXTURE, campaign_id=cid, now=NOW)
     assert again.to_json() == {**EXPECTED, "imported_customers": 0, "leads_created": 0}
+
+
+async def test_the_worker_keeps_the_existing_heap_out_of_the_gc_while_it_runs(
+    sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+) -> None:
+    cid = await campaign(sessions)
+    frozen_during: list[int] = []
+    await import_portfolio_in_worker(
+        sessions.kw["bind"].url, FIXTURE, campaign_id=cid, now=NOW,
+        on_start=lambda _: frozen_during.append(gc.get_freeze_count()),
+    )
+    assert frozen_during and frozen_during[0] > 0
+    assert gc.get_freeze_count() == 0  # given back when the last import ended
 
 
 async def test_the_worker_refuses_an_in_memory_database() -> None:
