@@ -3,12 +3,14 @@
 A hopper pick runs five or six short statements; through a SQLAlchemy ``Connection`` each
 one costs more in Python (execution context, parameter dict, post-compile of ``IN``
 lists, result metadata) than SQLite takes to run it at a million leads. A
-:class:`PreparedSqlite` is compiled once for the connection's dialect (``IN`` lists
-rendered, so the SQL text never changes and sqlite3's statement cache keeps it prepared)
+:class:`PreparedSqlite` is compiled once for the connection's dialect (the SQL text never
+changes, so sqlite3's statement cache keeps it prepared)
 and keeps, per positional parameter, either its constant value or the key it reads and the
 type's bind processor, and per result column the type's result processor. Running it is
 one ``cursor.execute`` plus those processors: the values going in and coming out are
 exactly what SQLAlchemy would send and return (aware UTC datetimes, dates, JSON, booleans).
+``IN`` lists are refused (their SQL changes with the list's length): write them as ORs.
+:func:`executemany` uses the same for a batch's inserts and updates.
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ class PreparedSqlite:
     __slots__ = ("_params", "_results", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        compiled = statement.compile(dialect=dialect)
         if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
             raise TypeError("a positional (qmark) SQL compilation was expected")
         self.sql: str = compiled.string
         params: list[tuple[bool, Any, _Processor]] = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
+            if bind.expanding or bind.callable is not None:
+                # the SQL text or the value would change per execution: write IN lists as ORs
+                raise TypeError(f"parameter {bind.key!r}: IN lists and callable values can't be prepared once")
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if bind.callable is None and bind.value is None and bind.required:
+            if bind.value is None and bind.required:
                 params.append((False, bind.key, processor))  # read from the call's parameters
             else:
-                value = bind.effective_value
+                value = bind.value
                 params.append((True, processor(value) if processor else value, None))
         self._params = tuple(params)
         columns = getattr(statement, "exported_columns", ())
