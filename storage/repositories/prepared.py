@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert, update
+from sqlalchemy import Dialect, FromClause, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -83,22 +83,22 @@ class PreparedSqlite:
 _WRITES: dict[tuple[Any, ...], PreparedSqlite] = {}
 
 
-def _defaults(table: Table, keys: tuple[str, ...]) -> dict[str, Any]:
+def _defaults(table: FromClause, keys: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in table.columns:
-        default = column.default
+        default = getattr(column, "default", None)
         if column.key in keys or default is None:
             continue
         if getattr(default, "is_scalar", False):
-            out[column.key] = default.arg  # type: ignore[attr-defined]
+            out[column.key] = default.arg
         elif getattr(default, "is_callable", False):
-            out[column.key] = default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
+            out[column.key] = default.arg(None)  # SQLAlchemy wraps it to take a context
         else:
-            raise TypeError(f"{table.name}.{column.key}: only scalar and callable defaults are filled in here")
+            raise TypeError(f"{table}.{column.key}: only scalar and callable defaults are filled in here")
     return out
 
 
-def _write_statement(table: Table, keys: tuple[str, ...], where_id: str | None) -> Any:
+def _write_statement(table: Any, keys: tuple[str, ...], where_id: str | None) -> Any:
     values = {k: bindparam(k, type_=table.c[k].type) for k in keys if k != where_id}
     if where_id is None:
         return insert(table).values(values)
@@ -106,7 +106,7 @@ def _write_statement(table: Table, keys: tuple[str, ...], where_id: str | None) 
 
 
 async def executemany(
-    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], *, where_id: str | None = None
+    session: AsyncSession, table: FromClause, rows: Sequence[Mapping[str, Any]], *, where_id: str | None = None
 ) -> None:
     """INSERT ``rows`` into ``table`` (or UPDATE by ``id`` = ``row[where_id]``), in the session's transaction.
 
@@ -128,7 +128,7 @@ async def executemany(
     if conn.dialect.name != "sqlite":
         await conn.execute(statement, list(rows))
         return
-    cache_key = (table.name, keys, where_id)
+    cache_key = (table, keys, where_id)
     prepared = _WRITES.get(cache_key)
     if prepared is None:
         prepared = _WRITES[cache_key] = PreparedSqlite(statement, conn.dialect)
