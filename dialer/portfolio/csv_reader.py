@@ -183,16 +183,22 @@ class PortfolioCsv:
     def __iter__(self) -> Iterator[RawRow]:
         reader = csv.reader(self._text, delimiter=self._delimiter)
         width = len(self._names)
+        named = [(i, name) for i, name in enumerate(self._names) if name]
         row_number = 1
         for record in reader:
             row_number += 1
-            if not any(value.strip() for value in record):
+            if not "".join(record).strip():
                 continue  # blank line: counted, as a spreadsheet shows it, but not a record
-            values = {name: record[i] if i < len(record) else "" for i, name in enumerate(self._names) if name}
-            oversized = tuple(name for name, value in values.items() if len(value) > MAX_FIELD_CHARS)
-            for name in oversized:
-                values[name] = values[name][:MAX_FIELD_CHARS]
-            extra = tuple(v[:MAX_FIELD_CHARS] for v in record[width:] if v.strip())
+            if len(record) >= width:
+                values = {name: record[i] for i, name in named}
+            else:
+                values = {name: record[i] if i < len(record) else "" for i, name in named}
+            oversized: tuple[str, ...] = ()
+            if max(map(len, record)) > MAX_FIELD_CHARS:  # rare: look at each cell only then
+                oversized = tuple(name for name, value in values.items() if len(value) > MAX_FIELD_CHARS)
+                for name in oversized:
+                    values[name] = values[name][:MAX_FIELD_CHARS]
+            extra = tuple(v[:MAX_FIELD_CHARS] for v in record[width:] if v.strip()) if len(record) > width else ()
             yield RawRow(row_number, values, extra, oversized)
 
     def detach(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from dialer.portfolio.errors import FieldError
 
@@ -11,6 +12,7 @@ _BR = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
 
 
+@lru_cache(maxsize=4096)  # due and birth dates repeat a lot in a file; errors are raised again, not cached
 def parse_date(text: str) -> date:
     """``31/01/2025``, ``1/2/2025``, ``31-01-2025`` or ``2025-01-31`` → a real date; :class:`FieldError` otherwise.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -83,6 +84,7 @@ def _parse(text: str) -> tuple[int, str] | None:
     return (int(ddd + subscriber), kind) if kind else None
 
 
+@lru_cache(maxsize=4096)  # a customer's rows repeat their phones; errors are raised again, not cached
 def normalize_phone(text: str) -> NormalizedPhone:
     """A written Brazilian number → :class:`NormalizedPhone`; :class:`FieldError` when it isn't one."""
     raw = (text or "").strip()

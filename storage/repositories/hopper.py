@@ -506,6 +506,8 @@ class PickQueries:
 # sqlite3 connection: one hop to the thread for the whole pick instead of one per statement,
 # and the statements prepared once (PreparedSqlite) with SQLAlchemy's type processing.
 PICK_CACHE_KIB = 32 * 1024
+GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+"""PostgreSQL: the pick's transaction runs its prepared statements on their generic plans."""
 _SET_UP: weakref.WeakSet[Any] = weakref.WeakSet()
 _PREPARED: dict[Any, PreparedSqlite] = {}
 """The hot statements compiled for SQLite (the dialect's processors don't depend on the connection)."""
@@ -543,7 +545,8 @@ async def run_pick(engine: AsyncEngine, work: Callable[[PickQueries], T]) -> T:
 
     SQLite: in aiosqlite's worker thread, in one hop (the pool's connection is taken and
     given back without a statement of its own). PostgreSQL: through ``run_sync``, each
-    statement one round trip on asyncpg (prepared by the driver's statement cache).
+    statement one round trip on asyncpg (prepared by the driver's statement cache) on its
+    generic plan (:data:`GENERIC_PLANS`).
     """
     if engine.dialect.name == "sqlite":
         async with engine.connect() as async_conn:
@@ -554,6 +557,10 @@ async def run_pick(engine: AsyncEngine, work: Callable[[PickQueries], T]) -> T:
             )
             return result
     async with engine.begin() as async_conn:
+        # The driver prepares each statement once, but PostgreSQL re-plans a prepared statement
+        # for its values ("custom plans") while it thinks that pays: the claim's custom plans took
+        # ~8 ms a pick at 1M leads against 0.3 ms for its generic plan (the same index walk)
+        await async_conn.exec_driver_sql(GENERIC_PLANS)
         return await async_conn.run_sync(lambda conn: work(PickQueries(conn)))
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidValue, NotFound
@@ -32,6 +32,7 @@ from storage.models import (
     Phone,
 )
 from storage.repositories._values import enum_value
+from storage.repositories.prepared import executemany
 
 OPEN_ENDED_HOLD = timedelta(days=365)
 """How far a hold with no end date pushes the customer's leads (releasing it makes them due again)."""
@@ -116,8 +117,9 @@ async def store_customers(
     if new_records:
         # A plain executemany, then one query for the new ids: INSERT ... RETURNING in parameter
         # order falls back to one statement per row on SQLite
-        await session.execute(
-            insert(_CUSTOMERS),
+        await executemany(
+            session,
+            _CUSTOMERS,
             [
                 {
                     "external_id": r.external_id,
@@ -215,23 +217,16 @@ async def store_customers(
             result.changed_customer_ids.append(cid)
             result.updated_customers += 1
 
-    if new_phones:
-        await session.execute(insert(_PHONES), new_phones)
-    if new_debts:
-        await session.execute(insert(_DEBTS), new_debts)
-    if changed_debts:
-        await session.execute(
-            update(_DEBTS).where(_DEBTS.c.id == bindparam("b_id")), changed_debts
-        )
+    await executemany(session, _PHONES, new_phones)
+    await executemany(session, _DEBTS, new_debts)
+    await executemany(session, _DEBTS, changed_debts, where_id="b_id")
     if drop_tags:
         await session.execute(
             delete(_TAGS).where(_TAGS.c.customer_id == bindparam("b_customer_id"), _TAGS.c.tag == bindparam("b_tag")),
             drop_tags,
         )
-    if new_tags:
-        await session.execute(insert(_TAGS), new_tags)
-    if changed_customers:
-        await session.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("b_id")), changed_customers)
+    await executemany(session, _TAGS, new_tags)
+    await executemany(session, _CUSTOMERS, changed_customers, where_id="b_id")
 
     with_lead = set(
         await session.scalars(
@@ -242,8 +237,9 @@ async def store_customers(
     )
     missing = [cid for cid in ids.values() if cid not in with_lead]
     if missing:
-        await session.execute(
-            insert(_LEADS),
+        await executemany(
+            session,
+            _LEADS,
             [
                 {
                     "campaign_id": campaign_id,

@@ -3,12 +3,14 @@
 A hopper pick runs five or six short statements; through a SQLAlchemy ``Connection`` each
 one costs more in Python (execution context, parameter dict, post-compile of ``IN``
 lists, result metadata) than SQLite takes to run it at a million leads. A
-:class:`PreparedSqlite` is compiled once for the connection's dialect (``IN`` lists
-rendered, so the SQL text never changes and sqlite3's statement cache keeps it prepared)
+:class:`PreparedSqlite` is compiled once for the connection's dialect (the SQL text never
+changes, so sqlite3's statement cache keeps it prepared)
 and keeps, per positional parameter, either its constant value or the key it reads and the
 type's bind processor, and per result column the type's result processor. Running it is
 one ``cursor.execute`` plus those processors: the values going in and coming out are
 exactly what SQLAlchemy would send and return (aware UTC datetimes, dates, JSON, booleans).
+``IN`` lists are refused (their SQL changes with the list's length): write them as ORs.
+:func:`executemany` uses the same for a batch's inserts and updates.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, FromClause, bindparam, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -29,18 +32,21 @@ class PreparedSqlite:
     __slots__ = ("_params", "_results", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        compiled = statement.compile(dialect=dialect)
         if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
             raise TypeError("a positional (qmark) SQL compilation was expected")
         self.sql: str = compiled.string
         params: list[tuple[bool, Any, _Processor]] = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
+            if bind.expanding or bind.callable is not None:
+                # the SQL text or the value would change per execution: write IN lists as ORs
+                raise TypeError(f"parameter {bind.key!r}: IN lists and callable values can't be prepared once")
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if bind.callable is None and bind.value is None and bind.required:
+            if bind.value is None and bind.required:
                 params.append((False, bind.key, processor))  # read from the call's parameters
             else:
-                value = bind.effective_value
+                value = bind.value
                 params.append((True, processor(value) if processor else value, None))
         self._params = tuple(params)
         columns = getattr(statement, "exported_columns", ())
@@ -58,6 +64,11 @@ class PreparedSqlite:
                 out.append(processor(given) if processor is not None else given)
         return tuple(out)
 
+    def many(self, raw: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``executemany`` on ``raw`` (a sqlite3 connection), one parameter tuple per mapping."""
+        parameters = self.parameters
+        raw.executemany(self.sql, [parameters(row) for row in rows])
+
     def rows(self, raw: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run on ``raw`` (a sqlite3 connection) and return every row, typed."""
         fetched: Sequence[tuple[Any, ...]] = raw.execute(self.sql, self.parameters(values)).fetchall()
@@ -67,3 +78,59 @@ class PreparedSqlite:
         return [
             tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in fetched
         ]
+
+
+_WRITES: dict[tuple[Any, ...], PreparedSqlite] = {}
+
+
+def _defaults(table: FromClause, keys: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        default = getattr(column, "default", None)
+        if column.key in keys or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            out[column.key] = default.arg
+        elif getattr(default, "is_callable", False):
+            out[column.key] = default.arg(None)  # SQLAlchemy wraps it to take a context
+        else:
+            raise TypeError(f"{table}.{column.key}: only scalar and callable defaults are filled in here")
+    return out
+
+
+def _write_statement(table: Any, keys: tuple[str, ...], where_id: str | None) -> Any:
+    values = {k: bindparam(k, type_=table.c[k].type) for k in keys if k != where_id}
+    if where_id is None:
+        return insert(table).values(values)
+    return update(table).where(table.c.id == bindparam(where_id)).values(values)
+
+
+async def executemany(
+    session: AsyncSession, table: FromClause, rows: Sequence[Mapping[str, Any]], *, where_id: str | None = None
+) -> None:
+    """INSERT ``rows`` into ``table`` (or UPDATE by ``id`` = ``row[where_id]``), in the session's transaction.
+
+    Every row has the same keys. On SQLite the whole batch is one ``executemany`` in the
+    driver's thread (one hop, no per-row work in SQLAlchemy); elsewhere SQLAlchemy's own
+    executemany (asyncpg batches it already).
+    """
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    if where_id is None:
+        # what SQLAlchemy's insert would fill in: the columns' Python-side defaults (once per batch)
+        defaults = _defaults(table, keys)
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
+            keys = tuple(rows[0])
+    statement = _write_statement(table, keys, where_id)
+    conn = await session.connection()
+    if conn.dialect.name != "sqlite":
+        await conn.execute(statement, list(rows))
+        return
+    cache_key = (table, keys, where_id)
+    prepared = _WRITES.get(cache_key)
+    if prepared is None:
+        prepared = _WRITES[cache_key] = PreparedSqlite(statement, conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    await driver._execute(prepared.many, driver._conn, rows)  # type: ignore[union-attr]

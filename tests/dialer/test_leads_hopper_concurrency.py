@@ -20,6 +20,7 @@ from dialer.portfolio.cpf import make_cpf
 from storage import migrate
 from storage.engine import create_engine, session_factory
 from storage.models import CallAttempt, CallResult, Campaign, CampaignMode, Customer, Debt, Lead, LeadState, Phone
+from storage.repositories.hopper import run_pick
 from tests.storage.conftest import fresh_pg_database, in_thread
 
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tuesday 12:00 in São Paulo
@@ -32,16 +33,16 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], n: int) -> int:
+async def seed(sessions: async_sessionmaker[AsyncSession], n: int, name: str = "Concorrência") -> int:
     """A campaign with ``n`` dialable leads (one customer, phone and open debt each), bulk-inserted."""
     async with sessions() as db:
-        campaign = Campaign(name="Concorrência", mode=CampaignMode.PREDICTIVE, dial_template="Local/{number}@x",
+        campaign = Campaign(name=name, mode=CampaignMode.PREDICTIVE, dial_template="Local/{number}@x",
                             caller_id="1", pbx_name="sim")
         db.add(campaign)
         await db.flush()
         rows = await db.execute(
             insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-            [{"external_id": f"K{i}", "name": f"Cliente {i}", "cpf": make_cpf(f"{i + 100000000:09d}"), "uf": "SP",
+            [{"external_id": f"{name[:3]}{i}", "name": f"Cliente {i}", "cpf": make_cpf(f"{i + 100000000:09d}"), "uf": "SP",
               "balance_total": Decimal("100.00"), "oldest_due_date": date(2026, 1, 10)} for i in range(n)],
         )
         ids = [r[0] for r in rows]
@@ -110,7 +111,7 @@ async def test_a_candidate_held_back_by_the_rules_is_put_back_on_postgresql(pg_u
     engine = create_engine(pg_url)
     try:
         sessions = session_factory(engine)
-        cid = await seed(sessions, 3)
+        cid = await seed(sessions, 3, name="Regras")
         async with sessions() as db:
             oldest = (await db.execute(
                 select(Lead.id, Lead.customer_id).where(Lead.campaign_id == cid).order_by(Lead.next_attempt_at)
@@ -126,5 +127,18 @@ async def test_a_candidate_held_back_by_the_rules_is_put_back_on_postgresql(pg_u
             held = await db.get(Lead, oldest.id)
             assert held is not None and held.state is LeadState.DIALABLE
             assert held.next_attempt_at is not None and held.next_attempt_at > NOW
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_pick_on_postgresql_runs_on_generic_plans(pg_url: str) -> None:
+    # custom plans re-planned the claim on every pick (bench/lead_pick.py: ~8 ms against 0.3 ms)
+    engine = create_engine(pg_url)
+    try:
+        mode = await run_pick(engine, lambda q: q._rows(text("SHOW plan_cache_mode"), {})[0][0])
+        assert mode == "force_generic_plan"
+        async with engine.connect() as conn:  # SET LOCAL: the pick's transaction only
+            assert (await conn.execute(text("SHOW plan_cache_mode"))).scalar() == "auto"
     finally:
         await engine.dispose()

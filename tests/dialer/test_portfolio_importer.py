@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import dialer.portfolio.importer as importer_module
 from dialer.portfolio.errors import PortfolioFormatError
-from dialer.portfolio.importer import import_portfolio
+from dialer.portfolio.importer import import_portfolio, import_portfolio_in_worker
 from storage import migrate
 from storage.engine import create_engine, session_factory
 from storage.models import Campaign, CampaignMode, Customer, Debt, Lead, LeadState
@@ -201,3 +204,69 @@ async def test_rejected_rows_are_reported_with_row_and_column(sessions: async_se
         (13, "saldo", "valor_invalido"),
         (13, "vencimento", "data_inexistente"),
     ]
+
+
+async def test_the_worker_import_runs_off_the_loop_with_the_same_figures(
+    any_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = await campaign(any_sessions)
+    url = any_sessions.kw["bind"].url
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int, int]] = []  # (callback, value, thread)
+    stored_on: set[int] = set()
+    store = importer_module.store_customers
+
+    async def store_and_note(*args: Any, **kw: Any) -> Any:
+        stored_on.add(threading.get_ident())
+        return await store(*args, **kw)
+
+    monkeypatch.setattr(importer_module, "store_customers", store_and_note)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:  # the loop keeps serving others meanwhile
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        result = await import_portfolio_in_worker(
+            url, FIXTURE, campaign_id=cid, now=NOW, batch_customers=1,
+            on_start=lambda n: seen.append(("start", n, threading.get_ident())),
+            on_progress=lambda n: seen.append(("progress", n, threading.get_ident())),
+            on_rejected=lambda row: seen.append(("rejected", row.row_number, threading.get_ident())),
+        )
+    finally:
+        done.set()
+        await ticking
+    assert result.to_json() == EXPECTED
+    assert stored_on and loop_thread not in stored_on  # the SQL ran on the worker's thread
+    assert {thread for *_, thread in seen} == {loop_thread}  # the callbacks on the caller's
+    assert seen[0][:2] == ("start", 12)
+    assert sum(n for kind, n, _ in seen if kind == "progress") == 12
+    assert len([kind for kind, *_ in seen if kind == "rejected"]) == 7
+    assert ticks > 1
+    async with any_sessions() as db:
+        assert await db.scalar(text("SELECT count(*) FROM leads")) == 4
+    again = await import_portfolio_in_worker(url, FIXTURE, campaign_id=cid, now=NOW)
+    assert again.to_json() == {**EXPECTED, "imported_customers": 0, "leads_created": 0}
+
+
+async def test_the_worker_keeps_the_existing_heap_out_of_the_gc_while_it_runs(
+    sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+) -> None:
+    cid = await campaign(sessions)
+    frozen_during: list[int] = []
+    await import_portfolio_in_worker(
+        sessions.kw["bind"].url, FIXTURE, campaign_id=cid, now=NOW,
+        on_start=lambda _: frozen_during.append(gc.get_freeze_count()),
+    )
+    assert frozen_during and frozen_during[0] > 0
+    assert gc.get_freeze_count() == 0  # given back when the last import ended
+
+
+async def test_the_worker_refuses_an_in_memory_database() -> None:
+    with pytest.raises(ValueError, match="in-memory"):
+        await import_portfolio_in_worker("sqlite+aiosqlite://", FIXTURE, campaign_id=1)

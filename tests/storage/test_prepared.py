@@ -77,3 +77,10 @@ def test_dml_with_returning_and_constants(db: tuple[str, sqlite3.Connection]) ->
     rows = prepared.rows(raw, {"b_id": 7, "b_at": at + timedelta(minutes=10)})
     raw.execute("COMMIT")
     assert rows == [(7, PhoneStatus.WRONG, at + timedelta(minutes=10))]
+
+
+def test_in_lists_are_refused_they_would_change_the_sql() -> None:
+    engine = create_engine("sqlite://")
+    statement = select(Phone.__table__.c.id).where(Phone.__table__.c.status.in_(["ok", "wrong"]))
+    with pytest.raises(TypeError, match="IN lists"):
+        PreparedSqlite(statement, engine.dialect)

@@ -39,8 +39,9 @@ from dialer.leads.segments import (
     parse_filter,
 )
 from dialer.portfolio.errors import PortfolioFormatError
-from dialer.portfolio.importer import FirstRejects, import_portfolio
+from dialer.portfolio.importer import FirstRejects, import_portfolio, import_portfolio_in_worker
 from dialer.portfolio.importer import summary_pt as import_summary_pt
+from storage.engine import is_sqlite_memory, parse_url
 from storage.errors import InvalidValue, NotFound
 from storage.models import Campaign, Customer, HoldKind, Lead, Role
 from storage.repositories.audit import record
@@ -56,7 +57,7 @@ from storage.repositories.segments import (
 from web.audit_trail import file_label, transfer_entry
 from web.auth.access import requires
 from web.errors import FieldError, path_id, read_body
-from web.keys import CLOCK, CURRENT_LOGIN, DB, DB_READ
+from web.keys import CLOCK, CONFIG, CURRENT_LOGIN, DB, DB_READ
 
 log = logging.getLogger(__name__)
 
@@ -290,10 +291,18 @@ async def post_import(request: web.Request) -> web.Response:
                 )
 
         try:
-            with path.open("rb") as stream:
-                result = await import_portfolio(
-                    request.app[DB], stream, campaign_id=campaign.id, dry_run=dry_run, now=_now(request),
-                    on_rejected=keep,
+            database = request.app[CONFIG].database
+            if is_sqlite_memory(parse_url(database.url)):  # one connection: only this engine sees it
+                with path.open("rb") as stream:
+                    result = await import_portfolio(
+                        request.app[DB], stream, campaign_id=campaign.id, dry_run=dry_run, now=_now(request),
+                        on_rejected=keep,
+                    )
+            else:
+                # off the service's loop (the dialer runs on it): a worker thread with its own engine
+                result = await import_portfolio_in_worker(
+                    database.url, path, campaign_id=campaign.id, busy_timeout_s=database.busy_timeout_s,
+                    dry_run=dry_run, now=_now(request), on_rejected=keep,
                 )
         except PortfolioFormatError as exc:
             raise invalid("file", str(exc)) from None
