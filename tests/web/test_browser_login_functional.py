@@ -40,7 +40,6 @@ async def test_agent_logs_in_lands_on_agente_and_logs_out(page: Any, served: str
     await page.get_by_role("button", name="Entrar").click()
     await expect(page).to_have_url(f"{served}/agente")
     await expect(page.get_by_test_id("who-name")).to_have_text("Ana Souza")
-    await expect(page.get_by_test_id("me-role")).to_have_text("Operador(a) de cobrança")
     await expect(page.get_by_test_id("me-extension")).to_have_text("7001")
     cookies = {c["name"]: c for c in await page.context.cookies()}
     assert cookies["cobra_session"]["httpOnly"] is True
