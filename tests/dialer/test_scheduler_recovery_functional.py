@@ -122,3 +122,22 @@ async def test_a_campaign_whose_picks_keep_failing_does_not_starve_the_others(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR and f"campaign {broken.id}" in r.getMessage()]
     assert len(errors) == 1 and errors[0].exc_info is not None
     assert runtime.scheduler.claim_backoff.failing[broken.id].count >= 2
+
+
+async def test_a_background_task_that_dies_is_reported_not_silent(
+    parts: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = parts["runtime"]
+
+    async def broken_loop() -> None:
+        raise RuntimeError("a bug in the daily re-ranking")
+
+    runtime.scheduler.daily_reprioritise = broken_loop
+    await runtime.start()
+    died = await eventually(
+        lambda: [r for r in caplog.records if r.levelno == logging.CRITICAL and "dialer-daily-reprioritise" in r.getMessage()],
+        "the dead task reported",
+    )
+    assert isinstance(died[0].exc_info[1], RuntimeError)
+    await runtime.stop()
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1  # a stop is no fault
