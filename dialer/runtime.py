@@ -325,6 +325,7 @@ class DialerRuntime:
             pop = build_screen_pop(
                 data, call_id=r.id, campaign_id=campaign.id, campaign_name=campaign.name, mode=campaign.mode.value,
                 phone_e164=r.number, at=at, today_local=at.astimezone(BRASILIA).date(),
+                other_question=self.settings.identity_question,
             )
             ref = AttemptRef(r.id, r.lead_id, r.customer_id, r.phone_id, r.campaign_id, None, r.mode is CampaignMode.PREVIEW)
             call = FloorCall(ref, campaign, r.number, pop, preview=ref.preview, originated=True, answered=True)

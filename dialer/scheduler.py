@@ -328,6 +328,7 @@ class CampaignScheduler:
                 phone_e164=lead.e164,
                 at=at,
                 today_local=at.astimezone(BRASILIA).date(),
+                other_question=settings.identity_question,
             )
             calls.append(
                 FloorCall(
