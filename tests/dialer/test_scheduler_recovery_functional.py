@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from dialer import scheduler as scheduler_module
 from dialer.agents.state import AgentState
 from dialer.ami.gateway import AmiGateway, AmiSettings
 from dialer.leads.hopper import ClaimedLead, Hopper
 from dialer.runtime import DialerRuntime, DialerSettings
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
+from storage.models import Lead, LeadState
 from tests.dialer.runtime_support import (
     RecordingNotifier,
     actions,
@@ -141,3 +144,32 @@ async def test_a_background_task_that_dies_is_reported_not_silent(
     assert isinstance(died[0].exc_info[1], RuntimeError)
     await runtime.stop()
     assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1  # a stop is no fault
+
+
+async def test_a_failed_attempt_store_gives_the_lead_back_and_the_next_tick_dials_it(
+    parts: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime, sim = parts["runtime"], parts["sim"]
+    async with parts["db"].begin() as s:
+        agent = await add_agent(s, "ana", "7001")
+        campaign = await add_campaign(s)
+        lead = await add_lead(s, campaign, "5511987650001")
+    real_store = scheduler_module.store_new_attempt
+    failures = [OperationalError("INSERT INTO call_attempts", {}, sqlite3.OperationalError("disk I/O error"))]
+
+    async def store_once_broken(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real_store(*args, **kwargs)
+
+    monkeypatch.setattr(scheduler_module, "store_new_attempt", store_once_broken)
+    await runtime.start()
+    await runtime.go_ready(agent.id)
+    dialled = await eventually(lambda: _customer_originates(sim), "the customer dialled after the failed store")
+    assert not failures and dialled[0].get("Channel") == "Local/5511987650001@cust-sim"
+    async with parts["db"]() as s:
+        stored = await s.get(Lead, lead.id)
+        assert stored is not None and stored.state is LeadState.IN_PROGRESS  # claimed again, by this call
+    assert any("campaign tick" not in r.getMessage() and f"campaign {campaign.id} failed" in r.getMessage()
+               for r in caplog.records if r.levelno == logging.ERROR)
+    assert any(f"claims for campaign {campaign.id} work again after 1 failure" in r.getMessage() for r in caplog.records)
