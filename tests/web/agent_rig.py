@@ -47,7 +47,7 @@ AGENTS = [
 
 def scenario(ring_s: float = 1.0, talk_s: float = 1000.0) -> dict[str, Any]:
     """Every customer answers after ``ring_s`` and talks ``talk_s`` (simulated seconds) once connected."""
-    fixed = lambda mean: {"dist": "lognormal", "mean": mean, "sd": 0.0}  # noqa: E731
+    fixed = lambda mean: {"dist": "lognormal", "mean": mean, "sd": 0.0}
     return {
         "name": "desk-tests",
         "seed": 1,
