@@ -203,6 +203,18 @@ class DialerRuntime:
             asyncio.create_task(self.scheduler.daily_reprioritise(), name="dialer-daily-reprioritise"),
             asyncio.create_task(self.scheduler.lease_loop(LEASE_UPKEEP_S), name="dialer-lease-upkeep"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[Any]) -> None:
+        """A background task that ends while the dialer runs is a fault: say so, never silently."""
+        if task.cancelled() or not self.floor.running:
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.critical("dialer: background task %s died; restart the service", task.get_name(), exc_info=exc)
+        elif task.get_name() != "dialer-event-pump":  # the pump ends after the gateway's STOPPED
+            log.critical("dialer: background task %s ended while the dialer runs", task.get_name())
 
     async def stop(self) -> None:
         """Stop dialing and the pump, finish queued database work (bounded by ``stop_timeout_s``)."""
@@ -246,14 +258,22 @@ class DialerRuntime:
                     if up and self._link_lost:
                         self._link_lost = False
                         log.info("dialer: AMI link back; reconciling calls and agent legs, dialing resumes")
-                        await self._reconcile()
+                        await self._bounded_reconcile()
                     elif not up and not self._link_lost:
                         self._link_lost = True
                         log.warning("dialer: AMI link down (%s); dialing paused", item.reason or item.state.value)
                 elif isinstance(item, EventsLost):
-                    await self._reconcile()
+                    await self._bounded_reconcile()
             except Exception:
                 log.exception("dialer: handling %r failed", item)
+
+    async def _bounded_reconcile(self) -> None:
+        # the pump feeds every AMI event to the floor: a reconcile stuck on the database must not hold it
+        limit = max(30.0, 3 * self.settings.stop_timeout_s)
+        try:
+            await asyncio.wait_for(self._reconcile(), limit)
+        except TimeoutError:
+            log.error("dialer: reconciling with the PBX took over %g s; cut short (the next link change retries)", limit)
 
     async def _reconcile(self) -> None:
         try:
@@ -305,6 +325,7 @@ class DialerRuntime:
             pop = build_screen_pop(
                 data, call_id=r.id, campaign_id=campaign.id, campaign_name=campaign.name, mode=campaign.mode.value,
                 phone_e164=r.number, at=at, today_local=at.astimezone(BRASILIA).date(),
+                other_question=self.settings.identity_question,
             )
             ref = AttemptRef(r.id, r.lead_id, r.customer_id, r.phone_id, r.campaign_id, None, r.mode is CampaignMode.PREVIEW)
             call = FloorCall(ref, campaign, r.number, pop, preview=ref.preview, originated=True, answered=True)

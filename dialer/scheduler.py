@@ -11,6 +11,13 @@ It owns three background tasks (started and cancelled by :class:`~dialer.runtime
   campaigns are re-ranked before the first tick and just after each local midnight;
 - nothing else: the floor decides, the :class:`~dialer.executor.EffectRunner` acts.
 
+A failure never wedges a campaign (the loops catch everything but cancellation): each
+campaign's claim runs on its own, bounded in time, so a campaign whose picks keep failing
+(a bad stored policy, a broken connection) neither stops the tick nor starves the campaigns
+after it; it waits with backoff (:class:`~dialer.backoff.Backoff`) and is tried again. A
+whole tick that fails (the campaigns could not be read) backs off the same way. A run of
+failures is logged once, with its traceback, and once more when the work succeeds again.
+
 Screen-pop data is read when the lead is claimed (one fixed set of indexed queries), so
 when the customer answers the pop is ready at once (SPEC §3, §10 P1).
 """
@@ -19,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
@@ -27,6 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.backoff import Backoff
 from dialer.calls.refs import AttemptRef
 from dialer.calls.services import build_screen_pop, store_new_attempt
 from dialer.executor import EffectRunner
@@ -55,6 +64,10 @@ log = logging.getLogger(__name__)
 
 BRASILIA = ZoneInfo("America/Sao_Paulo")
 ABANDON_HISTORY_DAYS = 30
+FIRST_RETRY_S = 0.5  # a failed claim or tick is tried again after this, doubling on each failure in a row
+MAX_RETRY_S = 30.0
+TICK_KEY = "tick"
+LEASES_KEY = "leases"
 
 
 def campaign_info(c: Campaign) -> CampaignInfo:
@@ -85,7 +98,9 @@ class CampaignScheduler:
         hopper: Hopper,
         clock: Callable[[], datetime],
         link_up: Callable[[], bool],
+        mono: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``mono``: a monotonic clock in seconds, for the retry backoff only (never stored)."""
         self._db = sessions
         self.floor = floor
         self.runner = runner
@@ -95,6 +110,10 @@ class CampaignScheduler:
         self._link_up = link_up
         self.settings = floor.settings
         self._stopping = asyncio.Event()
+        self._mono = mono
+        # the scheduler owns its retries: per campaign for claims, per loop for whole ticks / lease upkeep
+        self.claim_backoff = Backoff(first_s=FIRST_RETRY_S, max_s=MAX_RETRY_S)
+        self.loop_backoff = Backoff(first_s=FIRST_RETRY_S, max_s=MAX_RETRY_S)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -146,32 +165,76 @@ class CampaignScheduler:
 
     async def campaign_loop(self) -> None:
         await self.reprioritise_running()  # the day's ranking first: aging buckets moved while the dialer was down
-        limit = max(5.0, 10 * self.settings.tick_s)
         while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.settings.tick_s)
                 return
             except TimeoutError:
                 pass
+            if not self.loop_backoff.ready(TICK_KEY, self._mono()):
+                continue
             try:
-                await asyncio.wait_for(self.refresh(), limit)
+                await asyncio.wait_for(self.refresh(), self._limit_s)
                 if self._link_up():  # dialing pauses while the AMI link is down (SPEC §11)
-                    await asyncio.wait_for(self.tick(), limit)
+                    # each claim is bounded on its own (see _guarded); this bounds the tick as a whole
+                    await asyncio.wait_for(self.tick(), 3 * self._limit_s)
             except TimeoutError:
-                log.error("dialer: a campaign tick took too long and was cut short")
-            except Exception:
-                log.exception("dialer: campaign tick failed")
+                self._failed(self.loop_backoff, TICK_KEY, "a campaign tick took too long and was cut short", trace=False)
+            except Exception:  # noqa: BLE001  (logged by _failed, with its traceback)
+                self._failed(self.loop_backoff, TICK_KEY, "campaign tick failed")
+            else:
+                self._succeeded(self.loop_backoff, TICK_KEY, "campaign ticks")
+
+    @property
+    def _limit_s(self) -> float:
+        return max(5.0, 10 * self.settings.tick_s)
 
     async def tick(self) -> None:
+        self.claim_backoff.keep_only(set(self.floor.campaigns))
         for request in self.floor.plan_previews():
-            if not await self._fulfil(request):
+            if await self._guarded(request) is False:
                 break  # that campaign has no lead for now
         for request in self.floor.plan_progressive():
-            await self._fulfil(request)
+            await self._guarded(request)
         for campaign_id in self.floor.predictive_order():
             paced = self.floor.plan_predictive(campaign_id)
             if paced is not None:
-                await self._fulfil(paced)
+                await self._guarded(paced)
+
+    async def _guarded(self, request: fx.ClaimRequest) -> bool | None:
+        """:meth:`_fulfil` for one campaign, bounded in time; None when it failed or waits after a failure.
+
+        A failure stays with its campaign: the tick goes on with the others, and the campaign is
+        tried again after its backoff (claimed leads were given back by :meth:`_claim`)."""
+        key = request.campaign_id
+        if not self.claim_backoff.ready(key, self._mono()):
+            return None
+        try:
+            got = await asyncio.wait_for(self._fulfil(request), self._limit_s)
+        except TimeoutError:
+            self._failed(self.claim_backoff, key, f"claiming leads for campaign {key} took too long", trace=False)
+            return None
+        except Exception:  # noqa: BLE001  (logged by _failed, with its traceback)
+            self._failed(self.claim_backoff, key, f"claiming leads for campaign {key} failed")
+            return None
+        self._succeeded(self.claim_backoff, key, f"claims for campaign {key}")
+        return got
+
+    def _failed(self, backoff: Backoff, key: Hashable, what: str, *, trace: bool = True) -> None:
+        """Back ``key`` off; log the first failure of a run (call from an ``except`` block)."""
+        failing = backoff.failed(key, self._mono())
+        wait = failing.retry_at - self._mono()
+        if failing.count == 1:
+            log.error("dialer: %s; trying again in %.1f s (logged once while it keeps failing)", what, wait,
+                      exc_info=trace)
+        else:
+            log.debug("dialer: %s (%d times in a row); trying again in %.1f s", what, failing.count, wait,
+                      exc_info=trace)
+
+    def _succeeded(self, backoff: Backoff, key: Hashable, what: str) -> None:
+        failures = backoff.succeeded(key)
+        if failures:
+            log.warning("dialer: %s work again after %d failure(s) in a row", what, failures)
 
     async def _fulfil(self, request: fx.ClaimRequest) -> bool:
         info = self.floor.campaigns.get(request.campaign_id)
@@ -265,6 +328,7 @@ class CampaignScheduler:
                 phone_e164=lead.e164,
                 at=at,
                 today_local=at.astimezone(BRASILIA).date(),
+                other_question=settings.identity_question,
             )
             calls.append(
                 FloorCall(
@@ -312,12 +376,15 @@ class CampaignScheduler:
                 return
             except TimeoutError:
                 pass
+            # runs every ``every_s`` anyway: the backoff is only there to log a run of failures once
             try:
                 await asyncio.wait_for(self.maintain_leases(), max(5.0, every_s))
             except TimeoutError:
-                log.error("dialer: lease upkeep took too long and was cut short")
-            except Exception:
-                log.exception("dialer: lease upkeep failed")
+                self._failed(self.loop_backoff, LEASES_KEY, "lease upkeep took too long and was cut short", trace=False)
+            except Exception:  # noqa: BLE001  (logged by _failed, with its traceback)
+                self._failed(self.loop_backoff, LEASES_KEY, "lease upkeep failed")
+            else:
+                self._succeeded(self.loop_backoff, LEASES_KEY, "lease upkeep")
 
     async def maintain_leases(self) -> tuple[int, int]:
         """(renewed, released): live calls' leads renewed for another lease; expired leases of any process freed."""

@@ -19,6 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dialer.ami import sanitize
 from dialer.errors import AmiValueError
+from dialer.floor.identity import (
+    DEFAULT_OTHER_QUESTION,
+    MAX_LABEL,
+    MIN_LABEL,
+    OtherField,
+    OtherQuestion,
+)
 from scripting.pix import PixError, normalise_key
 from storage.engine import SQLITE_BUSY_TIMEOUT_S
 from web.auth.clients import parse_networks
@@ -298,6 +305,35 @@ class QaConfig(_Section):
     queue_days: int = Field(7, ge=1, le=90)
 
 
+class IdentityConfig(_Section):
+    """The identity check's third question ("outra"), besides the birth date and the CPF's first digits."""
+
+    # what the agent sees and asks
+    other_question: str = DEFAULT_OTHER_QUESTION.label
+    # the stored customer field it checks: "email", "uf" (state: sigla or name), "external_id"
+    # (the creditor's customer code) or "contrato" (any of the customer's open contracts)
+    other_field: str = DEFAULT_OTHER_QUESTION.field.value
+
+    @field_validator("other_question")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        label = " ".join(v.split())
+        if not MIN_LABEL <= len(label) <= MAX_LABEL:
+            raise ValueError(f"must be {MIN_LABEL} to {MAX_LABEL} characters (what the agent reads)")
+        return label
+
+    @field_validator("other_field")
+    @classmethod
+    def _known_field(cls, v: str) -> str:
+        known = [f.value for f in OtherField]
+        if v not in known:
+            raise ValueError(f"unknown customer field {v!r}; use one of: {', '.join(known)}")
+        return v
+
+    def question(self) -> OtherQuestion:
+        return OtherQuestion(self.other_question, OtherField(self.other_field))
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     log: LogConfig = LogConfig()
@@ -311,6 +347,7 @@ class Config(_Section):
     smtp: SmtpConfig = SmtpConfig.model_validate({})
     gateway: GatewayConfig = GatewayConfig.model_validate({})
     qa: QaConfig = QaConfig()
+    identity: IdentityConfig = IdentityConfig()
     source: str | None = Field(default=None, exclude=True)
 
 

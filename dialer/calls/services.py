@@ -28,7 +28,7 @@ from dialer.agents.desktop import (
 )
 from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
-from dialer.floor.identity import IdentityKey
+from dialer.floor.identity import DEFAULT_OTHER_QUESTION, IdentityKey, OtherQuestion
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
 from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
 from storage.repositories.callbacks import add_callback, reopen_callback
@@ -272,18 +272,23 @@ def build_screen_pop(
     phone_e164: str,
     at: datetime,
     today_local: date,
+    other_question: OtherQuestion = DEFAULT_OTHER_QUESTION,
 ) -> ScreenPop:
-    """The pop for one call from what :func:`storage.repositories.screen_pop.load_pop_data` read."""
+    """The pop for one call from what :func:`storage.repositories.screen_pop.load_pop_data` read;
+    ``other_question`` is the configured third identity question (``[identity]``)."""
     debts = tuple(
         PopDebt(d.contract, d.creditor, d.product, d.original_amount, d.balance, d.due_date, max(0, (today_local - d.due_date).days))
         for d in data.debts
     )
     first = data.name.split()[0] if data.name.split() else data.name
-    key = IdentityKey(
+    key = IdentityKey.of(
+        other_question,
         birth_date=data.birth_date,
         cpf=data.cpf,
-        other_question="E-mail cadastrado" if data.email else None,
-        other_answer=data.email,
+        email=data.email,
+        uf=data.uf,
+        external_id=data.external_id,
+        contracts=tuple(d.contract for d in data.debts),
     )
     customer = PopCustomer(data.customer_id, data.name, first, mask_cpf(data.cpf), data.uf, data.tags, key)
     return ScreenPop(

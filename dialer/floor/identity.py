@@ -48,6 +48,63 @@ METHOD_LABEL: dict[IdentityMethod, str] = {
 }
 
 
+class OtherField(StrEnum):
+    """The stored customer fields the "outra" question may check (``[identity] other_field``)."""
+
+    EMAIL = "email"  # customers.email
+    UF = "uf"  # customers.uf: the state the person lives in (sigla or name)
+    EXTERNAL_ID = "external_id"  # customers.external_id: the creditor's customer code
+    CONTRACT = "contrato"  # debts.contract: any of the customer's open contracts
+
+
+@dataclass(frozen=True, slots=True)
+class OtherQuestion:
+    """The third identity question: what the agent sees (``label``) and which stored field answers it."""
+
+    label: str
+    field: OtherField
+
+    def __post_init__(self) -> None:
+        label = " ".join(self.label.split())
+        if not MIN_LABEL <= len(label) <= MAX_LABEL:
+            raise ValueError(f"other_question: must be {MIN_LABEL} to {MAX_LABEL} characters, got {self.label!r}")
+        object.__setattr__(self, "label", label)
+
+
+MIN_LABEL, MAX_LABEL = 3, 60
+DEFAULT_OTHER_QUESTION = OtherQuestion("E-mail cadastrado", OtherField.EMAIL)
+
+# Brazil's states: a person says "Pernambuco" as often as "PE"
+UF_NAMES: dict[str, str] = {
+    "AC": "Acre", "AL": "Alagoas", "AP": "Amapá", "AM": "Amazonas", "BA": "Bahia", "CE": "Ceará",
+    "DF": "Distrito Federal", "ES": "Espírito Santo", "GO": "Goiás", "MA": "Maranhão", "MT": "Mato Grosso",
+    "MS": "Mato Grosso do Sul", "MG": "Minas Gerais", "PA": "Pará", "PB": "Paraíba", "PR": "Paraná",
+    "PE": "Pernambuco", "PI": "Piauí", "RJ": "Rio de Janeiro", "RN": "Rio Grande do Norte",
+    "RS": "Rio Grande do Sul", "RO": "Rondônia", "RR": "Roraima", "SC": "Santa Catarina", "SP": "São Paulo",
+    "SE": "Sergipe", "TO": "Tocantins",
+}
+
+
+def other_answers(
+    question: OtherQuestion,
+    *,
+    email: str | None = None,
+    uf: str | None = None,
+    external_id: str | None = None,
+    contracts: tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """The answers on file that match ``question`` (empty: the record can't serve it, the question is not offered)."""
+    if question.field is OtherField.EMAIL:
+        found: tuple[str | None, ...] = (email,)
+    elif question.field is OtherField.UF:
+        found = (uf, UF_NAMES.get((uf or "").upper()))
+    elif question.field is OtherField.EXTERNAL_ID:
+        found = (external_id,)
+    else:
+        found = contracts
+    return tuple(dict.fromkeys(a for a in found if a and normalize_text(a)))
+
+
 class IdentityRefused(ValueError):
     """An answer that cannot be checked (locked, method unavailable, malformed); not counted as an attempt."""
 
@@ -62,8 +119,9 @@ class IdentityKey:
 
     birth_date: date | None = None
     cpf: str | None = None  # 11 digits
-    other_question: str | None = None  # e.g. "E-mail cadastrado"
+    other_question: str | None = None  # the configured label, e.g. "E-mail cadastrado"
     other_answer: str | None = None
+    other_alternatives: tuple[str, ...] = ()  # further accepted answers (each contract; the state's name)
 
     def methods(self) -> tuple[IdentityMethod, ...]:
         out = []
@@ -71,9 +129,34 @@ class IdentityKey:
             out.append(IdentityMethod.BIRTH_DATE)
         if self.cpf and len(_digits(self.cpf)) == 11:
             out.append(IdentityMethod.CPF_PREFIX)
-        if self.other_question and self.other_answer and normalize_text(self.other_answer):
+        if self.other_question and self._other_answers():
             out.append(IdentityMethod.OTHER)
         return tuple(out)
+
+    def _other_answers(self) -> set[str]:
+        return {n for a in (self.other_answer, *self.other_alternatives) if a and (n := normalize_text(a))}
+
+    @classmethod
+    def of(
+        cls,
+        question: OtherQuestion,
+        *,
+        birth_date: date | None,
+        cpf: str | None,
+        email: str | None = None,
+        uf: str | None = None,
+        external_id: str | None = None,
+        contracts: tuple[str, ...] = (),
+    ) -> IdentityKey:
+        """The key of a customer's record, with the configured third question."""
+        answers = other_answers(question, email=email, uf=uf, external_id=external_id, contracts=contracts)
+        return cls(
+            birth_date=birth_date,
+            cpf=cpf,
+            other_question=question.label if answers else None,
+            other_answer=answers[0] if answers else None,
+            other_alternatives=answers[1:],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +240,7 @@ class IdentityCheck:
         typed_text = normalize_text(answer)
         if not typed_text:
             raise IdentityRefused("Digite a resposta da pessoa.")
-        return key.other_answer is not None and typed_text == normalize_text(key.other_answer)
+        return typed_text in key._other_answers()
 
 
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]?\s*(\d{1,2})\s*[/.\-]?\s*(\d{4})\s*$")

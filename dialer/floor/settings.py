@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dialer.floor.identity import DEFAULT_OTHER_QUESTION, OtherQuestion
+
 
 def _default_claimer() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
@@ -35,6 +37,8 @@ class DialerSettings:
     # ring_timeout_s is in PBX seconds (it is the Originate's Timeout); connect_window_s
     # and tick_s are in loop seconds.
     clock_scale: float = 1.0
+    # the identity check's third question and the stored field it checks ([identity])
+    identity_question: OtherQuestion = DEFAULT_OTHER_QUESTION
 
     def __post_init__(self) -> None:
         if not 0 < self.tick_s <= 1.0:

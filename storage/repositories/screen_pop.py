@@ -80,6 +80,7 @@ class PopData:
     payments: tuple[PaymentRow, ...] = ()
     birth_date: date | None = None  # for the identity check only
     email: str | None = None
+    external_id: str | None = None  # the creditor's customer code (an identity question may ask it)
     lead_reasons: tuple[str, ...] = ()  # the leads' last results (the régua's "PROMESSA_QUEBRADA", "REGUA_D+5", ...)
     opted_out: tuple[str, ...] = ()  # channels the customer stopped (régua opt-outs)
 
@@ -154,6 +155,7 @@ async def load_pop_data(
         payments=negotiation.payments,
         birth_date=customer.birth_date,
         email=customer.email,
+        external_id=customer.external_id,
         lead_reasons=reasons,
         opted_out=opted_out,
     )

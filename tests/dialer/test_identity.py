@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from dialer.floor.identity import (
+    DEFAULT_OTHER_QUESTION,
     IdentityCheck,
     IdentityKey,
     IdentityMethod,
     IdentityRefused,
     IdentityStatus,
+    OtherField,
+    OtherQuestion,
     normalize_text,
     parse_birth_date,
 )
@@ -78,3 +81,43 @@ def test_only_the_questions_the_record_can_serve() -> None:
         IdentityCheck(bare).check(IdentityMethod.BIRTH_DATE, "17/05/1980", T0)
     assert no_date.value.field == "method"
     assert IdentityKey().methods() == ()
+
+
+# ---------------------------------------------------------------- the configured third question ([identity])
+
+
+def test_the_default_third_question_is_the_e_mail_on_file() -> None:
+    key = IdentityKey.of(DEFAULT_OTHER_QUESTION, birth_date=None, cpf="12345678909", email="ana@example.com",
+                         uf="SP", external_id="C-1", contracts=("CT-1",))
+    assert (key.other_question, key.other_answer) == ("E-mail cadastrado", "ana@example.com")
+    assert IdentityCheck(key).check(IdentityMethod.OTHER, "ANA@example.com", T0).matched
+    assert not IdentityCheck(key).check(IdentityMethod.OTHER, "SP", T0).matched  # other fields don't answer it
+    no_email = IdentityKey.of(DEFAULT_OTHER_QUESTION, birth_date=None, cpf="12345678909", email=None)
+    assert IdentityMethod.OTHER not in no_email.methods()  # not offered when the record can't serve it
+
+
+def test_any_open_contract_answers_the_contract_question() -> None:
+    question = OtherQuestion("Número de um contrato", OtherField.CONTRACT)
+    key = IdentityKey.of(question, birth_date=None, cpf=None, email="x@y.com", contracts=("FIN-0042", "CT-7"))
+    assert key.methods() == (IdentityMethod.OTHER,) and key.other_question == "Número de um contrato"
+    assert IdentityCheck(key).check(IdentityMethod.OTHER, "ct-7", T0).matched
+    assert IdentityCheck(key).check(IdentityMethod.OTHER, " fin-0042", T0).matched
+    assert not IdentityCheck(key).check(IdentityMethod.OTHER, "x@y.com", T0).matched
+    assert IdentityKey.of(question, birth_date=None, cpf=None, contracts=()).methods() == ()
+
+
+def test_the_state_is_accepted_by_sigla_or_name_and_the_customer_code_as_stored() -> None:
+    uf = IdentityKey.of(OtherQuestion("Estado onde mora", OtherField.UF), birth_date=None, cpf=None, uf="PE")
+    for said in ("pe", "Pernambuco", "  pernambuco "):
+        assert IdentityCheck(uf).check(IdentityMethod.OTHER, said, T0).matched
+    assert not IdentityCheck(uf).check(IdentityMethod.OTHER, "Paraíba", T0).matched
+    code = IdentityKey.of(OtherQuestion("Código do cliente", OtherField.EXTERNAL_ID), birth_date=None, cpf=None,
+                          external_id="ABC-123")
+    assert IdentityCheck(code).check(IdentityMethod.OTHER, "abc-123", T0).matched
+
+
+def test_a_question_label_is_bounded_and_tidied() -> None:
+    assert OtherQuestion("  Nome   da rua ", OtherField.EMAIL).label == "Nome da rua"
+    for bad in ("", "ab", "x" * 61):
+        with pytest.raises(ValueError, match="other_question"):
+            OtherQuestion(bad, OtherField.EMAIL)

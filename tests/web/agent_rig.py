@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.ami.gateway import AmiSettings
 from dialer.clocks import business_clock
+from dialer.floor.identity import DEFAULT_OTHER_QUESTION, OtherQuestion
 from dialer.runtime import DialerSettings
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
@@ -46,7 +47,7 @@ AGENTS = [
 
 def scenario(ring_s: float = 1.0, talk_s: float = 1000.0) -> dict[str, Any]:
     """Every customer answers after ``ring_s`` and talks ``talk_s`` (simulated seconds) once connected."""
-    fixed = lambda mean: {"dist": "lognormal", "mean": mean, "sd": 0.0}  # noqa: E731
+    fixed = lambda mean: {"dist": "lognormal", "mean": mean, "sd": 0.0}
     return {
         "name": "desk-tests",
         "seed": 1,
@@ -72,9 +73,10 @@ class DeskRig:
 @asynccontextmanager
 async def desk_rig(
     db_url: str, sim_scenario: dict[str, Any] | None = None, time_scale: float = TIME_SCALE,
-    recordings_dir: Path | None = None,
+    recordings_dir: Path | None = None, identity_question: OtherQuestion = DEFAULT_OTHER_QUESTION,
 ) -> AsyncIterator[DeskRig]:
-    """The served app with its dialer on the simulator; ``recordings_dir``: calls are recorded there."""
+    """The served app with its dialer on the simulator; ``recordings_dir``: calls are recorded there;
+    ``identity_question``: the identity check's third question (``[identity]``)."""
     await add_users(db_url, AGENTS)
     sim = SimulatorServer(port=0, scenario=sim_scenario or scenario(), time_scale=time_scale)
     await sim.start()
@@ -90,7 +92,7 @@ async def desk_rig(
         # a little under the simulator's window: the tracker times it from when it reads the answer
         settings = DialerSettings(
             connect_window_s=0.8 * SIM_WINDOW_S * time_scale, tick_s=0.02, recording=recordings_dir is not None,
-            recordings_dir=recordings_dir,
+            recordings_dir=recordings_dir, identity_question=identity_question,
         )
         attach_dialer(app, ami, settings)
         runner = web.AppRunner(app, shutdown_timeout=2.0)

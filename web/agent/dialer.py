@@ -39,6 +39,7 @@ def dialer_settings_from(config: Config, **overrides: object) -> DialerSettings:
         recordings_dir=Path(recordings) if recordings is not None else None,
         pbx_name=config.pbx[0].name if config.pbx else "default",
         qa_short_call_s=config.qa.short_call_s,
+        identity_question=config.identity.question(),
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
