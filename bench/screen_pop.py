@@ -9,7 +9,7 @@ Three processes, as production runs them:
    file built by the migrations, connected to the simulator over AMI (``simulator = false``),
    with ``COBRA_CLOCK=business`` so it dials at any hour;
 3. the agent fleet — this script in ``fleet`` mode: N websocket clients (``web.demo.client``)
-   that log in through the login form, go ready, and dispose each call ``--wrap`` seconds after
+   on sessions the bench stored (as the login form would), go ready, and dispose each call ``--wrap`` seconds after
    it ends; each writes ``<call id> <time.monotonic()>`` when it reads a ``screen_pop`` frame.
 
 Latency = the fleet's read time − the simulator's write time for the same call:
@@ -45,7 +45,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +53,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from dialer.clocks import BRASILIA, business_clock
 from storage import migrate
 from storage.engine import create_engine, session_factory
-from storage.models import Role
+from storage.models import Role, User
+from web.auth.sessions import create_session
 from web.demo.client import DeskClient, DeskError, log_in
 from web.demo.seed import (
     DEMO_PASSWORD,
@@ -107,8 +109,10 @@ def _scenario(ring_s: float, talk_s: float) -> dict[str, Any]:
     }
 
 
-async def _prepare_db(url: str, agents: int, leads: int) -> None:
-    """Users, campaign and portfolio, with the leads due by the business clock the service runs on."""
+async def _prepare_db(url: str, agents: int, leads: int) -> list[str]:
+    """Users, campaign and portfolio, with the leads due by the business clock the service runs on;
+    a web session per agent (the cookies' tokens, in order), as the login form would store it:
+    the argon2 checks of 400 logins would take minutes on a loaded machine and are not P1."""
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
     try:
@@ -118,9 +122,17 @@ async def _prepare_db(url: str, agents: int, leads: int) -> None:
             campaign, _ = await ensure_campaign(db)
             now = business_clock()()
             await load_portfolio(db, campaign, leads, today=now.astimezone(BRASILIA).date(), now=now)
+            by_login = {u.login: u for u in (await db.execute(select(User).where(User.login.like("bench%")))).scalars()}
+            tokens = []
+            for n in range(1, agents + 1):
+                new = await create_session(
+                    db, by_login[f"bench{n}"], now=now, ttl=timedelta(hours=12), ip="127.0.0.1", user_agent="bench"
+                )
+                tokens.append(new.token)
             await db.commit()
     finally:
         await engine.dispose()
+    return tokens
 
 
 def _config(db_url: str, sim_port: int) -> str:
@@ -284,7 +296,8 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
         leads = max(args.leads, agents * 40)
-        await _prepare_db(db_url, agents, leads)
+        tokens = await _prepare_db(db_url, agents, leads)
+        (work / "sessions.txt").write_text("\n".join(tokens) + "\n")
         (work / "scenario.json").write_text(json.dumps(_scenario(args.ring, args.talk)))
         env = {**os.environ, "COBRA_PBX_SIM_ORIGINATE_LOG": str(work / "originated.txt"), "PYTHONUNBUFFERED": "1"}
         env.pop("COBRA_CONFIG", None)
@@ -311,12 +324,13 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
             [
                 sys.executable, str(Path(__file__).resolve()), "fleet", "--url", base, "--agents", str(agents),
                 "--ramp", str(args.ramp), "--wrap", str(args.wrap), "--out", str(work / "pops.txt"),
+                "--sessions", str(work / "sessions.txt"),
             ],
             env,
             work / "fleet.log",
         )
         children.append(fleet)
-        await fleet.wait_line(r"fleet: \d+ agents connected", timeout=START_TIMEOUT_S + agents * 2.0)
+        await fleet.wait_line(r"fleet: \d+ agents connected", timeout=START_TIMEOUT_S + agents * 0.5)
         async with aiohttp.ClientSession() as http:
             await asyncio.sleep(args.warmup)
             before = await _scrape(http, base)
@@ -480,10 +494,14 @@ async def fleet(args: argparse.Namespace) -> None:
 
     clients: list[DeskClient] = []
     started = time.monotonic()
-    # logins and sockets a few at a time (a floor does not log 200 people in at the same instant)
+    tokens = args.sessions.read_text().split() if args.sessions is not None else []
+    # sockets a few at a time (a floor does not log 200 people in at the same instant)
     for first in range(1, args.agents + 1, LOGIN_BATCH):
         batch = range(first, min(args.agents, first + LOGIN_BATCH - 1) + 1)
-        cookies = await asyncio.gather(*(log_in(args.url, f"bench{n}", DEMO_PASSWORD) for n in batch))
+        if tokens:
+            cookies = [tokens[n - 1] for n in batch]
+        else:
+            cookies = await asyncio.gather(*(log_in(args.url, f"bench{n}", DEMO_PASSWORD) for n in batch))
         for cookie in cookies:
             client = DeskClient(args.url, cookie)
             client.on_frame = on_frame
@@ -519,6 +537,7 @@ def main() -> None:
         parser.add_argument("--ramp", type=float, default=10.0)
         parser.add_argument("--wrap", type=float, default=1.0)
         parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--sessions", type=Path, default=None, help="session tokens, one per agent (else the login form)")
         asyncio.run(fleet(parser.parse_args(sys.argv[2:])))
         return
     doc = __doc__ or ""
