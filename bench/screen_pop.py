@@ -339,11 +339,12 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
             measure_from = time.monotonic()
             profiler = None
             if args.profile:
-                svg = RESULTS.parent / f"screen_pop_profile_{agents}.svg"
+                # collapsed stacks (flamegraph.pl, speedscope and py-spy's own tools read them)
+                stacks = RESULTS.parent / f"screen_pop_profile_{agents}.txt"
                 profiler = await asyncio.create_subprocess_exec(
                     shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                     "record", "--pid", str(serve.proc.pid), "--duration", str(int(args.seconds)),
-                    "--rate", "50", "--output", str(svg), "--nonblocking",
+                    "--rate", "100", "--format", "raw", "--output", str(stacks), "--nonblocking",
                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
                 )
             await asyncio.sleep(args.seconds)
@@ -551,7 +552,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds after all agents connected before measuring")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds measured")
     parser.add_argument("--profile", action="store_true", help="record the service with py-spy while measuring "
-                        "(bench/results/screen_pop_profile_N.svg)")
+                        "(collapsed stacks in bench/results/screen_pop_profile_N.txt)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database, timings)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"result file (default {RESULTS})")
     args = parser.parse_args()
