@@ -290,7 +290,8 @@ def _pct(values: list[float], p: float) -> float:
 # ---------------------------------------------------------------------------------- one run
 
 
-async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
+async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = None) -> dict[str, Any]:
+    """One measured run; ``tree``: run ``cobra serve`` from that source tree instead (the A/B baseline)."""
     work = Path(tempfile.mkdtemp(prefix="cobra-bench-pop-"))
     children: list[Child] = []
     try:
@@ -314,7 +315,7 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
         serve = await Child.start(
             "serve",
             [cobra, "serve", "--config", str(work / "cobra.toml")],
-            {**env, "COBRA_CLOCK": "business"},
+            {**env, "COBRA_CLOCK": "business", **({"PYTHONPATH": str(tree)} if tree is not None else {})},
             work / "serve.log",
         )
         children.append(serve)
@@ -376,6 +377,7 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
         cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / measured_s
         return {
             "agents": agents,
+            "service_code": "this tree" if tree is None else f"baseline {tree}",
             "leads": leads,
             "measured_s": round(measured_s, 2),
             "pops": len(lat),
@@ -411,10 +413,22 @@ async def run_one(args: argparse.Namespace, agents: int) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = []
+    comparisons = []
     for agents in args.agents:
-        one = await run_one(args, agents)
-        _print_run(one)
-        runs.append(one)
+        for _ in range(args.repeat):
+            base = None
+            if args.baseline is not None:
+                # baseline and this tree back to back, so both meet the same machine load
+                base = await run_one(args, agents, args.baseline)
+                _print_run(base)
+                runs.append(base)
+            one = await run_one(args, agents)
+            _print_run(one)
+            runs.append(one)
+            if base is not None:
+                comparisons.append(_compare(base, one))
+                print(f"  baseline/this p99 ratio {comparisons[-1]['p99_ratio']}, "
+                      f"loop lag p99 ratio {comparisons[-1]['loop_lag_p99_ratio']}", flush=True)
     return {
         "name": "screen_pop",
         "spec": "P1",
@@ -434,13 +448,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "target": {"p50_ms": 5.0, "p99_ms": 20.0, "agents": 200, "connects_per_s": 45},
         "runs": runs,
+        "baseline_vs_this": comparisons,
+    }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else round(a / b, 2)
+
+
+def _compare(base: dict[str, Any], this: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "agents": this["agents"],
+        "p50_ratio": _ratio(base["latency_ms"]["p50"], this["latency_ms"]["p50"]),
+        "p99_ratio": _ratio(base["latency_ms"]["p99"], this["latency_ms"]["p99"]),
+        "loop_lag_p99_ratio": _ratio(base["service"]["loop_lag_ms_p99"], this["service"]["loop_lag_ms_p99"]),
+        "cpu_ratio": _ratio(base["service"]["cpu_share"], this["service"]["cpu_share"]),
+        "connects_per_s": {"baseline": base["connects_per_s"], "this": this["connects_per_s"]},
     }
 
 
 def _print_run(r: dict[str, Any]) -> None:
     lat, svc = r["latency_ms"], r["service"]
     print(
-        f"screen_pop (P1) {r['agents']} agents: {r['pops']} pops, {r['connects_per_s']} connects/s; "
+        f"screen_pop (P1) [{r['service_code']}] {r['agents']} agents: {r['pops']} pops, {r['connects_per_s']} connects/s; "
         f"p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, max {lat['max']} ms; "
         f"service loop lag p99 {svc['loop_lag_ms_p99']} ms, RSS {svc['rss_mb']} MB, CPU {svc['cpu_share']}; "
         f"load {r['load_average_1m']['before']}→{r['load_average_1m']['after']}; "
@@ -553,6 +583,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds measured")
     parser.add_argument("--profile", action="store_true", help="record the service with py-spy while measuring "
                         "(collapsed stacks in bench/results/screen_pop_profile_N.txt)")
+    parser.add_argument("--baseline", type=Path, default=None, help="a source tree (e.g. `git archive REV | tar -x "
+                        "-C DIR`) whose `cobra serve` runs just before this tree's, for before/after ratios")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per agent count (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database, timings)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"result file (default {RESULTS})")
     args = parser.parse_args()

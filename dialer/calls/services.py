@@ -18,9 +18,18 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.agents.desktop import Disposition, PopAttempt, PopCustomer, PopDebt, PopPromise, ScreenPop
+from dialer.agents.desktop import (
+    Disposition,
+    PopAttempt,
+    PopCustomer,
+    PopDebt,
+    PopPromise,
+    PopWindow,
+    ScreenPop,
+)
 from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
+from dialer.leads.windows import is_callable_at
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
 from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
 from storage.repositories.callbacks import add_callback, reopen_callback
@@ -246,6 +255,17 @@ def mask_phone(e164: str) -> str:
     return f"({ddd}) {'*' * max(0, len(rest) - 4)}-{rest[-4:]}"
 
 
+def pop_window(now: datetime, phone_e164: str, uf: str | None) -> PopWindow:
+    """The calling window the pop shows at ``now`` (the minute it holds for is ``now``'s)."""
+    minute = now.replace(second=0, microsecond=0)
+    try:
+        decision = is_callable_at(now, phone_e164, uf)
+    except ValueError:
+        return PopWindow(minute, None, None, None)  # a number or UF our tables do not know: no clock shown
+    local_time = decision.local_times[0].strftime("%H:%M") if decision.local_times else None
+    return PopWindow(minute, local_time, decision.allowed, decision.message_pt)
+
+
 def build_screen_pop(
     data: PopData,
     *,
@@ -280,6 +300,7 @@ def build_screen_pop(
         attempts_7d=data.attempts_7d,
         created_at=at,
         extras=negotiation_extras(data),
+        window=pop_window(at, phone_e164, data.uf),
     )
 
 
