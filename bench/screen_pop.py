@@ -340,12 +340,13 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
             measure_from = time.monotonic()
             profiler = None
             if args.profile:
-                # collapsed stacks (flamegraph.pl, speedscope and py-spy's own tools read them)
+                # collapsed stacks of the samples holding the GIL (CPU spent in Python, not waits), which
+                # flamegraph.pl and speedscope read
                 stacks = RESULTS.parent / f"screen_pop_profile_{agents}.txt"
                 profiler = await asyncio.create_subprocess_exec(
                     shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                     "record", "--pid", str(serve.proc.pid), "--duration", str(int(args.seconds)),
-                    "--rate", "100", "--format", "raw", "--output", str(stacks), "--nonblocking",
+                    "--rate", "100", "--format", "raw", "--output", str(stacks), "--nonblocking", "--gil",
                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
                 )
             await asyncio.sleep(args.seconds)

@@ -35,6 +35,7 @@ from web.cli.common import (
 )
 from web.config import Config
 from web.keys import ENGINE
+from web.ops.heap import freeze_startup_heap
 
 # Time given to open requests to finish once a stop is asked for
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -119,6 +120,7 @@ async def _serve(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         started = True
+        freeze_startup_heap()  # after start-up: full collections no longer walk the whole heap (issue 10)
         host, port = runner.addresses[0][:2]
         click.echo(f"cobra serve: web on http://{host}:{port} (database {display_url(config.database.url)})")
         kind = "built-in PBX simulator" if sim is not None else "Asterisk"
