@@ -12,6 +12,7 @@ import click
 from dialer.simulator import ScenarioError, SimulatorServer
 from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
+from web.ops.heap import freeze_startup_heap
 
 # A file to which the simulator appends "<ActionID> <time.monotonic()>" per answered call (bench/screen_pop.py)
 ORIGINATE_LOG_ENV = "COBRA_PBX_SIM_ORIGINATE_LOG"
@@ -58,6 +59,7 @@ async def _serve(sim: SimulatorServer, scenario: str | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_heap()  # its collections would delay the events it writes (issue 10)
     behaviour = f"scenario {scenario}" if scenario else "last-digit customers"
     click.echo(f"pbx-sim: AMI on {sim.host}:{sim.port} (account {sim.username}, {behaviour}, "
                f"time scale {sim.time_scale:g}); Ctrl-C stops", err=False)
