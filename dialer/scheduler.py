@@ -154,12 +154,19 @@ class CampaignScheduler:
     async def campaign_loop(self) -> None:
         await self.reprioritise_running()  # the day's ranking first: aging buckets moved while the dialer was down
         limit = max(5.0, 10 * self.settings.tick_s)
+        loop = asyncio.get_running_loop()
+        tick_s = self.settings.tick_s
+        next_tick = loop.time() + tick_s
         while not self._stopping.is_set():
+            # every tick_s from the last tick's start, not tick_s after its end (a tick that claims for a
+            # busy floor takes a good part of a second, and agents waited that much longer); a tick that
+            # overran still leaves the loop a fifth of a tick
             try:
-                await asyncio.wait_for(self._stopping.wait(), self.settings.tick_s)
+                await asyncio.wait_for(self._stopping.wait(), max(0.0, next_tick - loop.time()))
                 return
             except TimeoutError:
                 pass
+            started = loop.time()
             try:
                 await asyncio.wait_for(self.refresh(), limit)
                 if self._link_up():  # dialing pauses while the AMI link is down (SPEC §11)
@@ -168,6 +175,7 @@ class CampaignScheduler:
                 log.error("dialer: a campaign tick took too long and was cut short")
             except Exception:
                 log.exception("dialer: campaign tick failed")
+            next_tick = max(started + tick_s, loop.time() + tick_s / 5)
 
     async def tick(self) -> None:
         for request in self.floor.plan_previews():
