@@ -31,7 +31,11 @@ from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
 from dialer.leads.windows import is_callable_at
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
-from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
+from storage.repositories.call_attempts import (
+    create_call_attempt,
+    set_call_attempt,
+    update_call_attempt,
+)
 from storage.repositories.callbacks import add_callback, reopen_callback
 from storage.repositories.contact_flags import (
     mark_customer_deceased,
@@ -109,7 +113,7 @@ async def store_failed(
     ``hangup_cause``: with Reason 0 it is the only record of why (1/3/28 = invalid number).
     """
     stored = CallResult(result) if result in CallResult._value2member_map_ else CallResult.FAILED
-    await update_call_attempt(
+    await set_call_attempt(
         session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause
     )
     return await _close_lead(session, ref, result, at)
@@ -121,7 +125,7 @@ async def store_answered(
     changes: dict[str, object] = {"answered_at": at, "customer_channel": channel, "customer_uniqueid": uniqueid or None}
     if agent_id is not None:
         changes["agent_id"] = agent_id
-    await update_call_attempt(session, attempt_id, **changes)
+    await set_call_attempt(session, attempt_id, **changes)
 
 
 async def store_connected(
@@ -133,7 +137,7 @@ async def store_connected(
     agent_channel: str | None,
     recording_path: str | None,
 ) -> None:
-    await update_call_attempt(
+    await set_call_attempt(
         session,
         attempt_id,
         connected_at=at,
@@ -164,7 +168,7 @@ async def store_ended(
         result = CallResult.MACHINE
     else:
         result = CallResult.ANSWERED
-    await update_call_attempt(
+    await set_call_attempt(
         session,
         ref.attempt_id,
         result=result,
@@ -235,7 +239,7 @@ async def store_disposition(
 
 async def store_wrapup_timeout(session: AsyncSession, attempt_id: str, *, at: datetime) -> None:
     """Wrap-up reached its maximum with no disposition: the attempt keeps its system result."""
-    await update_call_attempt(session, attempt_id, wrapup_ended_at=at)
+    await set_call_attempt(session, attempt_id, wrapup_ended_at=at)
 
 
 # ---------------------------------------------------------------- screen-pop
