@@ -239,11 +239,13 @@ async def _scrape(http: aiohttp.ClientSession, base: str) -> dict[str, float]:
         return _parse_metrics(await resp.text())
 
 
-def _lag_quantile(before: dict[str, float], after: dict[str, float], q: float) -> float | None:
-    """``histogram_quantile`` over the window (linear inside the bucket), in ms."""
+def _lag_quantile(
+    before: dict[str, float], after: dict[str, float], q: float, metric: str = "cobra_event_loop_lag_seconds"
+) -> float | None:
+    """``histogram_quantile`` of ``metric`` over the window (linear inside the bucket), in ms."""
     bounds = []
     for key, value in after.items():
-        found = re.fullmatch(r'cobra_event_loop_lag_seconds_bucket\{le="([^"]+)"\}', key)
+        found = re.fullmatch(re.escape(metric) + r'_bucket\{le="([^"]+)"\}', key)
         if found:
             le = float(found.group(1))
             bounds.append((le, value - before.get(key, 0.0)))
@@ -378,6 +380,8 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
         measured_s = measure_to - measure_from
         lag_p99 = _lag_quantile(before, after, 0.99)
         lag_p50 = _lag_quantile(before, after, 0.50)
+        # the service's own part: pop made (call routed) -> frame queued on the socket (coarse buckets)
+        queued_p99 = _lag_quantile(before, after, 0.99, "cobra_screen_pop_latency_seconds")
         cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / measured_s
         return {
             "agents": agents,
@@ -396,6 +400,7 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
             "service": {
                 "loop_lag_ms_p50": None if lag_p50 is None else round(lag_p50, 2),
                 "loop_lag_ms_p99": None if lag_p99 is None else round(lag_p99, 2),
+                "pop_routed_to_queued_ms_p99": None if queued_p99 is None else round(queued_p99, 2),
                 "rss_mb": round(after.get("process_resident_memory_bytes", 0.0) / 2**20, 1),
                 "cpu_share": None if cpu is None else round(cpu, 2),  # CPU seconds per second (1.0 = one core)
                 "warnings_logged": len(warnings),
