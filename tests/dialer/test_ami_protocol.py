@@ -5,6 +5,7 @@ import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -117,7 +118,12 @@ async def test_events_no_action_waits_for_skip_the_panoramisk_view_but_reach_the
 
     viewed: list[Message] = []
     real = protocol_module.to_panoramisk
-    monkeypatch.setattr(protocol_module, "to_panoramisk", lambda m: (viewed.append(m), real(m))[1])
+
+    def counted(m: Message) -> Any:
+        viewed.append(m)
+        return real(m)
+
+    monkeypatch.setattr(protocol_module, "to_panoramisk", counted)
     events = [m for m in recv_messages("answered_abandoned") if m.event is not None]
     stray = [m for m in events if m.get("ActionID") is None][:20]
     for m in stray:
