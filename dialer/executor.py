@@ -33,7 +33,7 @@ from dialer.writer import DbWriter
 from storage.models import CallResult
 from storage.repositories.agent_states import record_state_change
 from storage.repositories.audit import record
-from storage.repositories.call_attempts import update_call_attempt
+from storage.repositories.call_attempts import set_call_attempt, update_call_attempt
 from storage.repositories.callbacks import reopen_callback
 from storage.repositories.leads import release_lead
 from storage.repositories.recordings import close_recording_gap, open_recording_gap
@@ -167,10 +167,10 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
     """The database work for a store effect (one writer job)."""
     if isinstance(e, fx.StoreStateChange):
         return lambda db: record_state_change(
-            db, user_id=e.user_id, from_state=e.from_state, to_state=e.to_state, at=e.at, reason=e.reason
+            db, user_id=e.user_id, from_state=e.from_state, to_state=e.to_state, at=e.at, reason=e.reason, flush=False
         )
     if isinstance(e, fx.StoreOriginated):
-        return lambda db: update_call_attempt(db, e.call_id, originated_at=e.at)
+        return lambda db: set_call_attempt(db, e.call_id, originated_at=e.at)
     if isinstance(e, fx.StoreAnswered):
         return lambda db: store_answered(
             db, e.call_id, at=e.at, channel=e.channel, uniqueid=e.uniqueid, agent_id=e.agent_id
@@ -180,7 +180,7 @@ def store_job(e: fx.Effect) -> Callable[[AsyncSession], Awaitable[Any]]:
             db, e.call_id, at=e.at, agent_id=e.agent_id, agent_channel=e.agent_channel, recording_path=e.recording_path
         )
     if isinstance(e, fx.StoreAmd):
-        return lambda db: update_call_attempt(db, e.call_id, amd_status=e.status, amd_cause=e.cause)
+        return lambda db: set_call_attempt(db, e.call_id, amd_status=e.status, amd_cause=e.cause)
     if isinstance(e, fx.StoreEnded):
         return lambda db: store_ended(
             db,

@@ -146,9 +146,11 @@ class DialerRuntime:
         settings: DialerSettings,
         clock: Callable[[], datetime] | None = None,
         scripts: ScriptBook | None = None,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         """``clock``: the dialer's "now" (UTC, aware) for every decision and stored time; tests move it.
-        ``scripts``: which script each campaign's calls run (the web layer keeps it fresh on publish)."""
+        ``scripts``: which script each campaign's calls run (the web layer keeps it fresh on publish).
+        ``read_sessions``: sessions that only read (the pop data of claimed leads); default ``sessions``."""
         self._db = sessions
         self._clock = clock or system_clock
         self._gateway = gateway
@@ -166,6 +168,7 @@ class DialerRuntime:
             hopper=hopper,
             clock=self._clock,
             link_up=lambda: gateway.connected,
+            read_sessions=read_sessions,
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._disposing: dict[tuple[int, str], asyncio.Future[DisposeResult]] = {}

@@ -114,7 +114,9 @@ def create_app(config: Config, *, auth: Auth | None = None, clock: Clock = syste
     app[ENGINE] = engine
     app[DB] = session_factory(engine)
     app[DB_READ] = read_session_factory(engine)
-    app[SESSION_GUARD] = SessionGuard(app[DB], clock)
+    # reads only: on SQLite a read session takes no lock, so its sweeps (every 0.5 s) and a check per
+    # disposition never queue behind the dialer's writes nor hold them up (issue 10)
+    app[SESSION_GUARD] = SessionGuard(app[DB_READ], clock)
     database_file = sqlite_file(engine)
     app[WAL_CHECKPOINTER] = WalCheckpointer(database_file) if database_file is not None else None
     app.on_startup.append(_start_wal_checkpointer)

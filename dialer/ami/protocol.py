@@ -100,7 +100,7 @@ class CobraAmiProtocol(AMIProtocol):
         self._parser = MessageParser(expect_banner=True)
         self.lost = asyncio.get_running_loop().create_future()
 
-    def send(self, data: Any, as_list: bool | None = None) -> "asyncio.Future[Any]":
+    def send(self, data: Any, as_list: bool | None = None) -> asyncio.Future[Any]:
         """panoramisk's send, but ``as_list`` defaults to None (detect the reply's shape).
 
         ``AMIProtocol.send`` defaults to False, which forces a single-message reply and
@@ -119,9 +119,20 @@ class CobraAmiProtocol(AMIProtocol):
         """Give an event to the sink, then let panoramisk correlate it with its action."""
         if msg.event is not None and self.sink is not None:
             self.sink(msg, at)
-        if msg.event is None and msg.response is None:
+        event = msg.event
+        if event is None and msg.response is None:
             return  # neither reply nor event (panoramisk drops these too)
+        if event is not None and not self._awaited(msg) and event.lower() != "shutdown":
+            return  # no action waits for it: the panoramisk view (a dict per event) is not built
         self.handle_message(to_panoramisk(msg))
+
+    def _awaited(self, msg: Message) -> bool:
+        """Whether a pending action's reply collects ``msg`` (panoramisk keys them by ActionID or CommandID)."""
+        action_id = msg.action_id
+        if action_id is not None and action_id in self.responses:
+            return True
+        command_id = msg.get("CommandID")
+        return command_id is not None and command_id in self.responses
 
     def handle_message(self, message: PanoramiskMessage) -> None:
         """panoramisk's correlation, without its event dispatch (the sink already has the event)."""

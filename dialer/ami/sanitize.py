@@ -12,7 +12,6 @@ find out which odd character a PBX treats specially.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from dialer.errors import AmiValueError
 
@@ -59,6 +58,10 @@ def _fail(field: str, problem: str, value: object | None = None, *, secret: bool
     return AmiValueError(f"{field}: {problem} (got {shown})")
 
 
+# Unicode categories Cc (U+0000-U+001F, U+007F-U+009F: CR, LF, NUL, TAB, DEL, U+0085), Zl (U+2028), Zp (U+2029)
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _describe_char(ch: str) -> str:
     names = {"\r": "a line break (CR)", "\n": "a line break (LF)", "\x00": "a NUL byte"}
     return names.get(ch, f"a control character U+{ord(ch):04X}")
@@ -68,10 +71,10 @@ def check_value(field: str, value: object, max_len: int = MAX_VALUE_LEN, *, secr
     """Any value: a string with no CR, LF, NUL or other control character, at most ``max_len`` long."""
     if not isinstance(value, str):
         raise _fail(field, f"must be a string, not {type(value).__name__}", secret=secret)
-    for ch in value:
-        # Cc covers CR, LF, NUL, TAB, DEL and U+0085; Zl/Zp are the Unicode line/paragraph separators
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            raise _fail(field, f"contains {_describe_char(ch)}", value, secret=secret)
+    # one regex search instead of a category lookup per character (every header of every action)
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        raise _fail(field, f"contains {_describe_char(found.group())}", value, secret=secret)
     if len(value) > max_len:
         raise _fail(field, f"is {len(value)} characters long, more than the {max_len} allowed", secret=True)
     return value
@@ -103,7 +106,7 @@ def e164(field: str, value: object) -> str:
     they are imported, and anything else arriving here is a bug worth hearing about.
     """
     text = check_value(field, value, 32)
-    digits = text[1:] if text.startswith("+") else text
+    digits = text.removeprefix("+")
     if _DIGITS.fullmatch(digits) is None:
         raise _fail(field, "is not an E.164 number (digits only, optional leading '+')", text)
     if not E164_MIN_DIGITS <= len(digits) <= E164_MAX_DIGITS:

@@ -24,13 +24,19 @@ from dialer.agents.desktop import (
     PopCustomer,
     PopDebt,
     PopPromise,
+    PopWindow,
     ScreenPop,
 )
 from dialer.calls.refs import AttemptRef
 from dialer.calls.retry import Verdict, after_outcome, after_result
 from dialer.floor.identity import DEFAULT_OTHER_QUESTION, IdentityKey, OtherQuestion
+from dialer.leads.windows import is_callable_at
 from storage.models import CallResult, CampaignMode, LeadState, OutcomeCode
-from storage.repositories.call_attempts import create_call_attempt, update_call_attempt
+from storage.repositories.call_attempts import (
+    create_call_attempt,
+    set_call_attempt,
+    update_call_attempt,
+)
 from storage.repositories.callbacks import add_callback, reopen_callback
 from storage.repositories.contact_flags import (
     mark_customer_deceased,
@@ -109,7 +115,7 @@ async def store_failed(
     ``hangup_cause``: with Reason 0 it is the only record of why (1/3/28 = invalid number).
     """
     stored = CallResult(result) if result in CallResult._value2member_map_ else CallResult.FAILED
-    await update_call_attempt(
+    await set_call_attempt(
         session, ref.attempt_id, result=stored, originate_reason=originate_reason, ended_at=at, hangup_cause=cause,
         ringing_at=ringing_at,
     )
@@ -122,7 +128,7 @@ async def store_answered(
     changes: dict[str, object] = {"answered_at": at, "customer_channel": channel, "customer_uniqueid": uniqueid or None}
     if agent_id is not None:
         changes["agent_id"] = agent_id
-    await update_call_attempt(session, attempt_id, **changes)
+    await set_call_attempt(session, attempt_id, **changes)
 
 
 async def store_connected(
@@ -134,7 +140,7 @@ async def store_connected(
     agent_channel: str | None,
     recording_path: str | None,
 ) -> None:
-    await update_call_attempt(
+    await set_call_attempt(
         session,
         attempt_id,
         connected_at=at,
@@ -169,7 +175,7 @@ async def store_ended(
         result = CallResult.MACHINE
     else:
         result = CallResult.ANSWERED
-    await update_call_attempt(
+    await set_call_attempt(
         session,
         ref.attempt_id,
         result=result,
@@ -242,7 +248,7 @@ async def store_disposition(
 
 async def store_wrapup_timeout(session: AsyncSession, attempt_id: str, *, at: datetime) -> None:
     """Wrap-up reached its maximum with no disposition: the attempt keeps its system result."""
-    await update_call_attempt(session, attempt_id, wrapup_ended_at=at)
+    await set_call_attempt(session, attempt_id, wrapup_ended_at=at)
 
 
 # ---------------------------------------------------------------- screen-pop
@@ -260,6 +266,17 @@ def mask_phone(e164: str) -> str:
     national = digits.removeprefix("55")
     ddd, rest = national[:2], national[2:]
     return f"({ddd}) {'*' * max(0, len(rest) - 4)}-{rest[-4:]}"
+
+
+def pop_window(now: datetime, phone_e164: str, uf: str | None) -> PopWindow:
+    """The calling window the pop shows at ``now`` (the minute it holds for is ``now``'s)."""
+    minute = now.replace(second=0, microsecond=0)
+    try:
+        decision = is_callable_at(now, phone_e164, uf)
+    except ValueError:
+        return PopWindow(minute, None, None, None)  # a number or UF our tables do not know: no clock shown
+    local_time = decision.local_times[0].strftime("%H:%M") if decision.local_times else None
+    return PopWindow(minute, local_time, decision.allowed, decision.message_pt)
 
 
 def build_screen_pop(
@@ -307,6 +324,7 @@ def build_screen_pop(
         attempts_7d=data.attempts_7d,
         created_at=at,
         extras={**negotiation_extras(data), "regua": {"reasons": list(data.lead_reasons), "opted_out": list(data.opted_out)}},
+        window=pop_window(at, phone_e164, data.uf),
     )
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 from dialer.ami.wire import Message, MessageParser, encode_banner, encode_message
 from dialer.simulator.customers import (
@@ -120,7 +120,11 @@ class SimulatorServer:
         time_scale: float = 1.0,
         *,
         max_write_buffer: int = 4 * 1024 * 1024,
+        originate_log: Path | None = None,
     ) -> None:
+        """``originate_log``: a file to which one line ``<ActionID> <time.monotonic()>`` is appended
+        as each successful ``OriginateResponse`` is written to the sockets (the screen-pop benchmark
+        measures from there; ``time.monotonic()`` is one clock for every process of a machine)."""
         if time_scale <= 0:
             raise ValueError(f"time_scale must be > 0, got {time_scale!r}")
         self.host = host
@@ -152,11 +156,16 @@ class SimulatorServer:
         self._wakeup_at: float | None = None
         self._started_wall = time.time()
         self.port = 0
+        self._originate_log_path = originate_log
+        self._originate_log: TextIO | None = None
 
     # ---- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if self._originate_log_path is not None and self._originate_log is None:
+            # line-buffered: a reader sees each call as soon as it is answered
+            self._originate_log = open(self._originate_log_path, "a", encoding="ascii", buffering=1)  # noqa: SIM115, ASYNC230
         self._t0 = self._loop.time()
         self._started_wall = time.time()
         self.timers.on_schedule = self._arm
@@ -185,6 +194,9 @@ class SimulatorServer:
             self._wakeup.cancel()
             self._wakeup = None
         self.timers.on_schedule = None
+        if self._originate_log is not None:
+            self._originate_log.close()
+            self._originate_log = None
 
     async def drop_connections(self) -> None:
         """Close every client socket at once (a link failure); the server keeps listening."""
@@ -257,6 +269,13 @@ class SimulatorServer:
                 if data is None:
                     data = encode_message(msg.headers)
                 session.write(data)
+        if (
+            self._originate_log is not None
+            and msg.get("Event") == "OriginateResponse"
+            and msg.get("Response") == "Success"
+            and msg.get("ActionID")
+        ):
+            self._originate_log.write(f"{msg.get('ActionID')} {time.monotonic():.6f}\n")
 
     # ---- connections ----------------------------------------------------------------
 

@@ -19,7 +19,10 @@ async def record_state_change(
     to_state: AgentState | str,
     at: datetime,
     reason: str | None = None,
+    flush: bool = True,
 ) -> AgentStateChange:
+    """Store one transition; ``flush=False`` leaves the INSERT to the transaction's commit, where
+    SQLAlchemy sends a writer batch's transitions as one multi-row insert (issue 10)."""
     change = AgentStateChange(
         user_id=user_id,
         from_state=enum_value(AgentState, from_state, "from_state"),
@@ -28,7 +31,8 @@ async def record_state_change(
         at=at,
     )
     session.add(change)
-    await session.flush()
+    if flush:
+        await session.flush()
     return change
 
 

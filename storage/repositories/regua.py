@@ -271,6 +271,18 @@ async def lead_reasons(session: AsyncSession, customer_id: int) -> list[str]:
     return sorted({r for (r,) in rows if r})
 
 
+async def lead_reasons_many(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[str]]:
+    """:func:`lead_reasons` of several customers in one query."""
+    rows = await session.execute(
+        select(Lead.customer_id, Lead.last_result).where(Lead.customer_id.in_(list(customer_ids)), Lead.last_result.is_not(None))
+    )
+    found: dict[int, set[str]] = {}
+    for customer_id, result in rows:
+        if result:
+            found.setdefault(customer_id, set()).add(result)
+    return {customer_id: sorted(results) for customer_id, results in found.items()}
+
+
 async def break_promise(session: AsyncSession, promise_id: int, *, now: datetime) -> bool:
     result = await session.execute(
         update(Promise)
@@ -384,6 +396,19 @@ async def opt_outs_of(session: AsyncSession, customer_id: int) -> list[ChannelOp
         select(ChannelOptOut).where(ChannelOptOut.customer_id == customer_id).order_by(ChannelOptOut.channel)
     )
     return list(rows.scalars())
+
+
+async def opt_out_channels_many(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The stopped channels of several customers in one query (each list in channel order)."""
+    rows = await session.execute(
+        select(ChannelOptOut.customer_id, ChannelOptOut.channel)
+        .where(ChannelOptOut.customer_id.in_(list(customer_ids)))
+        .order_by(ChannelOptOut.customer_id, ChannelOptOut.channel)
+    )
+    found: dict[int, list[str]] = {}
+    for customer_id, channel in rows:
+        found.setdefault(customer_id, []).append(channel)
+    return found
 
 
 async def recent_opt_outs(session: AsyncSession, limit: int = 50) -> list[tuple[ChannelOptOut, str]]:

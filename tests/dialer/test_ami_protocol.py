@@ -5,6 +5,7 @@ import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -108,6 +109,36 @@ async def test_an_originate_response_for_a_pending_action_reaches_the_sink_first
     result = future.result()
     assert [r.wire for r in result] == replies
     assert "orig-1" not in peer.protocol.responses
+
+
+async def test_events_no_action_waits_for_skip_the_panoramisk_view_but_reach_the_sink(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dialer.ami.protocol as protocol_module
+
+    viewed: list[Message] = []
+    real = protocol_module.to_panoramisk
+
+    def counted(m: Message) -> Any:
+        viewed.append(m)
+        return real(m)
+
+    monkeypatch.setattr(protocol_module, "to_panoramisk", counted)
+    events = [m for m in recv_messages("answered_abandoned") if m.event is not None]
+    stray = [m for m in events if m.get("ActionID") is None][:20]
+    for m in stray:
+        peer.protocol.data_received(encode_message(m.headers))
+    assert [m for m, _ in peer.seen] == stray  # every event still reaches the sink, in order
+    assert viewed == []  # no pending action: no dict built per event (issue 10's profile)
+
+    future = peer.protocol.send(WireAction(Originate("Local/5511999990001@cust-sim", context="c", exten="s",
+                                                     action_id="orig-1").headers()))
+    await peer.read_messages()
+    replies = [m for m in recv_messages("answered_abandoned") if m.get("ActionID") == "orig-1"]
+    for m in replies:
+        peer.protocol.data_received(encode_message(m.headers))
+    assert viewed == replies  # the action's own reply and event are correlated as before
+    assert [r.wire for r in future.result()] == replies
 
 
 async def test_wire_action_keeps_header_order_and_repeats() -> None:

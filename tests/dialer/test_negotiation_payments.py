@@ -11,7 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.negotiation.agreements import close_agreement, record_promise
-from dialer.negotiation.payments import BROKEN_PROMISE_REASON, PaymentFileError, import_payments
+from dialer.negotiation.payments import (
+    BROKEN_PROMISE_REASON,
+    PaymentFileError,
+    import_payments,
+)
 from scripting.offers import OfferKind
 from storage.models import (
     AgreementStatus,
@@ -26,7 +30,7 @@ from storage.models import (
     PromiseStatus,
 )
 from storage.repositories.negotiation import get_agreement
-from storage.repositories.screen_pop import load_pop_data
+from storage.repositories.screen_pop import load_pop_data, load_pop_data_many
 from tests.dialer.negotiation_support import NOW, TODAY, World, add_call, seed, sessions
 
 __all__ = ["sessions"]
@@ -85,7 +89,10 @@ async def test_payments_mark_installments_paid_and_settle_the_agreement(sessions
         statuses = (await db.execute(select(Debt.status).where(Debt.customer_id == w.customer_id))).scalars().all()
         assert set(statuses) == {DebtStatus.SETTLED}
         pop = await load_pop_data(db, w.customer_id, now=NOW, day_start=NOW - timedelta(hours=12))
+        # the dialer's batched read (a tick's leads at once) sees the same agreements and payments
+        many = await load_pop_data_many(db, [w.customer_id], now=NOW, day_start=NOW - timedelta(hours=12))
     assert all(i.paid for i in pop.agreements[0].installments) and len(pop.payments) == 3
+    assert many == {w.customer_id: pop}
 
 
 async def test_reimporting_the_same_file_changes_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -225,7 +226,7 @@ def test_cli_pbx_sim_subprocess_serves_ami(tmp_path: Path) -> None:
         [sys.executable, "-c", "from web.cli.main import main; main()", "pbx-sim", "--port", "0",
          "--time-scale", "0.05", "--secret", "s3cret"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COBRA_PBX_SIM_ORIGINATE_LOG": str(tmp_path / "answered.txt")},
     )
     try:
         assert proc.stdout is not None
@@ -248,3 +249,23 @@ def test_cli_pbx_sim_subprocess_serves_ami(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "pbx-sim: stopped" in out
+    # the env var's file names the answered call with the monotonic time it was written at (the bench's hook)
+    call_id, at = (tmp_path / "answered.txt").read_text().split()
+    assert call_id == "cli-1" and 0 < float(at) <= time.monotonic()
+
+
+async def test_originate_log_names_answered_calls_only_with_their_write_time(tmp_path: Path) -> None:
+    log = tmp_path / "answered.txt"
+    async with SimulatorServer(time_scale=FAST, originate_log=log) as server:
+        c = await RawAmiClient.connect("127.0.0.1", server.port)
+        assert (await c.login())["Response"] == "Success"
+        before = time.monotonic()
+        await originate(c, "5511999990002", "busy-1")  # busy: a failed OriginateResponse
+        await originate(c, "5511999990001", "live-1")
+        await c.wait_for(ev("OriginateResponse", ActionID="busy-1"))
+        await c.wait_for(ev("OriginateResponse", ActionID="live-1"))
+        read_at = time.monotonic()
+        await c.close()
+    lines = log.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["live-1"]
+    assert before <= float(lines[0].split()[1]) <= read_at

@@ -41,3 +41,18 @@ def test_replay_is_never_a_gap(capacity: int, sent: int, last_seen: int) -> None
     got = box.since(last_seen)
     if got is not None:
         assert [f.seq for f in got] == list(range(last_seen + 1, sent + 1))
+
+
+def test_an_encoded_frame_is_kept_as_its_text_only_and_replayed_as_sent() -> None:
+    import gc
+    import json
+
+    box = Outbox(capacity=4)
+    body = {"call_id": "c1", "summary": {"flags": ["advogado"], "attempts_today": 2}}
+    sent = box.push_encoded("screen_pop", body, lambda f: json.dumps(f.as_json_obj()))
+    assert (sent.seq, sent.body) == (1, body)
+    assert sent.text is not None and json.loads(sent.text) == {"type": "screen_pop", "seq": 1, **body}
+    (kept,) = box.since(0) or []
+    assert (kept.seq, kept.type, kept.text) == (1, "screen_pop", sent.text)
+    assert dict(kept.body) == {}  # nothing for the garbage collector to walk but a string
+    assert not gc.is_tracked(kept.text)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestClient
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.simulator.server import SimulatorServer
@@ -18,6 +20,7 @@ from tests.dialer.runtime_support import add_campaign, add_lead
 from tests.web.agent_rig import DeskRig, WsAgent, desk_of, desk_rig
 from tests.web.conftest import AiohttpClient, log_in
 from web.keys import DB_READ
+from web.ops.loop_lag import LoopLagMonitor
 
 Client = TestClient[web.Request, web.Application]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -96,9 +99,29 @@ async def test_ops_routes_need_no_login_and_metrics_parse(client: Client) -> Non
     assert value(page, "cobra_screen_pops_total") == 0
     assert value(page, "cobra_call_attempts_today", result="connected") == 0
     assert value(page, "process_resident_memory_bytes")  # the process figures are there too
+    assert value(page, "cobra_event_loop_lag_seconds_count") is not None  # sampled from the app's start
     # still public after a login (the middleware lets them through either way)
     await log_in(client, "ana")
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_a_loop_held_by_a_blocking_call_shows_as_lag() -> None:
+    registry = CollectorRegistry()
+    monitor = LoopLagMonitor(registry, interval_s=0.05)
+    monitor.start()
+    try:
+        await asyncio.sleep(0.12)  # a few ordinary samples
+        time.sleep(0.25)  # noqa: ASYNC251  (holds the loop on purpose: the sampler wakes >= 0.2 s late)
+        for _ in range(10):
+            await asyncio.sleep(0.05)
+    finally:
+        await monitor.stop()
+    page = samples(generate_latest(registry).decode())
+    late = value(page, "cobra_event_loop_lag_seconds_bucket", le="+Inf")
+    on_time = value(page, "cobra_event_loop_lag_seconds_bucket", le="0.1")
+    assert late is not None and on_time is not None
+    assert late - on_time >= 1  # the held loop, seen as over 100 ms late
+    assert monitor.worst_s >= 0.2
 
 
 # ---------------------------------------------------------------------- with the dialer on the simulator

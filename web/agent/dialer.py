@@ -21,7 +21,7 @@ from dialer.clocks import Clock
 from dialer.runtime import DialerRuntime, DialerSettings
 from web.agent.http import AGENT_DESK
 from web.config import Config
-from web.keys import CLOCK, DB
+from web.keys import CLOCK, DB, DB_READ
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def attach_dialer(
         # one clock for the whole service: the app's unless the caller moves the dialer's too
         runtime = DialerRuntime(
             sessions=app[DB],
+            read_sessions=app[DB_READ],
             gateway=gateway,
             notifier=desk.hub,
             settings=settings,

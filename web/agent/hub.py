@@ -61,6 +61,8 @@ class Socket(Protocol):
 
 
 def _text(frame: Frame) -> str:
+    if frame.text is not None:
+        return frame.text
     return json.dumps(frame.as_json_obj(), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -177,7 +179,7 @@ class AgentHub:
         """Number ``body`` in the agent's outbox and send it to every open socket of theirs."""
         ch = self.channel(user_id)
         data = body.body()
-        frame = ch.outbox.push(str(body.type), data)
+        frame = ch.outbox.push_encoded(str(body.type), data, _text)
         text = _text(frame)
         for link in list(ch.links):
             if not link.offer(text):

@@ -14,8 +14,9 @@ from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentState, AgentStatus, PauseReason
 from dialer.floor.identity import METHOD_LABEL, STATUS_LABEL, IdentityCheck
 from dialer.leads.ddd import UFS
-from dialer.leads.windows import holiday_on, is_callable_at
+from dialer.leads.windows import holiday_on
 from dialer.regua.pop import pop_flags
+from dialer.calls.services import pop_window
 from scripting.money import format_brl, format_date_br
 from storage.models import CallResult, OutcomeCode
 from storage.repositories.agent_day import AgentDay
@@ -117,17 +118,9 @@ def agent_state_frame(status: AgentStatus, since: datetime) -> AgentStateFrame:
 
 
 def pop_summary(pop: ScreenPop, now: datetime) -> PopSummary:
-    local_time: str | None = None
-    window_open: bool | None = None
-    window_message: str | None = None
-    try:
-        decision = is_callable_at(now, pop.phone_e164, pop.customer.uf)
-    except ValueError:
-        pass  # a number or UF our tables do not know: the screen just leaves the clock out
-    else:
-        local_time = decision.local_times[0].strftime("%H:%M") if decision.local_times else None
-        window_open = decision.allowed
-        window_message = decision.message_pt
+    window = pop.window
+    if window is None or window.minute != now.replace(second=0, microsecond=0):
+        window = pop_window(now, pop.phone_e164, pop.customer.uf)  # shown in another minute than worked out
     flags = [t for t in pop.customer.tags if t.lower() in {"nao_ligar", "opt_out", "optout", "advogado", "disputa"}]
     regua = pop.extras.get("regua")
     if isinstance(regua, dict):  # why the régua brought the account back, which channels the customer stopped
@@ -135,9 +128,9 @@ def pop_summary(pop: ScreenPop, now: datetime) -> PopSummary:
     return PopSummary(
         greeting_name=greeting_name(pop.customer.name),
         phone_masked=pop.phone_masked,
-        local_time=local_time,
-        window_open=window_open,
-        window_message=window_message,
+        local_time=window.local_time,
+        window_open=window.allowed,
+        window_message=window.message,
         attempts_today=pop.attempts_today,
         attempts_7d=pop.attempts_7d,
         flags=flags,

@@ -158,7 +158,7 @@ class SessionGuard:
             gone = {w.user_id for w in watches if w.session_hash not in states}
             # a session that is gone: say "disabled" when that is why (a second read, only then)
             active = await users_active(db, gone) if gone else {}
-            await db.commit()  # end the transaction now (SQLite takes the write lock for it)
+            await db.commit()  # end the transaction now (a write session would hold SQLite's write lock)
         now = self.clock()
         for w in watches:
             state = states.get(w.session_hash)

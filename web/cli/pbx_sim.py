@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+from pathlib import Path
 
 import click
 
 from dialer.simulator import ScenarioError, SimulatorServer
 from web.cli.common import CONTEXT_SETTINGS, run_async
 from web.logs import DEFAULT_LEVEL, LEVELS, configure_logging
+from web.ops.heap import freeze_startup_heap
+
+# A file to which the simulator appends "<ActionID> <time.monotonic()>" per answered call (bench/screen_pop.py)
+ORIGINATE_LOG_ENV = "COBRA_PBX_SIM_ORIGINATE_LOG"
 
 
 @click.command("pbx-sim", context_settings=CONTEXT_SETTINGS)
@@ -33,10 +39,15 @@ def pbx_sim(port: int, host: str, username: str, secret: str, scenario: str | No
         raise click.BadParameter("must be greater than 0", param_hint="--time-scale")
     try:
         sim = SimulatorServer(host=host, port=port, username=username, secret=secret,
-                              scenario=scenario, time_scale=time_scale)
+                              scenario=scenario, time_scale=time_scale, originate_log=_originate_log())
     except ScenarioError as exc:
         raise click.ClickException(str(exc)) from None
     run_async(_serve(sim, scenario))
+
+
+def _originate_log() -> Path | None:
+    value = os.environ.get(ORIGINATE_LOG_ENV)
+    return Path(value) if value else None
 
 
 async def _serve(sim: SimulatorServer, scenario: str | None) -> None:
@@ -48,6 +59,7 @@ async def _serve(sim: SimulatorServer, scenario: str | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_heap()  # its collections would delay the events it writes (issue 10)
     behaviour = f"scenario {scenario}" if scenario else "last-digit customers"
     click.echo(f"pbx-sim: AMI on {sim.host}:{sim.port} (account {sim.username}, {behaviour}, "
                f"time scale {sim.time_scale:g}); Ctrl-C stops", err=False)

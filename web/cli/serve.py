@@ -9,6 +9,7 @@ simulated customers; with a real Asterisk set ``simulator = false``.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import click
@@ -16,6 +17,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from dialer.ami.gateway import AmiSettings
+from dialer.clocks import BRASILIA, Clock, business_clock, system_clock
 from dialer.errors import AmiError
 from dialer.simulator.server import SimulatorServer
 from storage import migrate
@@ -33,9 +35,13 @@ from web.cli.common import (
 )
 from web.config import Config
 from web.keys import ENGINE
+from web.ops.heap import freeze_startup_heap
 
 # Time given to open requests to finish once a stop is asked for
 SHUTDOWN_TIMEOUT_S = 10.0
+# "business": the service's clock starts at 11:00 Brasília of the next business day and runs at real
+# speed, so a benchmark (bench/screen_pop.py) dials at any hour; never set in production
+CLOCK_ENV = "COBRA_CLOCK"
 
 
 @click.command("serve", context_settings=CONTEXT_SETTINGS)
@@ -65,9 +71,22 @@ async def _schema_is_current(app: web.Application, config: Config) -> None:
         )
 
 
+def _clock() -> Clock:
+    value = os.environ.get(CLOCK_ENV, "").strip().lower()
+    if value in ("", "system"):
+        return system_clock
+    if value == "business":
+        clock = business_clock()
+        shown = clock().astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M")
+        click.echo(f"cobra serve: {CLOCK_ENV}=business: the service's clock starts at {shown} (Brasília)")
+        return clock
+    raise click.UsageError(f"{CLOCK_ENV}: 'system' or 'business', not {value!r}")
+
+
 async def _serve(config: Config) -> None:
+    clock = _clock()
     try:
-        app = create_app(config)
+        app = create_app(config, clock=clock)
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
     # before the dialer starts: it must not run on a database behind the code
@@ -101,6 +120,7 @@ async def _serve(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         started = True
+        freeze_startup_heap()  # after start-up: full collections no longer walk the whole heap (issue 10)
         host, port = runner.addresses[0][:2]
         click.echo(f"cobra serve: web on http://{host}:{port} (database {display_url(config.database.url)})")
         kind = "built-in PBX simulator" if sim is not None else "Asterisk"

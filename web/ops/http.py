@@ -1,5 +1,5 @@
 """The operators' routes: ``/healthz`` (the process answers), ``/readyz`` (it can do its job) and
-``/metrics`` (Prometheus text). None needs a login: a load balancer, an orchestrator and
+``/metrics`` (Prometheus text, with the event loop's lag: :mod:`web.ops.loop_lag`). None needs a login: a load balancer, an orchestrator and
 Prometheus call them; they show no personal data (counts and states only).
 
 ``/healthz`` touches nothing (no database, no PBX), so a busy database never gets the process
@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from web.agent.http import AGENT_DESK
 from web.auth.access import public
 from web.keys import CLOCK, DB_READ
+from web.ops.loop_lag import LoopLagMonitor
 from web.ops.metrics import FloorView, OpsMetrics
 from web.supervisor_console.http import SUPERVISOR_CONSOLE
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 READY_DB_TIMEOUT_S = 2.0
 
 OPS_METRICS: web.AppKey[OpsMetrics] = web.AppKey("cobra.ops_metrics", OpsMetrics)
+LOOP_LAG: web.AppKey[LoopLagMonitor] = web.AppKey("cobra.loop_lag", LoopLagMonitor)
 
 
 @public
@@ -88,6 +90,14 @@ def _metrics_handler(metrics: OpsMetrics) -> Handler:
     return metrics_route
 
 
+async def _start_lag_monitor(app: web.Application) -> None:
+    app[LOOP_LAG].start()
+
+
+async def _stop_lag_monitor(app: web.Application) -> None:
+    await app[LOOP_LAG].stop()
+
+
 def setup_ops(app: web.Application) -> OpsMetrics:
     """Mount ``/healthz``, ``/readyz`` and ``/metrics`` (call after the agent desk and supervisor console)."""
     desk = app[AGENT_DESK]
@@ -101,6 +111,9 @@ def setup_ops(app: web.Application) -> OpsMetrics:
     )
     desk.hub.on_pop_sent = metrics.pop_sent
     app[OPS_METRICS] = metrics
+    app[LOOP_LAG] = LoopLagMonitor(metrics.registry)
+    app.on_startup.append(_start_lag_monitor)
+    app.on_cleanup.append(_stop_lag_monitor)
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
     app.router.add_get("/metrics", _metrics_handler(metrics), name="metrics")
