@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,6 +285,24 @@ def _read_times(path: Path) -> dict[str, float]:
     return out
 
 
+def _read_cycles(path: Path, start: float, end: float) -> dict[str, Any]:
+    """p50/p99 of the fleet's ``dispose_to_ready`` and ``ready_to_pop`` times read in the window, in ms."""
+    found: dict[str, list[float]] = {"dispose_to_ready": [], "ready_to_pop": []}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] in found:
+                with contextlib.suppress(ValueError):
+                    if start <= float(parts[1]) < end:
+                        found[parts[0]].append(float(parts[2]) * 1000.0)
+    out: dict[str, Any] = {}
+    for name, values in found.items():
+        out[name] = (
+            {"n": len(values), "p50": round(_pct(values, 50), 1), "p99": round(_pct(values, 99), 1)} if values else None
+        )
+    return out
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
@@ -328,7 +347,7 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
             [
                 sys.executable, str(Path(__file__).resolve()), "fleet", "--url", base, "--agents", str(agents),
                 "--ramp", str(args.ramp), "--wrap", str(args.wrap), "--out", str(work / "pops.txt"),
-                "--sessions", str(work / "sessions.txt"),
+                "--sessions", str(work / "sessions.txt"), "--cycles", str(work / "cycles.txt"),
             ],
             env,
             work / "fleet.log",
@@ -378,6 +397,8 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
         if not lat:
             raise SystemExit(f"{agents} agents: no screen-pop measured; fleet: {fleet.lines[-5:]}; serve: {serve_log[-5:]}")
         measured_s = measure_to - measure_from
+        idle = _read_cycles(work / "cycles.txt", measure_from, measure_to)
+        ceiling = agents / (args.ring + args.talk + args.wrap)
         lag_p99 = _lag_quantile(before, after, 0.99)
         lag_p50 = _lag_quantile(before, after, 0.50)
         # the service's own part: pop made (call routed) -> frame queued on the socket (coarse buckets)
@@ -390,6 +411,11 @@ async def run_one(args: argparse.Namespace, agents: int, tree: Path | None = Non
             "measured_s": round(measured_s, 2),
             "pops": len(lat),
             "connects_per_s": round(len(lat) / measured_s, 1),
+            # what the bots' cycle allows with a service that costs nothing: agents / (ring + talk + wrap)
+            "ceiling_connects_per_s": round(ceiling, 1),
+            "share_of_ceiling": round(len(lat) / measured_s / ceiling, 2),
+            # an agent's idle time per call, as the agent sees it (ready includes the ring_s the customer takes)
+            "agent_idle_ms": idle,
             "latency_ms": {
                 "p50": round(statistics.median(lat), 2),
                 "p95": round(_pct(lat, 95), 2),
@@ -474,19 +500,32 @@ def _compare(base: dict[str, Any], this: dict[str, Any]) -> dict[str, Any]:
         "loop_lag_p99_ratio": _ratio(base["service"]["loop_lag_ms_p99"], this["service"]["loop_lag_ms_p99"]),
         "cpu_ratio": _ratio(base["service"]["cpu_share"], this["service"]["cpu_share"]),
         "connects_per_s": {"baseline": base["connects_per_s"], "this": this["connects_per_s"]},
+        "ready_to_pop_ms_p50": {
+            "baseline": (base["agent_idle_ms"].get("ready_to_pop") or {}).get("p50"),
+            "this": (this["agent_idle_ms"].get("ready_to_pop") or {}).get("p50"),
+        },
+        "dispose_to_ready_ms_p50": {
+            "baseline": (base["agent_idle_ms"].get("dispose_to_ready") or {}).get("p50"),
+            "this": (this["agent_idle_ms"].get("dispose_to_ready") or {}).get("p50"),
+        },
     }
 
 
 def _print_run(r: dict[str, Any]) -> None:
     lat, svc = r["latency_ms"], r["service"]
     print(
-        f"screen_pop (P1) [{r['service_code']}] {r['agents']} agents: {r['pops']} pops, {r['connects_per_s']} connects/s; "
+        f"screen_pop (P1) [{r['service_code']}] {r['agents']} agents: {r['pops']} pops, {r['connects_per_s']} connects/s "
+        f"(ceiling {r['ceiling_connects_per_s']}/s = agents / (ring + talk + wrap)); "
         f"p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, max {lat['max']} ms; "
         f"service loop lag p99 {svc['loop_lag_ms_p99']} ms (fleet's {r['fleet_loop_lag_ms_p99']} ms), RSS {svc['rss_mb']} MB, CPU {svc['cpu_share']}; "
         f"load {r['load_average_1m']['before']}→{r['load_average_1m']['after']}; "
         f"target p50 <= 5, p99 <= 20 ms: {'met' if r['meets_target'] else 'NOT met'}",
         flush=True,
     )
+    idle = r["agent_idle_ms"]
+    parts = [f"{name} p50 {v['p50']} / p99 {v['p99']} ms (n {v['n']})" for name, v in idle.items() if v]
+    if parts:
+        print(f"  agent idle per call: {'; '.join(parts)}", flush=True)
     if svc["warnings_logged"] or r["fleet_errors"] or r["pops_without_originate_time"]:
         print(f"  service warnings: {svc['warnings_logged']} {svc['first_warnings']}; fleet errors: {r['fleet_errors']}; "
               f"pops without originate time: {r['pops_without_originate_time']}", flush=True)
@@ -495,7 +534,9 @@ def _print_run(r: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------- fleet mode
 
 
-async def _agent(client: DeskClient, ready_after_s: float, wrap_s: float, stop: asyncio.Event, errors: list[str]) -> None:
+async def _agent(
+    client: DeskClient, ready_after_s: float, wrap_s: float, stop: asyncio.Event, errors: list[str], cycle: dict[str, float]
+) -> None:
     try:
         await asyncio.sleep(ready_after_s)
         await client.request({"type": "set_state", "state": "ready"}, timeout=60)
@@ -506,6 +547,7 @@ async def _agent(client: DeskClient, ready_after_s: float, wrap_s: float, stop: 
             await asyncio.sleep(wrap_s)
             if stop.is_set():
                 break
+            cycle["disposed"] = time.monotonic()
             await client.send(
                 {"type": "dispose", "call_id": ended["call_id"], "code": "RECUSA", "client_key": uuid.uuid4().hex}
             )
@@ -528,12 +570,29 @@ async def fleet(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    def on_frame(got: Any) -> None:
-        frame = got.frame
-        if frame.get("type") == "screen_pop" and frame.get("call_id"):
-            out.write(f"{frame['call_id']} {got.at:.6f}\n")
+    cycles_out = open(args.cycles, "a", encoding="ascii", buffering=1) if args.cycles else None  # noqa: SIM115, ASYNC230
+
+    def watcher(cycle: dict[str, float]) -> Callable[[Any], None]:
+        """Per agent: the pop's read time, and the idle part of its cycle (disposed -> ready -> pop)."""
+
+        def on_frame(got: Any) -> None:
+            frame = got.frame
+            kind = frame.get("type")
+            if kind == "screen_pop" and frame.get("call_id"):
+                out.write(f"{frame['call_id']} {got.at:.6f}\n")
+                ready = cycle.pop("ready", None)
+                if ready is not None and cycles_out is not None:
+                    cycles_out.write(f"ready_to_pop {got.at:.6f} {got.at - ready:.6f}\n")
+            elif kind == "agent_state" and frame.get("state") == "ready":
+                cycle["ready"] = got.at
+                disposed = cycle.pop("disposed", None)
+                if disposed is not None and cycles_out is not None:
+                    cycles_out.write(f"dispose_to_ready {got.at:.6f} {got.at - disposed:.6f}\n")
+
+        return on_frame
 
     clients: list[DeskClient] = []
+    cycles: list[dict[str, float]] = []
     started = time.monotonic()
     tokens = args.sessions.read_text().split() if args.sessions is not None else []
     # sockets a few at a time (a floor does not log 200 people in at the same instant)
@@ -545,7 +604,8 @@ async def fleet(args: argparse.Namespace) -> None:
             cookies = await asyncio.gather(*(log_in(args.url, f"bench{n}", DEMO_PASSWORD) for n in batch))
         for cookie in cookies:
             client = DeskClient(args.url, cookie)
-            client.on_frame = on_frame
+            cycles.append({})
+            client.on_frame = watcher(cycles[-1])
             clients.append(client)
         await asyncio.gather(*(c.open(open_timeout=60) for c in clients[-len(cookies):]))
         if len(clients) % 50 == 0:
@@ -557,10 +617,14 @@ async def fleet(args: argparse.Namespace) -> None:
     sampler = asyncio.create_task(_sample_lag(lags, stop))
     errors: list[str] = []
     step = args.ramp / max(1, len(clients))
-    tasks = [asyncio.create_task(_agent(c, i * step, args.wrap, stop, errors)) for i, c in enumerate(clients)]
+    tasks = [
+        asyncio.create_task(_agent(c, i * step, args.wrap, stop, errors, cycles[i])) for i, c in enumerate(clients)
+    ]
     await stop.wait()
     await asyncio.wait([*tasks, sampler], timeout=10)
     out.close()
+    if cycles_out is not None:
+        cycles_out.close()
     lag_p99 = _pct(lags, 99) * 1000 if lags else 0.0
     print(f"fleet: stopped ({len(errors)} error(s)); fleet loop lag p99 {lag_p99:.1f} ms", flush=True)
 
@@ -593,6 +657,7 @@ def main() -> None:
         parser.add_argument("--wrap", type=float, default=1.0)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--sessions", type=Path, default=None, help="session tokens, one per agent (else the login form)")
+        parser.add_argument("--cycles", type=Path, default=None, help="where to write the agents' idle times")
         asyncio.run(fleet(parser.parse_args(sys.argv[2:])))
         return
     doc = __doc__ or ""

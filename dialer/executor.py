@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.agents.desktop import AgentNotifier
+from dialer.agents.state import AgentState
 from dialer.ami.gateway import AmiGateway
 from dialer.calls.refs import AttemptRef
 from dialer.calls.services import (
@@ -50,6 +51,8 @@ class EffectRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: dict[int, asyncio.TimerHandle] = {}  # agent → wrap-up maximum
         self._guards: dict[str, asyncio.TimerHandle] = {}  # call → connect guard
+        # called when an agent turns ready (the scheduler's wake: dial for them now, not at the next tick)
+        self.on_agent_ready: Callable[[int], None] | None = None
 
     def apply(self, effects: Iterable[fx.Effect]) -> None:
         for e in effects:
@@ -86,6 +89,8 @@ class EffectRunner:
         n = self.notifier
         if isinstance(e, fx.NotifyState):
             n.agent_state(e.user_id, e.status, e.at)
+            if e.status.state is AgentState.READY and self.on_agent_ready is not None:
+                self.on_agent_ready(e.user_id)
         elif isinstance(e, fx.NotifyPop):
             n.screen_pop(e.user_id, e.pop)
         elif isinstance(e, fx.NotifyPhase):

@@ -30,7 +30,8 @@ from storage.engine import is_busy_error
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[AsyncSession], Awaitable[Any]]
-Queued = tuple[Job, "asyncio.Future[Any] | None"]
+# (job, its caller's future or None when fire-and-forget, how long a busy database is retried: None = for ever)
+Queued = tuple[Job, "asyncio.Future[Any] | None", "float | None"]
 MAX_BATCH = 64  # fire-and-forget jobs committed together at most
 
 class DbWriter:
@@ -70,31 +71,35 @@ class DbWriter:
         await asyncio.wait([self._task], timeout=timeout)
         self._task = None
 
-    async def run(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``job`` in the writer's order and return what it returned."""
+    async def run(self, job: Callable[[AsyncSession], Awaitable[T]], *, durable: bool = False) -> T:
+        """Run ``job`` in the writer's order and return what it returned.
+
+        ``durable``: a busy database is waited out for as long as it takes (as for a
+        fire-and-forget job), not given up after ``retry_for_s``: for a write whose caller has
+        already acted on it (an agent freed before the disposition is committed)."""
         if self._task is None:
             raise DialerUnavailable("O discador não está em funcionamento.")
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((job, fut))
+        self._queue.put_nowait((job, fut, None if durable else self.retry_for_s))
         return await fut
 
     def later(self, job: Job) -> None:
         """Queue ``job``; its failure is logged, never raised."""
-        self._queue.put_nowait((job, None))
+        self._queue.put_nowait((job, None, None))
 
     async def _run(self) -> None:
         while True:
             if self._next is not None:
-                job, fut = self._next
+                job, fut, retry_for_s = self._next
                 self._next = None
             else:
-                job, fut = await self._queue.get()
+                job, fut, retry_for_s = await self._queue.get()
             if fut is None and not self._queue.empty():
                 await self._run_batch(self._gather(job))
                 continue
             try:
                 # an awaited job fails its caller after ``retry_for_s``; a queued one is never dropped
-                result = await self._attempt(job, self.retry_for_s if fut is not None else None)
+                result = await self._attempt(job, retry_for_s)
                 if fut is not None and not fut.done():
                     fut.set_result(result)
             except asyncio.CancelledError:
@@ -113,9 +118,9 @@ class DbWriter:
         """``first`` and the fire-and-forget jobs queued right behind it (an awaited one ends the batch)."""
         jobs = [first]
         while len(jobs) < MAX_BATCH and not self._queue.empty():
-            job, fut = self._queue.get_nowait()
+            job, fut, retry_for_s = self._queue.get_nowait()
             if fut is not None:
-                self._next = (job, fut)
+                self._next = (job, fut, retry_for_s)
                 break
             jobs.append(job)
         return jobs

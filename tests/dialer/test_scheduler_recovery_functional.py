@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,19 @@ class FlakyHopper(Hopper):
             self.fail -= 1
             raise sqlite3.OperationalError("attempt to write a readonly database")
         return await super().claim_next(campaign_id, now_utc, agent_id=agent_id, preview=preview)
+
+    async def claim_many(
+        self, campaign_id: int, now_utc: datetime, agents: Sequence[int | None], *, preview: bool = False
+    ) -> list[ClaimedLead]:
+        # the scheduler's batched claim: one transaction for the request, failing as a whole
+        self.picks += 1
+        if campaign_id in self.broken:
+            self.broken_picks += 1
+            raise sqlite3.OperationalError("disk I/O error")
+        if self.fail > 0:
+            self.fail -= 1
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return await super().claim_many(campaign_id, now_utc, agents, preview=preview)
 
 
 @pytest.fixture

@@ -312,7 +312,10 @@ async def _carry_out(
             notes=m.notes,
             pause_after=m.pause_after,
         )
-        result = await runtime.dispose(user_id, d, job)
+        # an agreement or a promise may still be refused while it is written (the agent fixes it in wrap-up);
+        # any other outcome was checked in full above: the agent is free before the write commits
+        ready_first = m.code not in (OutcomeCode.ACORDO, OutcomeCode.PROMESSA)
+        result = await runtime.dispose(user_id, d, job, ready_first=ready_first)
         await _push_day(request, desk, user_id)  # the day's figures and callbacks moved
         return {
             "call_id": result.call_id,

@@ -136,6 +136,11 @@ def _floor_metrics(runtime: DialerRuntime) -> Iterator[Metric]:
         "cobra_writer_retries", "Writer jobs run again after a busy database.", value=runtime.writer.retries
     )
     yield retries
+    yield CounterMetricFamily(
+        "cobra_disposition_write_failures",
+        "Outcomes of agents freed before the write that could not be stored (each one logged as an error).",
+        value=runtime.disposition_failures,
+    )
     yield from _campaign_metrics(runtime)
 
 
