@@ -15,7 +15,14 @@ from dialer.leads.eligibility import check_eligibility
 from dialer.leads.hopper import Hopper, lead_facts, policy_for, reprioritise_campaign
 from storage import migrate
 from storage.engine import create_engine, session_factory
-from storage.models import CallAttempt, CallResult, Campaign, CampaignMode, Customer, Lead
+from storage.models import (
+    CallAttempt,
+    CallResult,
+    Campaign,
+    CampaignMode,
+    Customer,
+    Lead,
+)
 from storage.repositories import hopper as sql
 from storage.repositories.portfolio import CustomerRecord, DebtRecord, store_customers
 from storage.repositories.segments import StoredSegment, replace_segments
@@ -50,7 +57,8 @@ def database(tmp: Path) -> str:
     return _DB["url"]
 
 
-async def scenario(url: str, specs: list[dict], now: datetime) -> None:  # type: ignore[type-arg]
+async def scenario(url: str, specs: list[dict], now: datetime, batch: int = 0) -> None:  # type: ignore[type-arg]
+    """One pick (``batch`` 0), or ``batch`` picks in one transaction (``Hopper.claim_many``)."""
     engine = create_engine(url)
     sessions = session_factory(engine)
     try:
@@ -91,11 +99,25 @@ async def scenario(url: str, specs: list[dict], now: datetime) -> None:  # type:
                 assert rows is not None
                 before[lead_id] = rows
 
-        picked = await Hopper(sessions).claim_next(campaign.id, now)
-
         def eligible(lead_id: int) -> bool:
             rows = before[lead_id]
             return any(check_eligibility(lead_facts(rows, p), policy, now).dialable for p in rows.phones)
+
+        if batch:
+            many = await Hopper(sessions).claim_many(campaign.id, now, [None] * batch)
+            # each pick of the batch is the best eligible lead left (rank: priority, then due time)
+            rank = {lead_id: (priority, due) for lead_id, _, priority, due in ranked}
+            dialable = [lead_id for lead_id, *_ in ranked if eligible(lead_id)]
+            ids = [p.lead_id for p in many]
+            assert len(set(ids)) == len(ids) == min(batch, len(dialable))
+            for i, lead_id in enumerate(ids):
+                better = {other for other in dialable if rank[other] < rank[lead_id]}
+                assert better <= set(ids[:i]), f"pick {i}: a better dialable lead was left for later"
+            for p in many:
+                phone = next(ph for ph in before[p.lead_id].phones if ph.id == p.phone_id)
+                assert check_eligibility(lead_facts(before[p.lead_id], phone), policy, now).dialable
+            return
+        picked = await Hopper(sessions).claim_next(campaign.id, now)
 
         if picked is None:
             assert not any(eligible(lead_id) for lead_id, *_ in ranked)
@@ -116,3 +138,10 @@ async def scenario(url: str, specs: list[dict], now: datetime) -> None:  # type:
 def test_no_pick_breaks_a_rule_or_skips_a_better_lead(tmp_path_factory, specs, now) -> None:  # type: ignore[no-untyped-def]
     url = database(tmp_path_factory.getbasetemp())
     in_thread(asyncio.run, scenario(url, specs, now))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=st.lists(lead_spec, min_size=1, max_size=6), now=moments, batch=st.integers(1, 8))
+def test_a_batched_claim_takes_the_best_eligible_leads_in_order(tmp_path_factory, specs, now, batch) -> None:  # type: ignore[no-untyped-def]
+    url = database(tmp_path_factory.getbasetemp())
+    in_thread(asyncio.run, scenario(url, specs, now, batch))
