@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.backoff import Backoff
 from dialer.calls.refs import AttemptRef
-from dialer.calls.services import build_screen_pop, store_new_attempt
+from dialer.calls.services import build_screen_pop
 from dialer.executor import EffectRunner
 from dialer.floor import effects as fx
 from dialer.floor.calls import FloorCall
@@ -59,8 +59,7 @@ from dialer.pacing.live import (
 from dialer.scripts_catalog import refresh_campaign_scripts
 from dialer.writer import DbWriter
 from storage.models import Callback, Campaign, CampaignMode, new_attempt_id
-from storage.repositories.callbacks import reopen_callback
-from storage.repositories.hopper import put_back
+from storage.repositories.hopper import NewAttempt
 from storage.repositories.leads import release_expired_claims
 from storage.repositories.pacing import abandon_days, short_calls_by_caller_id
 from storage.repositories.recovery import renew_claims
@@ -329,73 +328,71 @@ class CampaignScheduler:
     async def _claim(
         self, campaign: CampaignInfo, owners: list[int], agent_id: int | None, count: int
     ) -> list[FloorCall]:
-        """Claim up to ``count`` leads, read their pop data and create their attempts (one writer job)."""
+        """Claim up to ``count`` leads with their attempts (one transaction), then read their pop data."""
         preview = campaign.mode is DialMode.PREVIEW
-        # every pick of the request in one transaction (all or none: a failed batch claimed nothing)
         for_agents = [
             agent_id if agent_id is not None else (owners[i % len(owners)] if owners else None) for i in range(count)
         ]
-        picking = asyncio.ensure_future(self.hopper.claim_many(campaign.id, self._clock(), for_agents, preview=preview))
+        now = self._clock()
+        ids = [new_attempt_id() for _ in for_agents]
+        mode = CampaignMode(campaign.mode.value)
+        pbx_name = self.settings.pbx_name
+
+        def attempt_for(i: int, lead: ClaimedLead) -> NewAttempt:
+            return NewAttempt(
+                ids[i], lead.campaign_id, lead.lead_id, lead.customer_id, lead.phone_id, agent_id, mode, lead.e164,
+                campaign.caller_id, pbx_name, created_at=now, originated_at=None if preview else now,
+            )
+
+        # every pick of the request and its attempt in one transaction (all or none: a failed one stored nothing);
+        # the attempts are not queued behind the writer's call events (issue 10)
+        picking = asyncio.ensure_future(
+            self.hopper.claim_many(campaign.id, now, for_agents, preview=preview, attempt_for=attempt_for)
+        )
         try:
             leads = await asyncio.shield(picking)
         except asyncio.CancelledError:
-            # cut short (stop, a pass's time limit): what the transaction claims all the same goes back
-            picking.add_done_callback(self._give_back_late)
+            # cut short (stop, the claim's time limit): what the transaction stores all the same is cancelled
+            picking.add_done_callback(lambda done: self._cancel_late(done, ids, preview))
             raise
         if not leads:
             return []
-        settings = self.settings
-
-        async def attempts(db: AsyncSession) -> list[tuple[ClaimedLead, PopData, str]]:
-            now = self._clock()
-            out = []
-            for lead, data in zip(leads, pops, strict=True):
-                attempt_id = new_attempt_id()
-                await store_new_attempt(
-                    db,
-                    _ref(attempt_id, lead, preview),
-                    mode=CampaignMode(campaign.mode.value),
-                    number=lead.e164,
-                    caller_id=campaign.caller_id,
-                    pbx_name=settings.pbx_name,
-                    agent_id=agent_id,
-                    originated_at=None if preview else now,
-                    created_at=now,
-                )
-                out.append((lead, data, attempt_id))
-            return out
-
+        refs = [_ref(ids[i], lead, preview) for i, lead in enumerate(leads)]
         try:
             pops = await self._pop_data([lead.customer_id for lead in leads])
-            stored = await self.writer.run(attempts)
         except BaseException:
-            await self._give_back(leads)
+            self._cancel(refs)
             raise
         at = self._clock()
         calls = []
-        for lead, data, attempt_id in stored:
+        for lead, data, ref in zip(leads, pops, refs, strict=True):
             pop = build_screen_pop(
                 data,
-                call_id=attempt_id,
+                call_id=ref.attempt_id,
                 campaign_id=campaign.id,
                 campaign_name=campaign.name,
                 mode=campaign.mode.value,
                 phone_e164=lead.e164,
                 at=at,
                 today_local=at.astimezone(BRASILIA).date(),
-                other_question=settings.identity_question,
+                other_question=self.settings.identity_question,
             )
-            calls.append(
-                FloorCall(
-                    _ref(attempt_id, lead, preview),
-                    campaign,
-                    lead.e164,
-                    pop,
-                    preview=preview,
-                    owner_id=lead.owner_agent_id,
-                )
-            )
+            calls.append(FloorCall(ref, campaign, lead.e164, pop, preview=preview, owner_id=lead.owner_agent_id))
         return calls
+
+    def _cancel(self, refs: list[AttemptRef]) -> None:
+        """Claims stored with their attempts that will not be dialled: the attempts cancelled, the leads
+        due again at once, their callbacks reopened (the writer's job, in order)."""
+        at = self._clock()
+        self.runner.apply([fx.StoreCancelled(ref, at) for ref in refs])
+
+    def _cancel_late(self, picking: asyncio.Future[list[ClaimedLead]], ids: list[str], preview: bool) -> None:
+        if picking.cancelled() or picking.exception() is not None:
+            return
+        leads = picking.result()
+        if leads:
+            log.warning("dialer: %d claim(s) cut short after they were stored: cancelled", len(leads))
+            self._cancel([_ref(ids[i], lead, preview) for i, lead in enumerate(leads)])
 
     async def _pop_data(self, customer_ids: list[int]) -> list[PopData]:
         """Each customer's pop data (in order), all read at once in one read transaction."""
@@ -404,35 +401,6 @@ class CampaignScheduler:
         async with self._read() as db:
             found = await load_pop_data_many(db, customer_ids, now=now, day_start=day_start)
         return [found[c] for c in customer_ids]
-
-    def _give_back_late(self, picking: asyncio.Future[list[ClaimedLead]]) -> None:
-        if picking.cancelled() or picking.exception() is not None or not picking.result():
-            return
-        self.runner.spawn(self._give_back(picking.result()), "give-back-claims")
-
-    async def _give_back(self, leads: list[ClaimedLead]) -> None:
-        """Release claimed leads that never became attempts (due again at once), bounded in time."""
-        if not leads:
-            return
-        now = self._clock()
-
-        async def release_all() -> None:
-            # one transaction for all of them (a commit per lead took seconds for a floor's worth)
-            async with self._db() as db:
-                for lead in leads:
-                    await put_back(db, lead.lead_id, now=now, next_attempt_at=now)
-                for lead in leads:
-                    if lead.callback_id is not None:
-                        await reopen_callback(db, lead.callback_id, due_at=now)
-                await db.commit()
-
-        try:
-            # shielded: this runs when the claim itself was cancelled (stop, tick timeout)
-            await asyncio.shield(asyncio.wait_for(release_all(), self.settings.stop_timeout_s))
-        except (TimeoutError, asyncio.CancelledError):
-            log.error("dialer: %d claimed lead(s) not released; their lease frees them", len(leads))
-        except Exception:
-            log.exception("dialer: releasing %d claimed lead(s) failed; their lease frees them", len(leads))
 
     # ------------------------------------------------------------------ leases (SPEC §9)
 

@@ -19,7 +19,7 @@ Usage from an asyncio dialer::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -295,6 +295,7 @@ class Hopper:
         agents: Sequence[int | None],
         *,
         preview: bool = False,
+        attempt_for: Callable[[int, ClaimedLead], sql.NewAttempt] | None = None,
     ) -> list[ClaimedLead]:
         """Up to ``len(agents)`` leads, claimed in one transaction: the i-th pick is made for
         ``agents[i]`` (whose owned callbacks come first; None: nobody's) exactly as
@@ -302,7 +303,11 @@ class Hopper:
         finds nothing. All or none: if a pick raises, the whole transaction is rolled back.
 
         One hop and one commit for a tick's claims: at 200 agents the claims of a ready burst
-        one by one (a transaction, a thread hop and a commit each) held the dialing back (issue 10)."""
+        one by one (a transaction, a thread hop and a commit each) held the dialing back (issue 10).
+
+        ``attempt_for(i, lead)``: the call attempt of the i-th pick, stored in the same
+        transaction (a claim never commits without its attempt, and the dialer's writer queue,
+        busy with a floor's call events, is not in the way of the next call)."""
         if now_utc.tzinfo is None:
             raise ValueError(f"now_utc must be timezone-aware, got {now_utc.isoformat()}")
         now = now_utc.astimezone(UTC)
@@ -313,6 +318,8 @@ class Hopper:
                 claimed = self._pick(q, campaign_id, now, agent_id, preview)
                 if claimed is None:
                     break
+                if attempt_for is not None:
+                    q.insert_attempt(attempt_for(len(out), claimed))
                 out.append(claimed)
             return out
 

@@ -40,6 +40,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
     update,
@@ -50,6 +51,7 @@ from storage.models import (
     CallAttempt,
     Callback,
     Campaign,
+    CampaignMode,
     Customer,
     CustomerHold,
     Debt,
@@ -371,6 +373,43 @@ _PUT_BACK = (
 )
 
 
+# a new call attempt, stored in the claim's own transaction (claim and attempt commit together)
+_INSERT_ATTEMPT = insert(_ATTEMPTS_TABLE).values(
+    id=bindparam("a_id"),
+    campaign_id=bindparam("a_campaign"),
+    lead_id=bindparam("a_lead"),
+    customer_id=bindparam("a_customer"),
+    phone_id=bindparam("a_phone"),
+    agent_id=bindparam("a_agent"),
+    mode=bindparam("a_mode"),
+    number=bindparam("a_number"),
+    caller_id=bindparam("a_caller_id"),
+    pbx_name=bindparam("a_pbx"),
+    created_at=bindparam("a_created"),
+    originated_at=bindparam("a_originated"),
+    abandoned=False,
+    short_call=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttempt:
+    """A call attempt to store with its lead's claim (``originated_at`` None: a preview, not dialled yet)."""
+
+    id: str
+    campaign_id: int
+    lead_id: int | None
+    customer_id: int | None
+    phone_id: int | None
+    agent_id: int | None
+    mode: CampaignMode
+    number: str
+    caller_id: str | None
+    pbx_name: str | None
+    created_at: datetime
+    originated_at: datetime | None
+
+
 class _Runner(Protocol):
     def __call__(self, statement: Any, values: dict[str, Any]) -> Sequence[Sequence[Any]]: ...
 
@@ -458,6 +497,16 @@ class PickQueries:
     def put_back(self, lead_id: int, *, now: datetime, next_attempt_at: datetime) -> None:
         """End a claim untouched: the lead is dialable again at ``next_attempt_at``."""
         self._rows(_PUT_BACK, {"b_id": lead_id, "b_next": next_attempt_at, "now": now})
+
+    def insert_attempt(self, a: NewAttempt) -> None:
+        """Store ``a`` in this transaction (the claim of its lead commits with it)."""
+        self._rows(
+            _INSERT_ATTEMPT,
+            {"a_id": a.id, "a_campaign": a.campaign_id, "a_lead": a.lead_id, "a_customer": a.customer_id,
+             "a_phone": a.phone_id, "a_agent": a.agent_id, "a_mode": a.mode, "a_number": a.number,
+             "a_caller_id": a.caller_id, "a_pbx": a.pbx_name, "a_created": a.created_at,
+             "a_originated": a.originated_at},
+        )
 
     def load_facts(
         self, customer_id: int, *, campaign_id: int, now: datetime, with_holds: bool = True

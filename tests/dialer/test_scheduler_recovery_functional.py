@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from dialer import scheduler as scheduler_module
 from dialer.agents.state import AgentState
 from dialer.ami.gateway import AmiGateway, AmiSettings
 from dialer.leads.hopper import ClaimedLead, Hopper
@@ -23,6 +22,7 @@ from dialer.runtime import DialerRuntime, DialerSettings
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
 from storage.models import Lead, LeadState
+from storage.repositories.hopper import NewAttempt, PickQueries
 from tests.dialer.runtime_support import (
     RecordingNotifier,
     actions,
@@ -58,7 +58,8 @@ class FlakyHopper(Hopper):
         return await super().claim_next(campaign_id, now_utc, agent_id=agent_id, preview=preview)
 
     async def claim_many(
-        self, campaign_id: int, now_utc: datetime, agents: Sequence[int | None], *, preview: bool = False
+        self, campaign_id: int, now_utc: datetime, agents: Sequence[int | None], *, preview: bool = False,
+        attempt_for: Callable[[int, ClaimedLead], NewAttempt] | None = None,
     ) -> list[ClaimedLead]:
         # the scheduler's batched claim: one transaction for the request, failing as a whole
         self.picks += 1
@@ -68,7 +69,7 @@ class FlakyHopper(Hopper):
         if self.fail > 0:
             self.fail -= 1
             raise sqlite3.OperationalError("attempt to write a readonly database")
-        return await super().claim_many(campaign_id, now_utc, agents, preview=preview)
+        return await super().claim_many(campaign_id, now_utc, agents, preview=preview, attempt_for=attempt_for)
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ async def test_a_background_task_that_dies_is_reported_not_silent(
     assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1  # a stop is no fault
 
 
-async def test_a_failed_attempt_store_gives_the_lead_back_and_the_next_tick_dials_it(
+async def test_a_failed_attempt_store_claims_nothing_and_the_next_tick_dials_the_lead(
     parts: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     runtime, sim = parts["runtime"], parts["sim"]
@@ -167,15 +168,16 @@ async def test_a_failed_attempt_store_gives_the_lead_back_and_the_next_tick_dial
         agent = await add_agent(s, "ana", "7001")
         campaign = await add_campaign(s)
         lead = await add_lead(s, campaign, "5511987650001")
-    real_store = scheduler_module.store_new_attempt
+    real_store = PickQueries.insert_attempt
     failures = [OperationalError("INSERT INTO call_attempts", {}, sqlite3.OperationalError("disk I/O error"))]
 
-    async def store_once_broken(*args: Any, **kwargs: Any) -> Any:
+    def store_once_broken(self: PickQueries, attempt: Any) -> None:
+        # the attempt is stored in the claim's transaction: its failure rolls the claim back too
         if failures:
             raise failures.pop()
-        return await real_store(*args, **kwargs)
+        real_store(self, attempt)
 
-    monkeypatch.setattr(scheduler_module, "store_new_attempt", store_once_broken)
+    monkeypatch.setattr(PickQueries, "insert_attempt", store_once_broken)
     await runtime.start()
     await runtime.go_ready(agent.id)
     dialled = await eventually(lambda: _customer_originates(sim), "the customer dialled after the failed store")

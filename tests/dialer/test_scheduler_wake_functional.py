@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from dialer.runtime import DialerRuntime, DialerSettings
 from dialer.simulator.server import SimulatorServer
 from storage.engine import create_engine, session_factory
 from storage.models import Lead, LeadState, Outcome
+from storage.repositories.hopper import NewAttempt
 from tests.dialer.runtime_support import (
     RecordingNotifier,
     actions,
@@ -51,10 +52,11 @@ class CountingHopper(Hopper):
         self.batches: list[int] = []
 
     async def claim_many(
-        self, campaign_id: int, now_utc: datetime, agents: Sequence[int | None], *, preview: bool = False
+        self, campaign_id: int, now_utc: datetime, agents: Sequence[int | None], *, preview: bool = False,
+        attempt_for: Callable[[int, ClaimedLead], NewAttempt] | None = None,
     ) -> list[ClaimedLead]:
         self.batches.append(len(agents))
-        return await super().claim_many(campaign_id, now_utc, agents, preview=preview)
+        return await super().claim_many(campaign_id, now_utc, agents, preview=preview, attempt_for=attempt_for)
 
 
 @pytest.fixture
