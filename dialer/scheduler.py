@@ -132,7 +132,9 @@ class CampaignScheduler:
 
     async def refresh(self, campaign_id: int | None = None) -> None:
         """Re-read campaigns (one, or all) and apply what changed; a campaign turned running is re-ranked first."""
-        async with self._db() as db:
+        # a read session: on SQLite a write session takes the write lock up front, and every tick
+        # waited behind the writer's transactions for a read (issue 10)
+        async with self._read() as db:
             query = select(Campaign)
             if campaign_id is not None:
                 query = query.where(Campaign.id == campaign_id)
@@ -310,7 +312,7 @@ class CampaignScheduler:
         """Ready agents with an owned callback due come first: their claims take those callbacks."""
         if not owners:
             return owners
-        async with self._db() as db:
+        async with self._read() as db:  # a read: it must not wait for the write lock
             due = set(
                 (
                     await db.execute(
