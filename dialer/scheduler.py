@@ -361,7 +361,7 @@ class CampaignScheduler:
             return []
         refs = [_ref(ids[i], lead, preview) for i, lead in enumerate(leads)]
         try:
-            pops = await self._pop_data([lead.customer_id for lead in leads])
+            pops = await self._pop_data([lead.customer_id for lead in leads], [ref.attempt_id for ref in refs])
         except BaseException:
             self._cancel(refs)
             raise
@@ -396,12 +396,13 @@ class CampaignScheduler:
             log.warning("dialer: %d claim(s) cut short after they were stored: cancelled", len(leads))
             self._cancel([_ref(ids[i], lead, preview) for i, lead in enumerate(leads)])
 
-    async def _pop_data(self, customer_ids: list[int]) -> list[PopData]:
-        """Each customer's pop data (in order), all read at once in one read transaction."""
+    async def _pop_data(self, customer_ids: list[int], calls: list[str]) -> list[PopData]:
+        """Each customer's pop data (in order), all read at once in one read transaction; ``calls``
+        (the attempts just stored for them) do not count as earlier attempts."""
         now = self._clock()
         day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
         async with self._read() as db:
-            found = await load_pop_data_many(db, customer_ids, now=now, day_start=day_start)
+            found = await load_pop_data_many(db, customer_ids, now=now, day_start=day_start, exclude_attempts=calls)
         return [found[c] for c in customer_ids]
 
     # ------------------------------------------------------------------ leases (SPEC §9)
