@@ -83,7 +83,7 @@ from web.auth.access import requires
 from web.auth.responses import render_page
 from web.auth.revocation import CLOSE_REVOKED
 from web.auth.websocket import authenticate_websocket
-from web.keys import CURRENT_LOGIN, DB, SESSION_GUARD
+from web.keys import CURRENT_LOGIN, DB, DB_READ, SESSION_GUARD
 from web.socket_lifecycle import close_going_away, first_message, release_socket
 
 if TYPE_CHECKING:  # the web layer drives it; importing it here is only for the types
@@ -349,7 +349,9 @@ async def _push_day(request: web.Request, desk: AgentDesk, user_id: int) -> None
     now = desk.clock()
     day_start = now.astimezone(BRASILIA).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        async with request.app[DB]() as db:
+        # a read session: a write session waits for SQLite's write lock (behind the dialer's writer
+        # at 200 agents), holding a pooled connection and the agent's next message meanwhile (issue 10)
+        async with request.app[DB_READ]() as db:
             day = await load_agent_day(db, user_id, day_start=day_start)
     except SQLAlchemyError:  # a busy database must not cost the agent their socket: the bar waits for the next one
         log.warning("agent %s: could not read their day", user_id, exc_info=True, extra={"agent_id": user_id})
