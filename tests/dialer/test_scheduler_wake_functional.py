@@ -159,7 +159,7 @@ async def test_a_failed_batched_claim_claims_nothing_and_the_next_wake_dials(
             raise OperationalError("UPDATE leads", {}, sqlite3.OperationalError("disk I/O error"))
         return real_pick(self, q, *args)
 
-    Hopper._pick = second_pick_breaks  # type: ignore[method-assign]
+    Hopper._pick = second_pick_breaks  # type: ignore[method-assign,assignment]
     try:
         for agent in agents:
             await runtime.go_ready(agent)
