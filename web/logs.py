@@ -115,7 +115,7 @@ def parse_level(value: str) -> str:
     """``value`` as one of :data:`LEVELS` (case-insensitive); ``ValueError`` naming the choices."""
     level = value.strip().upper()
     if level not in LEVELS:
-        raise ValueError(f"{value!r} is not a log level (one of {', '.join(l.lower() for l in LEVELS)})")
+        raise ValueError(f"{value!r} is not a log level (one of {', '.join(name.lower() for name in LEVELS)})")
     return level
 
 
