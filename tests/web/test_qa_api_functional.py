@@ -14,6 +14,7 @@ from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, CallFlag
 from tests.web.conftest import Clock, log_in, session_csrf
 from tests.web.qa_data import Seeded, seed_calls
+from web.qa.services import RESULT_LABELS
 
 Client = TestClient[web.Request, web.Application]
 
@@ -163,6 +164,7 @@ async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
     assert lines[0].split(";")[:4] == ["id", "inicio", "operador", "campanha"]
     row = lines[1].split(";")
     assert row[0] == seeded.by_name["promessa"] and row[1] == "02/03/2026 08:50:00"  # 11:50 UTC in Brasília
+    assert row[6] == "Conectada"  # the pages' pt-BR label, not the stored code
     assert row[7] == "PROMESSA" and row[8] == "200" and row[9] == "1234,56" and row[10] == "sim"
     assert row[4] == "Maria S." and row[5] == "(11) *****-4321" and row[12] == f"/api/v1/calls/{row[0]}/recording"
     assert lines[2] == ""
@@ -170,6 +172,7 @@ async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
     full = (await (await client.get("/api/v1/calls.csv")).read()).decode("utf-8-sig").split("\r\n")
     assert len(full) == 1 + len(seeded.calls) + 1
     assert all(len(line.split(";")) == 13 for line in full if line)
+    assert {line.split(";")[6] for line in full[1:] if line} <= {*RESULT_LABELS.values(), ""}
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as db:

@@ -127,7 +127,8 @@ def csv_row(r: Sequence[Any]) -> str:
         "" if campaign is None else _csv_text(campaign),
         "" if customer is None else _csv_text(mask_name(customer)),
         mask_number(number),
-        "" if result is None else result,
+        # the label the pages show ("Conectada"), not the stored code: the export is read by people in Excel
+        "" if result is None else RESULT_LABELS.get(result, result),
         "" if outcome is None else outcome,
         "" if talk is None else str(max(0, talk)),
         "" if money is None else money,
