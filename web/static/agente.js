@@ -628,7 +628,8 @@
     if (isErr) li.className = "err";
     var t = document.createElement("time");
     var now = new Date();
-    t.textContent = now.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // Brasília time, as every other time on the desk, whatever the browser's time zone
+    t.textContent = now.toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo", hour: "2-digit", minute: "2-digit", second: "2-digit" });
     var span = document.createElement("span");
     span.textContent = msg;
     li.appendChild(t); li.appendChild(span);

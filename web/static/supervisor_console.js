@@ -29,7 +29,7 @@
   }
 
   function time(iso) {
-    try { return new Date(iso).toLocaleTimeString("pt-BR"); } catch (e) { return iso; }
+    try { return new Date(iso).toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo" }); } catch (e) { return iso; }
   }
 
   function sessionEnded(reason) {
