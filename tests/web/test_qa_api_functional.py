@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dialer.qa.services import flag_call
 from storage.engine import create_engine, session_factory
 from storage.models import AuditLog, CallFlag
+from storage.repositories import audit
 from tests.web.conftest import Clock, log_in, session_csrf
 from tests.web.qa_data import Seeded, seed_calls
 from web.qa.services import RESULT_LABELS
@@ -141,6 +142,7 @@ async def test_the_detail_has_timeline_script_run_and_negotiation(client: Client
     assert hangup["cause"] == 16 and hangup["side"] == "customer" and "pelo cliente" in hangup["label"]
     assert d["amd"] == {"status": "HUMAN", "cause": "HUMAN-1-1"}
     assert d["identity"]["seconds_after_connect"] == 20.0
+    assert d["identity"]["status"] == "confirmada" and d["identity"]["override_reason"] is None
     assert [s["step_id"] for s in d["script_run"]["steps"]] == ["saudacao", "motivo"]
     assert d["script_run"]["captures"] == {"motivo": "desemprego"}
     assert d["agreement"]["total"] == "2100.00" and d["agreement"]["discount_pct"] == "40.00"
@@ -150,6 +152,33 @@ async def test_the_detail_has_timeline_script_run_and_negotiation(client: Client
     assert status == 404 and body["error"]["field"] == "call_id"
     status, body = await _get(client, "/api/v1/calls/123")
     assert status == 422 and body["error"]["field"] == "call_id"
+
+
+async def test_an_identity_released_by_override_is_not_read_as_verified(
+    client: Client, seeded: Seeded, db_url: str
+) -> None:
+    call_id = seeded.by_name["acordo"]
+    reason = "Titular sem data de nascimento no cadastro; confirmou o endereço"
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            # what web.agent.http writes when the agent releases the identity without a match
+            await audit.record(db, user_id=None, action="identity_override", entity="call_attempt", entity_id=call_id,
+                               after={"customer_id": 1, "reason": reason, "failed_attempts": 1})
+    finally:
+        await engine.dispose()
+    await log_in(client, "quito")
+    status, d = await _get(client, f"/api/v1/calls/{call_id}")
+    assert status == 200
+    assert d["identity"]["status"] == "liberada_sem_verificacao" and d["identity"]["override_reason"] == reason
+    assert d["identity"]["seconds_after_connect"] == 20.0
+    page = await (await client.get(f"/monitoria/chamadas/{call_id}")).text()
+    identity = page.split('data-testid="identity">', 1)[1].split("</dd>", 1)[0]
+    assert "liberada sem verificação" in identity and "confirmada" not in identity
+    assert "Titular sem data de nascimento no cadastro; confirmou o endereço" in identity
+    # another call, verified by a match, still says so
+    other = await (await client.get(f"/monitoria/chamadas/{seeded.by_name['promessa']}")).text()
+    assert "liberada sem verificação" not in other
 
 
 async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(

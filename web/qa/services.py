@@ -39,6 +39,7 @@ from storage.repositories.calls import (
     list_calls,
     stream_calls,
 )
+from storage.repositories.audit import entries_for
 from storage.repositories.recordings import recording_gaps
 from web.recordings.links import recording_link
 
@@ -48,6 +49,7 @@ CAUSES = {
     19: "não atendeu", 21: "chamada rejeitada", 27: "destino fora de serviço", 28: "número inválido",
     31: "normal, não especificado", 34: "sem circuito disponível", 38: "rede fora de serviço", 127: "interconexão",
 }
+IDENTITY_OVERRIDE_ACTION = "identity_override"  # the audit action of web.agent.http's override
 SIDES = {"agent": "operador", "customer": "cliente", "system": "sistema"}
 RESULT_LABELS = {
     "connected": "Conectada", "answered": "Atendida", "machine": "Secretária eletrônica", "abandoned": "Abandonada",
@@ -162,6 +164,31 @@ def _seconds_between(a: datetime | None, b: datetime | None) -> float | None:
     return None if a is None or b is None else round((b - a).total_seconds(), 1)
 
 
+async def _identity_json(
+    db: AsyncSession, call_id: str, released_at: datetime | None, connected_at: datetime | None
+) -> dict[str, Any]:
+    """How the identity gate opened: ``status`` "confirmada" (a match), "liberada_sem_verificacao" (the
+    agent's override, its reason in ``override_reason``: the audit entry the override wrote) or
+    "nao_confirmada". A reviewer must not read an override as a verified identity."""
+    overrides = [e for e in await entries_for(db, "call_attempt", call_id) if e.action == IDENTITY_OVERRIDE_ACTION]
+    reason = None
+    if overrides:
+        after = overrides[0].after or {}
+        reason = str(after.get("reason") or "") or None
+    if released_at is None:
+        status = "nao_confirmada"
+    elif overrides:
+        status = "liberada_sem_verificacao"
+    else:
+        status = "confirmada"
+    return {
+        "status": status,
+        "confirmed_at": _iso(released_at),
+        "seconds_after_connect": _seconds_between(connected_at, released_at),
+        "override_reason": reason if status == "liberada_sem_verificacao" else None,
+    }
+
+
 async def call_detail_json(db: AsyncSession, call_id: str) -> dict[str, Any] | None:
     d = await call_detail(db, call_id)
     if d is None:
@@ -201,10 +228,7 @@ async def call_detail_json(db: AsyncSession, call_id: str) -> dict[str, Any] | N
         "timeline": sorted((e for e in events if e is not None), key=lambda e: e["at"]),
         "hangup": {"cause": cause, "cause_text": None if cause is None else CAUSES.get(cause), "side": c.hangup_side},
         "amd": None if c.amd_status is None else {"status": c.amd_status, "cause": c.amd_cause},
-        "identity": {
-            "confirmed_at": _iso(identity_at),
-            "seconds_after_connect": _seconds_between(c.connected_at, identity_at),
-        },
+        "identity": await _identity_json(db, c.id, identity_at, c.connected_at),
         "script_run": None,
         "outcome": None,
         "agreement": None,
