@@ -31,6 +31,7 @@ from dialer.qa.scorecards import (
     parse_items,
 )
 from storage.repositories import qa as qa_repo
+from storage.repositories.audit import entries_for
 from storage.repositories.calls import (
     CallQuery,
     CallRow,
@@ -39,7 +40,6 @@ from storage.repositories.calls import (
     list_calls,
     stream_calls,
 )
-from storage.repositories.audit import entries_for
 from storage.repositories.recordings import recording_gaps
 from web.recordings.links import recording_link
 
