@@ -123,14 +123,15 @@ async def test_the_regua_day_is_typed_dd_mm_aaaa(browser: Any, served: str, app:
     assert errors == []
 
 
-async def test_the_agent_desk_logs_in_brasilia_time(browser: Any, served: str, seeded: Seeded) -> None:
+async def test_the_agent_desk_logs_the_servers_time_in_brasilia(browser: Any, served: str, seeded: Seeded) -> None:
     from playwright.async_api import expect
 
     errors: list[str] = []
     context = await browser.new_context(base_url=served, locale="en-US", timezone_id="UTC",
                                         viewport={"width": 1366, "height": 768})
     page = await context.new_page()
-    # the browser's clock at 15:04:05 UTC: the desk's event log must say 12:04:05
+    # the browser's clock at 15:04:05 UTC, the app's at 12:00 UTC: the desk's event log says the
+    # app's time in Brasília, 09:00:00 (not the browser's clock, nor UTC)
     await page.clock.set_fixed_time("2026-03-02T15:04:05Z")
     page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto("/login")
@@ -140,7 +141,7 @@ async def test_the_agent_desk_logs_in_brasilia_time(browser: Any, served: str, s
     await expect(page.get_by_test_id("agent-state")).to_have_text("Fora do discador")
     await expect(page.get_by_test_id("conn")).to_have_attribute("data-conn", "up")
     await page.keyboard.press("F2")  # no dialer runs in this app: refused, and the refusal is logged
-    await expect(page.get_by_test_id("events").locator("time").first).to_have_text("12:04:05")
+    await expect(page.get_by_test_id("events").locator("time").first).to_have_text("09:00:00")
     # idle: the agent's reviews are on the side column
     await expect(page.get_by_test_id("my-reviews")).to_be_visible()
     assert errors == []
