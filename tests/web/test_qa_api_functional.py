@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dialer.qa.services import flag_call
 from storage.engine import create_engine, session_factory
-from storage.models import AuditLog, CallFlag
+from storage.models import AuditLog, CallAttempt, CallFlag
 from storage.repositories import audit
 from tests.web.conftest import Clock, log_in, session_csrf
 from tests.web.qa_data import Seeded, seed_calls
@@ -152,6 +152,32 @@ async def test_the_detail_has_timeline_script_run_and_negotiation(client: Client
     assert status == 404 and body["error"]["field"] == "call_id"
     status, body = await _get(client, "/api/v1/calls/123")
     assert status == 422 and body["error"]["field"] == "call_id"
+
+
+async def test_a_call_still_on_offers_no_recording_link(client: Client, seeded: Seeded, db_url: str, clock: Clock) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            done = await db.get(CallAttempt, seeded.by_name["acordo"])
+            assert done is not None
+            # talking now: MixMonitor runs, the file is written when the channel goes
+            on = CallAttempt(id="e" * 32, campaign_id=done.campaign_id, customer_id=done.customer_id, agent_id=done.agent_id,
+                             mode=done.mode, number=done.number, created_at=clock.now, originated_at=clock.now,
+                             answered_at=clock.now, connected_at=clock.now, result="connected",
+                             recording_path="/var/spool/asterisk/monitor/x.wav")
+            db.add(on)
+    finally:
+        await engine.dispose()
+    await log_in(client, "quito")
+    _, page = await _get(client, "/api/v1/calls")
+    items = {i["id"]: i for i in page["items"]}
+    assert items["e" * 32]["recording"] is None
+    assert items[seeded.by_name["acordo"]]["recording"] == f"/api/v1/calls/{seeded.by_name['acordo']}/recording"
+    _, detail = await _get(client, "/api/v1/calls/" + "e" * 32)
+    assert detail["recording"] is None
+    rows = (await (await client.get("/api/v1/calls.csv")).read()).decode("utf-8-sig").split("\r\n")
+    [on_row] = [r.split(";") for r in rows if r.startswith("e" * 32)]
+    assert on_row[12] == ""
 
 
 async def test_an_identity_released_by_override_is_not_read_as_verified(

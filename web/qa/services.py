@@ -87,7 +87,8 @@ def item_json(row: CallRow, flags: Sequence[tuple[str, str]]) -> dict[str, Any]:
         "outcome": row.outcome,
         "amount": _money(row.amount),
         "talk_s": talk_seconds(row.connected_at, row.ended_at),
-        "recording": recording_link(row.id, row.recording_path),
+        # the PBX writes the file when the call's channel goes: no link (a 404) while it is still on
+        "recording": recording_link(row.id, row.recording_path) if row.ended_at is not None else None,
         "flags": [code for code, _ in flags],
         "reviewed": row.reviewed,
     }
@@ -136,7 +137,8 @@ def csv_row(r: Sequence[Any]) -> str:
         "" if money is None else money,
         "sim" if flagged else "não",
         "sim" if reviewed else "não",
-        "" if not recording else f"/api/v1/calls/{call_id}/recording",
+        # a recorded call still on has no talk time yet (no end), nor a file to serve
+        "" if not recording or talk is None else f"/api/v1/calls/{call_id}/recording",
     )) + "\r\n"
 
 
@@ -222,7 +224,7 @@ async def call_detail_json(db: AsyncSession, call_id: str) -> dict[str, Any] | N
         "mode": str(c.mode),
         "result": None if c.result is None else str(c.result),
         "talk_s": talk_seconds(c.connected_at, c.ended_at),
-        "recording": recording_link(c.id, c.recording_path),
+        "recording": recording_link(c.id, c.recording_path) if c.ended_at is not None else None,
         # stretches muted on card-data steps (seconds from the recording's start; end None: muted to the end)
         "recording_gaps": [g.as_json() for g in await recording_gaps(db, c.id)] if c.recording_path else [],
         "timeline": sorted((e for e in events if e is not None), key=lambda e: e["at"]),
