@@ -159,12 +159,23 @@ async def _pages(sessions: async_sessionmaker[AsyncSession], now: datetime) -> A
         after = ids[-1]
 
 
-def _offer(rule: Rule, amount: Decimal, settings: ReguaSettings) -> tuple[str, str]:
+def _offered(rule: Rule, amount: Decimal, settings: ReguaSettings) -> tuple[Decimal, Decimal] | None:
+    """(discount %, amount to pay) of the rule's offer on ``amount``; None without one."""
     if rule.offer is Offer.NONE or amount <= 0:
-        return "", ""
+        return None
     pct = settings.offer_supervisor_pct if rule.offer is Offer.SUPERVISOR else settings.offer_standard_pct
-    offered = to_cents(amount * (Decimal(100) - pct) / Decimal(100))
-    return f"Pagando à vista, você tem {format_percent_br(pct, 0)} de desconto.", format_brl(offered)
+    return pct, to_cents(amount * (Decimal(100) - pct) / Decimal(100))
+
+
+def _pix_amount(action: PlannedAction, settings: ReguaSettings) -> Decimal:
+    """What the message's Pix charges: the offered amount when the step makes an offer (a Pix for the
+    whole balance would ask for more than the message promises), the installment's or debt's amount
+    otherwise; nothing for a debt covered by an agreement (its installments' reminders carry the
+    agreed amounts) or for an agreement-anchored step (the satisfaction survey)."""
+    if action.rule.anchor is Anchor.AGREEMENT or (action.debt is not None and action.debt.in_agreement):
+        return Decimal(0)
+    offer = _offered(action.rule, action.amount, settings)
+    return action.amount if offer is None else offer[1]
 
 
 def _pix(settings: ReguaSettings, amount: Decimal, key: str) -> str:
@@ -179,7 +190,9 @@ def _pix(settings: ReguaSettings, amount: Decimal, key: str) -> str:
 
 def message_context(action: PlannedAction, settings: ReguaSettings, *, link: str = "") -> MessageContext:
     rule, debt = action.rule, action.debt
-    oferta, valor_oferta = _offer(rule, action.amount, settings)
+    offer = _offered(rule, action.amount, settings)
+    pix_amount = _pix_amount(action, settings)
+    pix = _pix(settings, pix_amount, action.key)
     return MessageContext(
         nome=action.account.name,
         empresa=settings.company,
@@ -189,9 +202,10 @@ def message_context(action: PlannedAction, settings: ReguaSettings, *, link: str
         contrato="" if debt is None else debt.contract,
         credor="" if debt is None else debt.creditor,
         parcela="" if action.installment_number is None else str(action.installment_number),
-        oferta=oferta,
-        valor_oferta=valor_oferta,
-        pix=_pix(settings, action.amount, action.key) if rule.anchor is not Anchor.AGREEMENT else "",
+        oferta="" if offer is None else f"Pagando à vista, você tem {format_percent_br(offer[0], 0)} de desconto.",
+        valor_oferta="" if offer is None else format_brl(offer[1]),
+        pix=pix,
+        valor_pix=format_brl(pix_amount) if pix else "",
         link_avaliacao=link,
     )
 

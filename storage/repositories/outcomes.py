@@ -45,11 +45,13 @@ async def add_outcome(
     promise_date: date | None = None,
     callback_at: datetime | None = None,
     notes: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[Outcome, bool]:
     """Store the outcome; ``(outcome, created)``. The same ``client_key`` again from the same
     agent returns the stored one; another agent's key never does.
 
-    Raises AlreadyExists when the attempt already has an outcome under another key.
+    Raises AlreadyExists when the attempt already has an outcome under another key. ``at`` is
+    the caller's clock (the KPIs and QA count outcomes by it); None falls back to the model's default.
     """
     code = enum_value(OutcomeCode, code, "code")
     existing = await get_outcome_by_key(session, client_key, agent_id=agent_id)
@@ -68,6 +70,8 @@ async def add_outcome(
         callback_at=callback_at,
         notes=notes,
     )
+    if at is not None:
+        outcome.created_at = at
     session.add(outcome)
     await session.flush()
     return outcome, True

@@ -29,7 +29,7 @@
   }
 
   function time(iso) {
-    try { return new Date(iso).toLocaleTimeString("pt-BR"); } catch (e) { return iso; }
+    try { return new Date(iso).toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo" }); } catch (e) { return iso; }
   }
 
   function sessionEnded(reason) {
@@ -237,13 +237,20 @@
         name: a.name, login: a.login ? "(" + a.login + ")" : "", state: STATE[a.state] || a.state,
         campaign: a.campaign,
         on_call: a.on_call && a.identity === "liberada_sem_verificacao"
-          ? a.on_call + " · identidade liberada sem verificação: " + (a.identity_override_reason || "")
+          ? a.on_call + " · identidade liberada sem verificação"
           : a.on_call && a.identity === "bloqueada" ? a.on_call + " · verificação de identidade bloqueada" : a.on_call,
         pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
         calls_today: a.calls_today, contacts_today: a.contacts_today,
         monitored: a.monitored_by === null ? "" :
           (mine ? "Você está " : (a.monitored_by_login || "Supervisor") + " está ") + (MONITOR[a.monitor_mode] || "")
       });
+      // the override's reason (free text, possibly long) is a tooltip: it must not stretch the row
+      var customer = row.querySelector("[data-f=on_call]");
+      if (a.on_call && a.identity === "liberada_sem_verificacao") {
+        customer.title = "Motivo da liberação: " + (a.identity_override_reason || "sem motivo");
+      } else {
+        customer.removeAttribute("title");
+      }
       row.querySelector("[data-testid=phone-ok]").hidden = !a.phone_connected;
       row.querySelector("[data-testid=phone-down]").hidden = a.phone_connected;
       row.querySelectorAll("[data-mode]").forEach(function (b) { b.hidden = a.monitored_by !== null || !a.phone_connected; });
@@ -393,7 +400,8 @@
       if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) alerts.push(a.name + " está em pós-atendimento há " + t.text + ".");
       // the identity check of the call on the agent's screen (issue 11): a release without a match, or a lock
       if (a.identity === "liberada_sem_verificacao") {
-        alerts.push(a.name + " liberou a chamada sem verificar a identidade: " + (a.identity_override_reason || "sem motivo"));
+        alerts.push({ text: a.name + " liberou a chamada sem verificar a identidade.",
+                      title: "Motivo: " + (a.identity_override_reason || "sem motivo") });
       }
       if (a.identity === "bloqueada") alerts.push(a.name + ": verificação de identidade bloqueada (3 respostas erradas).");
       // offline agents have no phone by definition (logged out, or the floor already took them off)
@@ -409,10 +417,12 @@
     });
     var list = $("alerts");
     list.textContent = "";
-    alerts.forEach(function (text) {
+    alerts.forEach(function (alert) {
       var li = document.createElement("li");
       li.setAttribute("data-testid", "alert");
-      li.textContent = text;
+      // an alert is its text, or {text, title} when a detail (an override's reason) goes in a tooltip
+      li.textContent = typeof alert === "string" ? alert : alert.text;
+      if (typeof alert !== "string" && alert.title) { li.title = alert.title; li.className = "has-detail"; }
       list.appendChild(li);
     });
     $("alert-count").textContent = String(alerts.length);
