@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.engine import create_engine, session_factory
 from storage.models import Outcome, User
 from tests.web.conftest import FAST_HASHER
+from web.agent.http import AGENT_DESK
 from web.demo.bots import OUTCOME_MIX, BotTiming
 from web.demo.service import DemoOptions, running_demo
 
@@ -23,6 +24,9 @@ async def test_bots_work_calls_and_their_outcomes_are_stored(tmp_path: Path) -> 
         hasher=FAST_HASHER,
     )
     async with running_demo(options) as demo:
+        # the dialer judges calls in the simulator's seconds (pacing, short calls, QA flags)
+        runtime = demo.app[AGENT_DESK].runtime
+        assert runtime is not None and runtime.settings.clock_scale == options.time_scale
         loop = asyncio.get_running_loop()
         deadline = loop.time() + GUARD_S
         while sum(sum(b.disposed.values()) for b in demo.crew.bots) < 4:
