@@ -63,7 +63,7 @@ def test_a_runs_summary_is_pt_br_singular_plural_and_thousands() -> None:
     report = RunReport(date(2026, 3, 11), decided=1234, messages=1, boosted=2, handed_off=1, broken=1,
                        left_for_next_run=1, errors=["aviso-d1:7: sem [regua] link_secret, pesquisa não enviada"])
     assert run_lines(report) == [
-        "Régua em 11/03/2026: 1.234 passos executados (1 mensagem na fila, 2 leads com reforço na discagem, "
-        "1 conta enviada a assessoria), 1 compromisso quebrado, 1 passo fica para a próxima execução",
+        ("Régua em 11/03/2026: 1.234 passos executados (1 mensagem na fila, 2 leads com reforço na discagem, "
+        "1 conta enviada a assessoria), 1 compromisso quebrado, 1 passo fica para a próxima execução"),
         "  problema: aviso-d1:7: sem [regua] link_secret, pesquisa não enviada",
     ]

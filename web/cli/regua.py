@@ -120,12 +120,12 @@ def _sent_line(report: DrainReport) -> str:
 def run_lines(report: RunReport) -> list[str]:
     """A run's summary as the supervisor reads it (pt-BR; dates dd/mm/aaaa), then its problems."""
     lines = [
-        f"Régua em {format_date_br(report.day)}: {_n(report.decided, 'passo executado', 'passos executados')} "
+        (f"Régua em {format_date_br(report.day)}: {_n(report.decided, 'passo executado', 'passos executados')} "
         f"({_n(report.messages, 'mensagem na fila', 'mensagens na fila')}, "
         f"{_n(report.boosted, 'lead com reforço na discagem', 'leads com reforço na discagem')}, "
         f"{_n(report.handed_off, 'conta enviada a assessoria', 'contas enviadas a assessorias')}), "
         f"{_n(report.broken, 'compromisso quebrado', 'compromissos quebrados')}, "
-        f"{_n(report.left_for_next_run, 'passo fica', 'passos ficam')} para a próxima execução",
+        f"{_n(report.left_for_next_run, 'passo fica', 'passos ficam')} para a próxima execução"),
     ]
     lines.extend(f"  problema: {error}" for error in report.errors[:10])
     return lines
