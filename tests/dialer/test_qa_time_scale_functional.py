@@ -53,8 +53,8 @@ class Flagged:
     anatel_short: bool
 
 
-async def _one_recusa(tmp_path_factory: pytest.TempPathFactory, name: str, *, clock_scale: float) -> Flagged:
-    """One call on a simulator at TIME_SCALE, disposed RECUSA by a dialer told ``clock_scale``."""
+async def _one_recusa(tmp_path_factory: pytest.TempPathFactory, name: str, **scales: float) -> Flagged:
+    """One call on a simulator at TIME_SCALE, disposed RECUSA by a dialer told ``scales`` (clock_scale, qa_time_scale)."""
     dest = tmp_path_factory.mktemp(name)
     engine = create_engine(migrated_copy(dest / "cobra.db", tmp_path_factory.getbasetemp()))
     db: async_sessionmaker[AsyncSession] = session_factory(engine)
@@ -65,7 +65,7 @@ async def _one_recusa(tmp_path_factory: pytest.TempPathFactory, name: str, *, cl
                                 ping_interval_s=60.0, action_timeout_s=3.0, reconnect_initial_s=0.02, reconnect_max_s=0.2))
     await gw.start()
     settings = DialerSettings(connect_window_s=3.0 * TIME_SCALE, ring_timeout_s=25.0, tick_s=0.02, recording=False,
-                              qa_short_call_s=30, clock_scale=clock_scale)
+                              qa_short_call_s=30, **scales)  # type: ignore[arg-type]
     runtime = DialerRuntime(sessions=db, gateway=gw, notifier=RecordingNotifier(sim), settings=settings,
                             clock=business_clock())
     try:
@@ -94,10 +94,17 @@ async def _one_recusa(tmp_path_factory: pytest.TempPathFactory, name: str, *, cl
 
 
 async def test_a_demo_at_speed_does_not_flag_a_call_long_in_its_own_time(tmp_path_factory: pytest.TempPathFactory) -> None:
-    got = await _one_recusa(tmp_path_factory, "demo", clock_scale=TIME_SCALE)
+    # what `cobra demo --speed 20` sets (web.demo.service)
+    got = await _one_recusa(tmp_path_factory, "demo", qa_time_scale=TIME_SCALE)
     # the database holds the loop's seconds: a couple of them, far under the 30 s threshold
     assert got.stored_talk_s is not None and got.stored_talk_s < 30
     assert "chamada_curta" not in got.codes  # 40 s of the call's time is not a short call
+
+
+async def test_a_dialer_on_a_fast_simulator_judges_the_calls_seconds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # clock_scale (pacing's loop seconds per PBX second) is what the QA flags follow by default
+    got = await _one_recusa(tmp_path_factory, "fast", clock_scale=TIME_SCALE)
+    assert "chamada_curta" not in got.codes
     assert got.anatel_short is False
 
 

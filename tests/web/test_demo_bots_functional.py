@@ -33,9 +33,9 @@ async def test_bots_work_calls_and_their_outcomes_are_stored(tmp_path: Path) -> 
         hasher=FAST_HASHER,
     )
     async with running_demo(options) as demo:
-        # the dialer judges calls in the simulator's seconds (pacing, short calls, QA flags)
+        # the QA flags judge calls in the simulator's seconds (a short call is short in demo time)
         runtime = demo.app[AGENT_DESK].runtime
-        assert runtime is not None and runtime.settings.clock_scale == options.time_scale
+        assert runtime is not None and runtime.settings.qa_time_scale == options.time_scale
         loop = asyncio.get_running_loop()
         deadline = loop.time() + GUARD_S
         while sum(sum(b.disposed.values()) for b in demo.crew.bots) < 4:
