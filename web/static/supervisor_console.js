@@ -207,6 +207,7 @@
   function floor(f) {
     if (f.at) st.offsetMs = Date.parse(f.at) - Date.now();
     st.floor = f;
+    noteReleases(f.agents || []);
     $("no-dialer").hidden = f.dialer !== false;
     renderAgents(f.agents || []);
     renderCampaigns(f.campaigns || []);
@@ -394,15 +395,23 @@
     wrapup: function (n) { return n + " operadores em pós-atendimento há muito tempo"; },
     pause: function (n) { return n + " operadores em pausa há muito tempo"; }
   };
-  // identity releases seen by this page, per agent: how many (one per call) and when the last one was seen
+  // identity releases seen by this page, per agent: how many and when the last one was seen. Counted
+  // on each floor frame when the call on the agent's screen turns "liberada" (the state stays so
+  // through wrap-up, and goes back to none or "pendente" with the next call): one per call.
   var released = {};
+  var lastIdentity = {};
   var openGroups = {};
 
-  function noteRelease(a) {
-    var call = a.since + "|" + (a.on_call || ""), r = released[a.user_id];
-    if (!r) r = released[a.user_id] = { count: 0, call: null, at: 0 };
-    if (r.call !== call) { r.call = call; r.count += 1; r.at = serverNow(); }
-    return r;
+  function noteReleases(agents) {
+    agents.forEach(function (a) {
+      var now = a.identity === "liberada_sem_verificacao";
+      if (now && lastIdentity[a.user_id] !== a.identity) {
+        var r = released[a.user_id] || (released[a.user_id] = { count: 0, at: 0 });
+        r.count += 1;
+        r.at = serverNow();
+      }
+      lastIdentity[a.user_id] = a.identity;
+    });
   }
 
   function alertsNow(f, cfg) {
@@ -417,7 +426,7 @@
       }
       // the identity check of the call on the agent's screen (issue 11): a release without a match, or a lock
       if (a.identity === "liberada_sem_verificacao") {
-        var r = noteRelease(a), reason = a.identity_override_reason || "sem motivo";
+        var r = released[a.user_id] || { count: 1, at: since }, reason = a.identity_override_reason || "sem motivo";
         add("identity_override", r.at, a.name + " liberou a chamada sem verificar a identidade: " + reason,
           a.name + (r.count > 1 ? " (" + r.count + "×)" : "") + ": " + reason);
       }
