@@ -9,6 +9,7 @@ with flat memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Table,
     Text,
     case,
     cast,
@@ -26,12 +28,12 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     text,
     tuple_,
     type_coerce,
     union,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +52,7 @@ from storage.models import (
     User,
 )
 
-CA = CallAttempt.__table__
+CA: Table = CallAttempt.__table__  # type: ignore[assignment]  # typed as FromClause, it is the Table
 _OUTCOMES = Outcome.__table__
 _AGREEMENTS = Agreement.__table__
 EXPORT_BATCH = 5000
@@ -110,34 +112,48 @@ def _reviewed() -> ColumnElement[bool]:
     return exists().where(CallReview.attempt_id == CA.c.id)
 
 
-def _amount() -> ColumnElement[Any]:
-    return func.coalesce(Agreement.total, Outcome.promise_amount)
+def _amount_between(low: Decimal | None, high: Decimal | None) -> list[ColumnElement[bool]]:
+    """The call's amount (``call_attempts.amount``: its agreement's total, else its promise) within ``[low, high]``.
+
+    ``amount IS NOT NULL`` spelled out: it is the predicate of ``ix_call_attempts_amount_created_id``, which
+    both planners then walk in keyset order, testing the amount in the index."""
+    out: list[ColumnElement[bool]] = [CA.c.amount.is_not(None)]
+    if low is not None:
+        out.append(CA.c.amount >= low)
+    if high is not None:
+        out.append(CA.c.amount <= high)
+    return out
 
 
-def _amount_between(low: Decimal | None, high: Decimal | None, which: str = "either") -> ColumnElement[bool]:
-    """The call's amount (its agreement's total, else its promise) within ``[low, high]``, as EXISTS.
+async def refresh_call_amount(session: AsyncSession, attempt_id: str) -> None:
+    """Set ``call_attempts.amount`` of ``attempt_id`` from its agreement and outcome as stored now.
 
-    ``which``: "agreement" or "promise" for one side only (the page reads each side as its own
-    keyset branch: PostgreSQL turns an OR of two EXISTS into hashes of both whole tables)."""
+    Called by whatever writes either (``add_outcome``, ``add_agreement``). The call's row is locked
+    first (PostgreSQL; SQLite has one writer anyway): the UPDATE's own snapshot then sees an agreement
+    or outcome another transaction committed while this one waited, so the last writer's amount is
+    right whichever order the two commit in."""
+    await session.execute(select(CA.c.id).where(CA.c.id == attempt_id).with_for_update())
+    await session.execute(
+        update(CA).where(CA.c.id == attempt_id).values(amount=func.coalesce(
+            select(_AGREEMENTS.c.total).where(_AGREEMENTS.c.attempt_id == attempt_id).scalar_subquery(),
+            select(_OUTCOMES.c.promise_amount).where(_OUTCOMES.c.attempt_id == attempt_id).scalar_subquery(),
+        ))
+    )
 
-    def within(col: Any) -> list[ColumnElement[bool]]:
-        out = []
-        if low is not None:
-            out.append(col >= low)
-        if high is not None:
-            out.append(col <= high)
-        return out
 
-    # aliases: the page's own outer joins to these tables must not swallow the subqueries' FROM
-    a, o = _AGREEMENTS.alias("a_filter"), _OUTCOMES.alias("o_filter")
-    agreement = exists().where(a.c.attempt_id == CA.c.id, *within(a.c.total))
-    # an agreement's call has no promised amount (ACORDO, not PROMESSA): the sides never overlap
-    promise = exists().where(o.c.attempt_id == CA.c.id, *within(o.c.promise_amount))
-    if which == "agreement":
-        return agreement
-    if which == "promise":
-        return promise
-    return or_(agreement, promise)
+async def refresh_all_call_amounts(session: AsyncSession) -> int:
+    """Recompute the amount of every call with an outcome or an agreement (after bulk inserts that bypass
+    :func:`refresh_call_amount`, e.g. the demo's history); the number of calls updated."""
+    with_amount_source = union(
+        select(_OUTCOMES.c.attempt_id), select(_AGREEMENTS.c.attempt_id).where(_AGREEMENTS.c.attempt_id.is_not(None))
+    )
+    done = await session.execute(
+        update(CA).where(CA.c.id.in_(with_amount_source)).values(amount=func.coalesce(
+            select(_AGREEMENTS.c.total).where(_AGREEMENTS.c.attempt_id == CA.c.id).scalar_subquery(),
+            select(_OUTCOMES.c.promise_amount).where(_OUTCOMES.c.attempt_id == CA.c.id).scalar_subquery(),
+        ))
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _base(start: Any = None) -> Select[Any]:
@@ -154,7 +170,7 @@ def _base(start: Any = None) -> Select[Any]:
         User.login,
         Customer.name,
         Outcome.code,
-        _amount().label("amount"),
+        CA.c.amount,
         _flagged().label("flagged"),
         _reviewed().label("reviewed"),
     ).select_from(_joins(start))
@@ -167,7 +183,6 @@ def _joins(start: Any = None) -> Any:
         .outerjoin(Campaign, Campaign.id == CA.c.campaign_id)
         .outerjoin(Customer, Customer.id == CA.c.customer_id)
         .outerjoin(Outcome, Outcome.attempt_id == CA.c.id)
-        .outerjoin(Agreement, Agreement.attempt_id == CA.c.id)
     )
 
 
@@ -175,9 +190,7 @@ async def _agent_id(session: AsyncSession, login: str) -> int | None:
     return (await session.execute(select(User.id).where(User.login == login))).scalar_one_or_none()
 
 
-async def _filtered(
-    session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None, *, amount_side: str = "either"
-) -> Select[Any] | None:
+async def _filtered(session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None) -> Select[Any] | None:
     """The query of ``q`` on ``stmt`` (default: the page's columns); None: it can match nothing (an unknown agent)."""
     stmt = _base() if stmt is None else stmt
     if q.agent is not None:
@@ -205,7 +218,7 @@ async def _filtered(
         if q.max_talk_s is not None:
             stmt = stmt.where(talk < q.max_talk_s + 1)  # whole seconds: 59.6 s counts as 59
     if q.min_amount is not None or q.max_amount is not None:
-        stmt = stmt.where(_amount_between(q.min_amount, q.max_amount, amount_side))
+        stmt = stmt.where(*_amount_between(q.min_amount, q.max_amount))
     if q.flagged is not None:
         stmt = stmt.where(_flagged() if q.flagged else ~_flagged())
     if q.reviewed is not None:
@@ -226,18 +239,7 @@ def _row(r: Sequence[Any]) -> CallRow:
 
 async def _page_keys(session: AsyncSession, q: CallQuery) -> Select[Any] | None:
     """``(id, created_at)`` of the page's rows in keyset order (not yet limited); None: nothing can match."""
-    ids = select(CA.c.id, CA.c.created_at).select_from(CA)
-    if (q.min_amount is None and q.max_amount is None) or session.get_bind().dialect.name == "sqlite":
-        return await _filtered(session, q, ids)  # SQLite probes both sides per row in one scan: cheaper
-    branches = []
-    for side in ("agreement", "promise"):  # each side its own ordered, limited scan; then the newest of both
-        branch = await _filtered(session, q, ids, amount_side=side)
-        if branch is None:
-            return None
-        sub = branch.limit(q.limit + 1).subquery(f"{side}_keys")
-        branches.append(select(sub.c.id, sub.c.created_at))
-    both = union(*branches).subquery("amount_keys")
-    return select(both.c.id, both.c.created_at).order_by(both.c.created_at.desc(), both.c.id.desc())
+    return await _filtered(session, q, select(CA.c.id, CA.c.created_at).select_from(CA))
 
 
 async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow], bool]:
@@ -266,7 +268,7 @@ def _export_select(dialect: str) -> Select[Any]:
     customer name, number, result, outcome, talk seconds, amount (``1234,56``), flagged,
     reviewed, recording path.
     """
-    amount = func.coalesce(Agreement.total, Outcome.promise_amount)
+    amount = CA.c.amount
     if dialect == "sqlite":
         started = func.strftime("%d/%m/%Y %H:%M:%S", CA.c.created_at, "-3 hours")
         millis = (func.julianday(CA.c.ended_at) - func.julianday(CA.c.connected_at)) * 86_400_000.0 + 0.5
@@ -294,17 +296,92 @@ def _export_select(dialect: str) -> Select[Any]:
     ).select_from(_joins())
 
 
-async def stream_calls(session: AsyncSession, q: CallQuery) -> AsyncIterator[Sequence[Any]]:
-    """Every row of ``q`` as text-ready tuples (see :func:`_export_select`), streamed from the server in batches.
+def _driver_sql(stmt: Select[Any], dialect: Any) -> tuple[str, list[Any]] | None:
+    """``stmt`` as the driver's own SQL text and positional arguments (bind processors applied: the
+    UTC datetime type, numbers); None when it has expanding IN lists (the generic path handles those)."""
+    compiled = stmt.compile(dialect=dialect)
+    if not compiled.positional or compiled.positiontup is None:
+        return None
+    if any(b.expanding for b in compiled.binds.values()):
+        return None
+    params = compiled.construct_params()
+    args = []
+    for name in compiled.positiontup:
+        value = params[name]
+        proc = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        args.append(value if proc is None else proc(value))
+    return str(compiled), args
 
-    Core rows on the session's connection (no ORM layer): a million rows in flat memory."""
-    stmt = await _filtered(session, q, _export_select(session.get_bind().dialect.name))
+
+async def _sqlite_batches(driver: Any, sql: str, args: list[Any], batch: int) -> AsyncIterator[list[Any]]:
+    """Rows straight from the aiosqlite cursor, ``batch`` at a time, the next batch read while the caller
+    formats this one (sqlite3 steps in aiosqlite's thread; formatting runs in the loop's)."""
+    cursor = await driver.execute(sql, args)
+    ahead: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetchmany(batch))
+    try:
+        while ahead is not None:
+            rows = await ahead
+            ahead = None
+            if not rows:
+                break
+            ahead = asyncio.ensure_future(cursor.fetchmany(batch))
+            yield rows
+    finally:
+        if ahead is not None:  # the caller stopped early: let the pending fetch finish before closing
+            await asyncio.gather(ahead, return_exceptions=True)
+        await cursor.close()
+
+
+async def _pg_batches(driver: Any, sql: str, args: list[Any], batch: int) -> AsyncIterator[list[Any]]:
+    """Rows from an asyncpg server-side cursor, ``batch`` at a time, the next batch on the wire while the
+    caller formats this one (asyncpg cursors live in a transaction: the session's)."""
+    cursor = await driver.cursor(sql, *args)
+    ahead: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetch(batch))
+    try:
+        while ahead is not None:
+            rows = await ahead
+            ahead = None
+            if not rows:
+                break
+            if len(rows) == batch:
+                ahead = asyncio.ensure_future(cursor.fetch(batch))
+            yield rows
+    finally:
+        if ahead is not None:
+            await asyncio.gather(ahead, return_exceptions=True)
+
+
+async def stream_call_batches(
+    session: AsyncSession, q: CallQuery, *, batch: int = EXPORT_BATCH
+) -> AsyncIterator[list[Sequence[Any]]]:
+    """Every row of ``q`` as text-ready tuples (see :func:`_export_select`), in lists of up to ``batch``.
+
+    Straight from the driver's cursor (no SQLAlchemy row per row), server-side on PostgreSQL and
+    stepped on SQLite, with one batch read ahead: a million rows in flat memory."""
+    dialect = session.get_bind().dialect
+    stmt = await _filtered(session, q, _export_select(dialect.name))
     if stmt is None:
         return
     conn = await session.connection()
-    result = await conn.stream(stmt.execution_options(yield_per=EXPORT_BATCH))
-    async for partition in result.partitions(EXPORT_BATCH):
-        for row in partition:
+    if dialect.name == "postgresql":
+        # one scan in keyset order, no parallel workers to merge (the export is read in order anyway)
+        await conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    native = _driver_sql(stmt, conn.dialect)
+    if native is None or dialect.name not in ("sqlite", "postgresql"):
+        result = await conn.stream(stmt.execution_options(yield_per=batch))
+        async for partition in result.partitions(batch):
+            yield list(partition)
+        return
+    driver = (await conn.get_raw_connection()).driver_connection
+    batches = _sqlite_batches if dialect.name == "sqlite" else _pg_batches
+    async for rows in batches(driver, native[0], native[1], batch):
+        yield rows
+
+
+async def stream_calls(session: AsyncSession, q: CallQuery) -> AsyncIterator[Sequence[Any]]:
+    """Every row of ``q``, one at a time (see :func:`stream_call_batches`)."""
+    async for rows in stream_call_batches(session, q):
+        for row in rows:
             yield row
 
 
@@ -389,5 +466,6 @@ async def disposed_call_ids(
 
 
 __all__ = [
-    "CallDetail", "CallQuery", "CallRow", "call_detail", "disposed_call_ids", "flags_of", "list_calls", "stream_calls",
+    "CallDetail", "CallQuery", "CallRow", "call_detail", "disposed_call_ids", "flags_of", "list_calls",
+    "refresh_all_call_amounts", "refresh_call_amount", "stream_call_batches", "stream_calls",
 ]
