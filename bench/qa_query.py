@@ -410,6 +410,7 @@ def main() -> None:
     parser.add_argument("--keep-dir", type=Path, default=None, help="keep (and reuse) the SQLite database here")
     parser.add_argument("--pg-db", default=None, help="PostgreSQL database name to build or reuse; not dropped")
     parser.add_argument("--baseline", type=Path, default=None, help="another run's JSON to embed as 'baseline'")
+    parser.add_argument("--no-export", action="store_true", help="time the pages only (while iterating)")
     parser.add_argument("--export-only", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_only:
@@ -456,7 +457,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
             results["sqlite"] = {"build_s": build, "reused": reused, "first_pages": queries,
-                                 "export": measure_export(url),
+                                 "export": None if args.no_export else measure_export(url),
                                  "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
             if reused:
                 results["sqlite"]["migrate_to_head_s"] = migrated
@@ -487,7 +488,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
             results["postgresql"] = {"build_s": build, "reused": reused, "first_pages": queries,
-                                     "export": measure_export(url),
+                                     "export": None if args.no_export else measure_export(url),
                                      "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
             if reused:
                 results["postgresql"]["migrate_to_head_s"] = migrated
