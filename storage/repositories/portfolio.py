@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidValue, NotFound
@@ -37,11 +37,11 @@ from storage.repositories.prepared import executemany
 OPEN_ENDED_HOLD = timedelta(days=365)
 """How far a hold with no end date pushes the customer's leads (releasing it makes them due again)."""
 
-_CUSTOMERS = Customer.__table__
-_PHONES = Phone.__table__
-_DEBTS = Debt.__table__
-_TAGS = CustomerTag.__table__
-_LEADS = Lead.__table__
+_CUSTOMERS = cast(Table, Customer.__table__)
+_PHONES = cast(Table, Phone.__table__)
+_DEBTS = cast(Table, Debt.__table__)
+_TAGS = cast(Table, CustomerTag.__table__)
+_LEADS = cast(Table, Lead.__table__)
 _CUSTOMER_FIELDS = ("name", "cpf", "birth_date", "email", "uf")
 _DEBT_FIELDS = ("creditor", "product", "original_amount", "balance", "due_date")
 
