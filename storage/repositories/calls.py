@@ -3,8 +3,9 @@
 Pages are ordered ``created_at DESC, id DESC`` and seek past the previous page's last key
 (``(created_at, id) < cursor``), so a deep page costs what the first one does; the three
 ``ix_call_attempts_*created_id`` indexes serve the unfiltered, per-campaign and per-agent
-reads. Everything here is Core (rows, not ORM objects): the export streams a million rows
-with flat memory.
+reads, and the partial ``ix_call_attempts_amount_created_id`` the amount range (on
+``call_attempts.amount``, which :func:`refresh_call_amount` keeps). Everything here is Core
+(rows, not ORM objects); the export reads the driver's cursor: a million rows in flat memory.
 """
 
 from __future__ import annotations
