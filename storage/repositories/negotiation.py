@@ -35,6 +35,7 @@ from storage.models import (
     ScriptRunRecord,
 )
 from storage.repositories._values import enum_value
+from storage.repositories.calls import refresh_call_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,8 @@ async def add_agreement(
         .where(Debt.id.in_([d.debt_id for d in debts]), Debt.customer_id == customer_id)
         .values(status=DebtStatus.IN_AGREEMENT, updated_at=created_at)
     )
+    if attempt_id is not None:
+        await refresh_call_amount(session, attempt_id)  # the agreement's total is now the call's amount
     return await get_agreement(session, agreement.id), True
 
 

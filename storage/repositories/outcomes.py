@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.errors import AlreadyExists
 from storage.models import Outcome, OutcomeCode
 from storage.repositories._values import enum_value
+from storage.repositories.calls import refresh_call_amount
 
 _ANY_AGENT: Any = object()
 
@@ -74,4 +75,5 @@ async def add_outcome(
         outcome.created_at = at
     session.add(outcome)
     await session.flush()
+    await refresh_call_amount(session, attempt_id)  # the promised amount is the call's, unless it has an agreement
     return outcome, True

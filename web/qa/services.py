@@ -38,7 +38,7 @@ from storage.repositories.calls import (
     call_detail,
     flags_of,
     list_calls,
-    stream_calls,
+    stream_call_batches,
 )
 from storage.repositories.recordings import recording_gaps
 from web.recordings.links import recording_link
@@ -142,17 +142,11 @@ def csv_row(r: Sequence[Any]) -> str:
     )) + "\r\n"
 
 
-async def csv_chunks(db: AsyncSession, f: CallFilter, *, chunk_rows: int = 1000) -> AsyncIterator[tuple[str, int]]:
+async def csv_chunks(db: AsyncSession, f: CallFilter, *, chunk_rows: int = 2000) -> AsyncIterator[tuple[str, int]]:
     """The export in text chunks (BOM and header first) with the rows each chunk holds."""
     yield _BOM + CSV_HEADER, 0
-    buf: list[str] = []
-    async for row in stream_calls(db, query_of(f)):
-        buf.append(csv_row(row))
-        if len(buf) >= chunk_rows:
-            yield "".join(buf), len(buf)
-            buf = []
-    if buf:
-        yield "".join(buf), len(buf)
+    async for rows in stream_call_batches(db, query_of(f), batch=chunk_rows):
+        yield "".join(map(csv_row, rows)), len(rows)
 
 
 # ---------------------------------------------------------------- detail
