@@ -26,6 +26,7 @@ from storage.models import (
     AgreementKind,
     ApprovalRequest,
     ApprovalStatus,
+    Customer,
     Debt,
     DebtStatus,
     InstallmentStatus,
@@ -130,6 +131,8 @@ async def add_agreement(
         .where(Debt.id.in_([d.debt_id for d in debts]), Debt.customer_id == customer_id)
         .values(status=DebtStatus.IN_AGREEMENT, updated_at=created_at)
     )
+    # a re-import must compare this customer again (see Customer.import_fingerprint)
+    await session.execute(update(Customer).where(Customer.id == customer_id).values(import_fingerprint=None))
     return await get_agreement(session, agreement.id), True
 
 
