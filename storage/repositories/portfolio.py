@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidValue, NotFound
@@ -44,6 +44,7 @@ _PHONES = Phone.__table__
 _DEBTS = Debt.__table__
 _TAGS = CustomerTag.__table__
 _LEADS = Lead.__table__
+_SET_FINGERPRINT = text("UPDATE customers SET import_fingerprint = :import_fingerprint WHERE id = :b_id")
 _CUSTOMER_FIELDS = ("name", "cpf", "birth_date", "email", "uf")
 _DEBT_FIELDS = ("creditor", "product", "original_amount", "balance", "due_date")
 
@@ -239,7 +240,9 @@ async def store_customers(
         )
     await executemany(session, _TAGS, new_tags)
     await executemany(session, _CUSTOMERS, changed_customers, where_id="b_id")
-    await executemany(session, _CUSTOMERS, new_fingerprints, where_id="b_id")
+    if new_fingerprints:
+        # not a change of the customer: updated_at stays (Customer's onupdate would set it)
+        await session.execute(_SET_FINGERPRINT, new_fingerprints)
 
     with_lead = set(
         await session.scalars(
