@@ -53,6 +53,7 @@ from storage.repositories.portfolio import (
     DebtRecord,
     StoreResult,
     import_fingerprints,
+    refresh_statistics,
     store_customers,
 )
 
@@ -223,7 +224,10 @@ async def import_portfolio(
     unchanged = {ext for ext, chain in scan.fingerprints.items() if stored.get(ext) == chain.hex()}
     del stored
 
+    analyzed_at = 0  # customers written when the planner's statistics were last refreshed
+
     async def write_batch(batch: list[CustomerRecord]) -> None:
+        nonlocal analyzed_at
         async with sessions() as session:
             stored: StoreResult = await store_customers(session, campaign_id, batch, now=moment)
             if stored.changed_customer_ids:
@@ -232,6 +236,12 @@ async def import_portfolio(
                 await session.rollback()
             else:
                 await session.commit()
+                written = result.imported_customers + stored.inserted_customers
+                if written >= 2 * analyzed_at + batch_customers:
+                    # each time the import has about doubled what it wrote: a few times per import
+                    await refresh_statistics(session)
+                    await session.commit()
+                    analyzed_at = written
         result.imported_customers += stored.inserted_customers
         result.updated_customers += stored.updated_customers
         result.leads_created += stored.leads_created

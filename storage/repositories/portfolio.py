@@ -277,6 +277,18 @@ async def store_customers(
     return result
 
 
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Let PostgreSQL's planner see what a bulk import just wrote (no-op on SQLite).
+
+    Autovacuum analyzes a table only some time after it changed a lot; until then a table an
+    import is filling still looks empty, and the planner picks plans for that (a lead
+    re-rank by customer ids walked every lead of the campaign per batch, or worse).
+    """
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("ANALYZE customers, debts, phones, leads")
+
+
 async def import_fingerprints(session: AsyncSession, campaign_id: int) -> dict[str, str]:
     """External id → stored import fingerprint, of the customers that have one and a lead in the campaign.
 

@@ -434,3 +434,47 @@ async def test_the_process_import_raises_the_childs_errors(
         await import_portfolio_in_process(sessions.kw["bind"].url, bad, campaign_id=cid, now=NOW)
     with pytest.raises(ValueError, match="in-memory"):
         await import_portfolio_in_process("sqlite+aiosqlite://", FIXTURE, campaign_id=cid)
+
+
+async def test_bulk_batches_store_exact_values_and_roll_back_whole(
+    any_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches big enough for PostgreSQL's COPY path: values as typed, and inside the batch's transaction."""
+    from dialer.portfolio.cpf import format_cpf, make_cpf
+
+    cid = await campaign(any_sessions)
+    data = HEADER + "".join(
+        f"K{n};Cliente {n};{format_cpf(make_cpf(f'{300000000 + n:09d}'))};(11) 9{n:04d}-1234|(21) 3{n:03d}-4321;"
+        f"CT-{n};Banco;{n}.234,5{n % 10};{1 + n % 28:02d}/03/2026;{'vip' if n % 2 else ''}\n"
+        for n in range(1, 121)
+    )
+    real = importer_module.store_customers
+    calls = 0
+
+    async def fails_after_the_second(session: AsyncSession, campaign_id: int, records: Any, *, now: datetime) -> Any:
+        nonlocal calls
+        calls += 1
+        stored = await real(session, campaign_id, records, now=now)
+        if calls == 2:
+            raise RuntimeError("disk full")  # after the batch's rows went to the database
+        return stored
+
+    monkeypatch.setattr(importer_module, "store_customers", fails_after_the_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await run(any_sessions, data.encode(), cid, batch_customers=60)
+    async with any_sessions() as db:
+        counts = [await db.scalar(text(f"SELECT count(*) FROM {table}")) for table in TABLES]
+        assert counts == [60, 120, 60, 30, 60]  # the first batch whole, nothing of the second
+        k7 = await db.scalar(select(Customer).where(Customer.external_id == "K7"))
+        assert k7 is not None and (k7.name, k7.cpf, k7.balance_total, k7.oldest_due_date) == (
+            "Cliente 7", make_cpf("300000007"), Decimal("7234.57"), date(2026, 3, 8)
+        )
+        assert (k7.created_at, k7.updated_at, k7.import_fingerprint is not None) == (NOW, NOW, True)
+        debt = (await db.execute(select(Debt.contract, Debt.balance, Debt.original_amount, Debt.due_date, Debt.status,
+                                        Debt.product).where(Debt.customer_id == k7.id))).one()
+        assert tuple(debt) == ("CT-7", Decimal("7234.57"), Decimal("7234.57"), date(2026, 3, 8), "open", None)
+        phones = (await db.execute(text("SELECT e164, ddd, kind, status FROM phones WHERE customer_id = :c ORDER BY e164"),
+                                   {"c": k7.id})).all()
+        assert [tuple(p) for p in phones] == [("+5511900071234", "11", "own", "ok"), ("+552130074321", "21", "own", "ok")]
+        lead = await db.scalar(select(Lead).where(Lead.customer_id == k7.id))
+        assert lead is not None and (lead.campaign_id, lead.state, lead.next_attempt_at) == (cid, LeadState.NEW, NOW)
