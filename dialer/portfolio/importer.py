@@ -58,6 +58,11 @@ from storage.repositories.portfolio import (
 )
 
 DEFAULT_BATCH_CUSTOMERS = 2000
+SQLITE_BATCH_CUSTOMERS = 500
+"""SQLite has one write lock for the whole database, and the dialer's own writes wait behind a
+batch's transaction. Measured on 30k rows with the machine at load 9: batches of 2,000 customers
+(~3,500 rows over five tables) kept their transaction open 0.7-1.6 s (median), batches of 500
+78 ms, for ~10% more CPU per row."""
 PROGRESS_ROWS = 10_000
 """Progress is told after every batch, or after this many rows read with no batch to write."""
 
@@ -201,7 +206,7 @@ async def import_portfolio(
     column_map: Mapping[str, str] | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
-    batch_customers: int = DEFAULT_BATCH_CUSTOMERS,
+    batch_customers: int | None = None,
     on_rejected: Callable[[RejectedRow], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
@@ -213,6 +218,10 @@ async def import_portfolio(
     Raises ``PortfolioFormatError`` (nothing stored) when the file as a whole can't be read.
     """
     moment = now or datetime.now(UTC)
+    if batch_customers is None:
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        batch_customers = SQLITE_BATCH_CUSTOMERS if sqlite else DEFAULT_BATCH_CUSTOMERS
     scan = _scan(stream, column_map)
     if on_start is not None:
         on_start(scan.records)
@@ -258,7 +267,7 @@ async def import_portfolio(
     return result
 
 
-_YIELD_ROWS = 64
+_YIELD_ROWS = 16
 
 
 class _Pipeline:
@@ -435,7 +444,7 @@ async def import_portfolio_in_worker(
     column_map: Mapping[str, str] | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
-    batch_customers: int = DEFAULT_BATCH_CUSTOMERS,
+    batch_customers: int | None = None,
     on_rejected: Callable[[RejectedRow], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,

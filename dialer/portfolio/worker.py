@@ -28,11 +28,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.engine import URL
 
-from dialer.portfolio.importer import (
-    DEFAULT_BATCH_CUSTOMERS,
-    ImportResult,
-    import_portfolio,
-)
+from dialer.portfolio.importer import ImportResult, import_portfolio
 from dialer.portfolio.rows import RejectedRow
 from storage.engine import (
     SQLITE_BUSY_TIMEOUT_S,
@@ -56,7 +52,7 @@ async def import_portfolio_in_process(
     column_map: Mapping[str, str] | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
-    batch_customers: int = DEFAULT_BATCH_CUSTOMERS,
+    batch_customers: int | None = None,
     on_rejected: Callable[[RejectedRow], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
