@@ -93,14 +93,19 @@ class LoopLag:
     def __init__(self, period: float = 0.005) -> None:
         self.period = period
         self.max_s = 0.0
+        self.max_at_s = 0.0
+        """When the longest stall began, in seconds from the start."""
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        start = loop.time()
         while True:
             due = loop.time() + self.period
             await asyncio.sleep(self.period)
-            self.max_s = max(self.max_s, loop.time() - due)
+            late = loop.time() - due
+            if late > self.max_s:
+                self.max_s, self.max_at_s = late, due - start
 
     def __enter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -145,6 +150,7 @@ async def run_import(db_url: str, path: Path, *, how: str = "process") -> dict[s
                 result = await import_portfolio_in_worker(db_url, path, campaign_id=campaign_id)
             else:
                 result = await import_portfolio_in_process(db_url, path, campaign_id=campaign_id)
+            print(f"  longest stall {lag.max_s * 1000:.1f} ms, {lag.max_at_s:.2f} s into the import")
             return time.perf_counter() - started, lag.max_s, result
 
     elapsed, lag, result = await once()

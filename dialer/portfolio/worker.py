@@ -39,6 +39,8 @@ from storage.engine import (
 )
 
 _LENGTH = 4
+WORKER_NICENESS = 10
+"""How much lower the child's CPU priority is than the service's (``os.nice``)."""
 REJECTED_BATCH = 500
 """Rejected rows are sent in groups of this many (and before every progress message)."""
 
@@ -167,6 +169,8 @@ async def _run(request: dict[str, Any], stream: BinaryIO, sender: _Sender) -> Im
 
 def main() -> None:
     """The child process: read the request on stdin, import, answer on stdout."""
+    # background work: when the cores are busy, the service (its dialer loop) goes first
+    os.nice(WORKER_NICENESS)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the message stream: fd 1 is stderr from here on
     request = pickle.load(sys.stdin.buffer)
