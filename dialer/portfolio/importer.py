@@ -370,8 +370,9 @@ async def _read_rows(
                     result.warnings += 1
                 grouper.add(item)
             for whole in grouper.complete_through(row_number):
-                if whole.external_id not in tainted:
-                    whole.fingerprint = scan.fingerprints[whole.external_id].hex()
+                chain = scan.fingerprints.get(whole.external_id)
+                if chain is not None and whole.external_id not in tainted:
+                    whole.fingerprint = chain.hex()
                 ready.append(whole)
         if len(ready) >= batch_customers:
             await writer.hand(ready)
