@@ -26,6 +26,7 @@ from storage.models import (
     AgreementKind,
     ApprovalRequest,
     ApprovalStatus,
+    Customer,
     Debt,
     DebtStatus,
     InstallmentStatus,
@@ -133,6 +134,8 @@ async def add_agreement(
     )
     if attempt_id is not None:
         await refresh_call_amount(session, attempt_id)  # the agreement's total is now the call's amount
+    # a re-import must compare this customer again (see Customer.import_fingerprint)
+    await session.execute(update(Customer).where(Customer.id == customer_id).values(import_fingerprint=None))
     return await get_agreement(session, agreement.id), True
 
 
