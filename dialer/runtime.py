@@ -459,6 +459,7 @@ class DialerRuntime:
                 created_by_id=user_id,
                 phone_id=ref.phone_id,
                 notes=notes,
+                at=self._clock(),
             )
         )
         return int(cb.id)
@@ -552,6 +553,7 @@ class DialerRuntime:
                     abandon_cap=wanted.abandon_cap,
                     amd_enabled=None if keep_amd else wanted.amd_enabled,
                     user_id=by_user,
+                    at=self._clock(),
                 )
             )
             if result is None:
