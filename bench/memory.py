@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -52,19 +53,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import select, update  # noqa: E402
+import lead_pick
+from screen_pop import Child, _cobra, _OneHash, _scenario
+from sqlalchemy import select, update
 
-import lead_pick  # noqa: E402
-from screen_pop import Child, _cobra, _OneHash, _scenario  # noqa: E402
-
-from dialer.clocks import business_clock  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
-from storage.models import Campaign, CampaignMode, CampaignStatus, Role, User  # noqa: E402
-from storage.repositories.segments import replace_segments  # noqa: E402
-from web.auth.sessions import create_session  # noqa: E402
-from web.demo.client import DeskClient, DeskError  # noqa: E402
-from web.demo.seed import CALLER_ID, DIAL_TEMPLATE, DemoUser, ensure_users  # noqa: E402
+from dialer.clocks import business_clock
+from storage import migrate
+from storage.engine import create_engine, session_factory
+from storage.models import Campaign, CampaignMode, CampaignStatus, Role, User
+from storage.repositories.segments import replace_segments
+from web.auth.sessions import create_session
+from web.demo.client import DeskClient, DeskError
+from web.demo.seed import CALLER_ID, DIAL_TEMPLATE, DemoUser, ensure_users
 
 RESULTS = Path(__file__).resolve().parent / "results" / "memory.json"
 TARGET_MB = 250.0
@@ -403,7 +403,7 @@ def _tracemalloc_report(directory: Path, top: int = 15) -> list[str]:
     lines: list[str] = []
     phases = ["start", "idle", "dialing"]
     snaps = {p: directory / f"tracemalloc-phase-{p}.snap" for p in phases}
-    for older, newer in zip(phases, phases[1:], strict=False):
+    for older, newer in itertools.pairwise(phases):
         if not (snaps[older].exists() and snaps[newer].exists()):
             continue
         a = tracemalloc.Snapshot.load(str(snaps[older]))
