@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lead_pick
 from screen_pop import Child, _cobra, _OneHash, _scenario
 from sqlalchemy import select, update
+from websockets.exceptions import WebSocketException
 
 from dialer.clocks import business_clock
 from storage import migrate
@@ -311,7 +312,11 @@ async def run_one(args: argparse.Namespace, database: str) -> dict[str, Any]:
             env, work / "fleet.log",
         )
         children.append(fleet)
-        await fleet.wait_line(r"fleet: \d+ agents connected", timeout=START_TIMEOUT_S + args.agents * 0.5)
+        try:
+            await fleet.wait_line(r"fleet: \d+ agents connected", timeout=START_TIMEOUT_S + args.agents * 0.5)
+        except SystemExit:
+            print((work / "fleet.log").read_text(errors="replace")[-2000:], flush=True)
+            raise
         await asyncio.sleep(args.idle)
         at_idle = memory(pid)
         handles_idle = database_handles(pid, db_file)
@@ -437,6 +442,20 @@ async def _work(client: DeskClient, ready_after_s: float, wrap_s: float, stop: a
             print(f"fleet: error: {exc}", flush=True)
 
 
+async def _open(client: DeskClient, attempts: int = 5) -> None:
+    """Connect, trying again a few times: a service slowed down (``--tracemalloc``, a loaded
+    machine) may let an upgrade time out while hundreds of agents log in."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await client.open(open_timeout=60)
+            return
+        except (OSError, TimeoutError, DeskError, WebSocketException) as exc:
+            if attempt == attempts:
+                raise
+            print(f"fleet: connect failed ({exc!r}), trying again", flush=True)
+            await asyncio.sleep(attempt)
+
+
 async def fleet(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     out = open(args.out, "a", encoding="ascii", buffering=1)  # noqa: SIM115, ASYNC230
@@ -457,7 +476,7 @@ async def fleet(args: argparse.Namespace) -> None:
         batch = [DeskClient(args.url, token) for token in tokens[first: first + LOGIN_BATCH]]
         for client in batch:
             client.on_frame = on_frame
-        await asyncio.gather(*(c.open(open_timeout=60) for c in batch))
+        await asyncio.gather(*(_open(c) for c in batch))
         clients.extend(batch)
     print(f"fleet: {len(clients)} agents connected in {time.monotonic() - started:.1f} s", flush=True)
     # idle: logged in, not ready; nothing read is kept
