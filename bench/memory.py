@@ -342,6 +342,8 @@ async def run_one(args: argparse.Namespace, database: str) -> dict[str, Any]:
         serve_log = (work / "serve.log").read_text(errors="replace").splitlines()
         warnings = [line for line in serve_log if " WARNING " in line or " ERROR " in line]
         errors = [line for line in fleet.lines if line.startswith("fleet: error")]
+        frame_sizes = next((json.loads(line.partition("frame sizes ")[2]) for line in fleet.lines
+                            if line.startswith("fleet: frame sizes ")), None)
         dialing = {key: _summary(samples, key) for key in ("rss", "uss", "pss", "anon")}
         peak = max([at_start.get("rss", 0), at_idle.get("rss", 0), dialing["rss"]["max"] or 0])
         return {
@@ -358,6 +360,10 @@ async def run_one(args: argparse.Namespace, database: str) -> dict[str, Any]:
             },
             "peak_rss_mb": round(peak, 1),
             "meets_target": peak <= TARGET_MB,
+            "dialing_rss_series_mb": [s.get("rss") for s in samples],
+            # per frame type the agents received: [count, mean bytes, max bytes] (the outbox keeps the last
+            # OUTBOX_CAPACITY of each agent's frames as text)
+            "frame_sizes": frame_sizes,
             "dialing": {"seconds": round(dial_to - dial_from, 1), "screen_pops": pops,
                         "connects_per_s": round(pops / max(0.001, dial_to - dial_from), 1)},
             "sqlite": None if settings is None else {
@@ -465,9 +471,14 @@ async def fleet(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, go.set)
 
+    sizes: dict[str, list[int]] = {}
+
     def on_frame(got: Any) -> None:
-        if got.frame.get("type") == "screen_pop" and got.frame.get("call_id"):
+        kind = str(got.frame.get("type"))
+        if kind == "screen_pop" and got.frame.get("call_id"):
             out.write(f"{got.frame['call_id']} {got.at:.6f}\n")
+        # what the service's per-agent outbox keeps of each frame is about its encoded size
+        sizes.setdefault(kind, []).append(len(json.dumps(got.frame, ensure_ascii=False, separators=(",", ":"))))
 
     tokens = args.sessions.read_text().split()[: args.agents]
     clients: list[DeskClient] = []
@@ -495,6 +506,8 @@ async def fleet(args: argparse.Namespace) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.gather(*(c.close(timeout=2) for c in clients), return_exceptions=True)
     out.close()
+    stats = {kind: [len(v), round(statistics.fmean(v)), max(v)] for kind, v in sorted(sizes.items())}
+    print(f"fleet: frame sizes {json.dumps(stats)}", flush=True)
     print("fleet: stopped", flush=True)
 
 
