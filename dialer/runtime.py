@@ -421,7 +421,8 @@ class DialerRuntime:
             extra = await negotiation(db) if negotiation is not None else {}
             stored = await store_disposition(db, ticket.ref, d, agent_id=ticket.user_id, at=ticket.at)
             if stored.created:  # QA flags commit with the outcome they judge
-                await flag_call(db, ticket.ref.attempt_id, short_call_s=self.settings.qa_short_call_s, at=ticket.at)
+                await flag_call(db, ticket.ref.attempt_id, short_call_s=self.settings.qa_short_call_s, at=ticket.at,
+                                clock_scale=self.settings.qa_time_scale or self.settings.clock_scale)
             return stored, extra
 
         try:
