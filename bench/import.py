@@ -7,13 +7,15 @@ customer, ~2% bad rows), then times, on a fresh migrated SQLite file:
 - the pure parser alone (``read_portfolio``: decoding, CSV, validation), and
 - the whole import (``import_portfolio``: both passes, batches of whole customers, leads).
 
-The import runs as the service runs it, in a worker thread with its own engine
-(``import_portfolio_in_worker``), while a task on the caller's loop records the longest
-stall of that loop (goal < 50 ms: the dialer shares it); ``--on-loop`` also imports on the
-loop itself, as the REST upload did before, for comparison. ``--pg-url`` adds the same
+The import runs as the service runs it, in a child process with its own engine
+(``import_portfolio_in_process``), while a task on the caller's loop records the longest
+stall of that loop (goal < 50 ms: the dialer shares it); ``--thread`` also imports in a
+worker thread of this process and ``--on-loop`` on the loop itself (as the REST upload did
+before), for comparison. The re-import reads the same file again: every customer is
+unchanged, so it measures the fingerprint skip (nothing is parsed or written for them). ``--pg-url`` adds the same
 import into a scratch PostgreSQL database. Peak RSS is read from the OS before and after
 (``ru_maxrss``): it should not grow with the file. Results: ``bench/results/import.json``.
-Usage: ``python bench/import.py [--rows N] [--on-loop] [--pg-url URL]``.
+Usage: ``python bench/import.py [--rows N] [--thread] [--on-loop] [--pg-url URL]``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import resource
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from dialer.portfolio.cpf import format_cpf, make_cpf  # noqa: E402
 from dialer.portfolio.importer import import_portfolio, import_portfolio_in_worker  # noqa: E402
 from dialer.portfolio.rows import read_portfolio  # noqa: E402
+from dialer.portfolio.worker import import_portfolio_in_process  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import create_engine, session_factory  # noqa: E402
 from storage.models import Campaign, CampaignMode  # noqa: E402
@@ -89,14 +93,19 @@ class LoopLag:
     def __init__(self, period: float = 0.005) -> None:
         self.period = period
         self.max_s = 0.0
+        self.max_at_s = 0.0
+        """When the longest stall began, in seconds from the start."""
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        start = loop.time()
         while True:
             due = loop.time() + self.period
             await asyncio.sleep(self.period)
-            self.max_s = max(self.max_s, loop.time() - due)
+            late = loop.time() - due
+            if late > self.max_s:
+                self.max_s, self.max_at_s = late, due - start
 
     def __enter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -120,28 +129,36 @@ async def _campaign(db_url: str) -> int:
         await engine.dispose()
 
 
-async def run_import(db_url: str, path: Path, *, on_loop: bool = False) -> dict[str, Any]:
-    """Import then re-import ``path``; by default in the worker (as the service does), timing the loop's lag."""
+async def run_import(db_url: str, path: Path, *, how: str = "process") -> dict[str, Any]:
+    """Import then re-import ``path``; by default in a child process (as the service does), timing the loop's lag.
+
+    ``how``: ``process``, ``thread`` (a worker thread of this process) or ``loop`` (on this loop).
+    """
     campaign_id = await _campaign(db_url)
 
     async def once() -> tuple[float, float, Any]:
         with LoopLag() as lag:
             started = time.perf_counter()
-            if on_loop:
+            if how == "loop":
                 engine = create_engine(db_url)
                 try:
                     with path.open("rb") as stream:
                         result = await import_portfolio(session_factory(engine), stream, campaign_id=campaign_id)
                 finally:
                     await engine.dispose()
-            else:
+            elif how == "thread":
                 result = await import_portfolio_in_worker(db_url, path, campaign_id=campaign_id)
+            else:
+                result = await import_portfolio_in_process(db_url, path, campaign_id=campaign_id)
+            print(f"  longest stall {lag.max_s * 1000:.1f} ms, {lag.max_at_s:.2f} s into the import")
             return time.perf_counter() - started, lag.max_s, result
 
     elapsed, lag, result = await once()
     reimport, relag, again = await once()
     return {"seconds": elapsed, "figures": result.to_json(), "reimport_seconds": reimport,
             "reimport_changed": again.imported_customers + again.updated_customers,
+            "reimport_unchanged": again.unchanged_customers, "loop_lag_import_ms": round(lag * 1000, 1),
+            "loop_lag_reimport_ms": round(relag * 1000, 1),
             "loop_lag_max_ms": round(max(lag, relag) * 1000, 1)}
 
 
@@ -157,7 +174,11 @@ def _report(label: str, rows: int, outcome: dict[str, Any]) -> dict[str, Any]:
         "reimport_rows_per_s": round(rerate),
         "reimport_seconds": round(outcome["reimport_seconds"], 2),
         "reimport_changed_customers": outcome["reimport_changed"],
+        "reimport_skipped_unchanged_customers": outcome["reimport_unchanged"],
         "loop_lag_max_ms": outcome["loop_lag_max_ms"],
+        "loop_lag_import_ms": outcome["loop_lag_import_ms"],
+        "loop_lag_reimport_ms": outcome["loop_lag_reimport_ms"],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -166,6 +187,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--pg-url", default=None, help="also import into a scratch database on this PostgreSQL")
+    parser.add_argument("--thread", action="store_true",
+                        help="also import in a worker thread of this process (the previous way) for the loop stall")
     parser.add_argument("--on-loop", action="store_true",
                         help="also import on the caller's loop (as the API did before the worker) for the loop stall")
     args = parser.parse_args()
@@ -189,16 +212,21 @@ def main() -> None:
         db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'import.db'}"
         migrate.upgrade(db_url)
         outcome = asyncio.run(run_import(db_url, path))
-        results["sqlite"] = _report("sqlite (worker)", args.rows, outcome)
+        results["sqlite"] = _report("sqlite (process)", args.rows, outcome)
         results["figures"] = outcome["figures"]
         print(json.dumps(outcome["figures"]))
+        if args.thread:
+            thread_url = f"sqlite+aiosqlite:///{Path(tmp) / 'thread.db'}"
+            migrate.upgrade(thread_url)
+            results["sqlite_thread"] = _report("sqlite (thread)", args.rows,
+                                               asyncio.run(run_import(thread_url, path, how="thread")))
         if args.on_loop:
             on_loop_url = f"sqlite+aiosqlite:///{Path(tmp) / 'on_loop.db'}"
             migrate.upgrade(on_loop_url)
             results["sqlite_on_loop"] = _report("sqlite (on the loop)", args.rows,
-                                                asyncio.run(run_import(on_loop_url, path, on_loop=True)))
+                                                asyncio.run(run_import(on_loop_url, path, how="loop")))
         if args.pg_url:
-            results["postgresql"] = _report("postgresql (worker)", args.rows, _pg_import(args.pg_url, path))
+            results["postgresql"] = _report("postgresql (process)", args.rows, _pg_import(args.pg_url, path))
         rss_end = rss_mb()
         print(f"peak RSS {rss_end:.0f} MB (before the parse and import: {rss_start:.0f} MB)")
     results.update({

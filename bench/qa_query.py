@@ -16,7 +16,14 @@ a child process and reports rows/s and that process's peak RSS, sampled every 10
 Goal: p95 ≤ 50 ms, export ≥ 50,000 rows/s with flat memory, on SQLite and PostgreSQL.
 Results: ``bench/results/qa_query.json``.
 
-Usage: ``python bench/qa_query.py [--rows 1000000] [--repeat 40] [--pg-url URL] [--no-sqlite]``
+Usage: ``python bench/qa_query.py [--rows 1000000] [--repeat 40] [--pg-url URL] [--no-sqlite]
+[--keep-dir DIR] [--pg-db NAME] [--baseline JSON]``
+
+``--keep-dir`` keeps the SQLite database in DIR (and reuses it when it is there) and ``--pg-db``
+names the PostgreSQL database, reused when it exists and then left in place (drop it yourself):
+building a million calls takes minutes. A reused database is migrated to head first, so a set
+built before a migration measures that migration's upgrade too. ``--baseline`` embeds another
+run's results (e.g. the code before a change, on the same databases) as ``baseline``.
 """
 
 from __future__ import annotations
@@ -151,6 +158,9 @@ def build_sqlite(path: Path, data: dict[str, list[tuple[Any, ...]]]) -> None:
                    "zeroed, created_at) VALUES (?, ?, ?, ?, 'cobranca', '{}', ?, 0, ?)",
                    ((r[0], r[1], r[2], AGENTS + 1, _money(r[3]), _ts(r[4])) for r in data["reviews"]))
     db.commit()
+    if _sqlite_has_amount(db):  # the schema keeps each call's amount on the call (0015): fill it as the migration does
+        db.execute(backfill_amounts_sql())
+        db.commit()
     db.execute("ANALYZE")
     db.close()
 
@@ -196,9 +206,25 @@ async def build_pg(url: str, data: dict[str, list[tuple[Any, ...]]]) -> None:
             records=[(r[0], r[1], r[2], AGENTS + 1, "cobranca", "{}", r[3], False, r[4]) for r in data["reviews"]])
         for table in ("users", "campaigns", "customers", "outcomes", "agreements", "call_reviews"):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        await conn.execute("ANALYZE")
+        if await conn.fetchval("SELECT count(*) FROM information_schema.columns "
+                               "WHERE table_name = 'call_attempts' AND column_name = 'amount'"):
+            await conn.execute(backfill_amounts_sql())
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
+
+
+def backfill_amounts_sql() -> str:
+    """The calls' denormalised amount (agreement total, else promised amount) as migration 0015 fills it."""
+    return ("UPDATE call_attempts SET amount = COALESCE("
+            "(SELECT a.total FROM agreements a WHERE a.attempt_id = call_attempts.id), "
+            "(SELECT o.promise_amount FROM outcomes o WHERE o.attempt_id = call_attempts.id)) "
+            "WHERE id IN (SELECT attempt_id FROM outcomes UNION SELECT attempt_id FROM agreements "
+            "WHERE attempt_id IS NOT NULL)")
+
+
+def _sqlite_has_amount(db: sqlite3.Connection) -> bool:
+    return any(r[1] == "amount" for r in db.execute("PRAGMA table_info(call_attempts)"))
 
 
 def _dsn(url: str) -> str:
@@ -320,6 +346,7 @@ async def _export(url: str) -> dict[str, Any]:
     try:
         async with session_factory(engine)() as db:
             t0 = time.perf_counter()
+            cpu0 = _cpu_s()
             with open(os.devnull, "wb") as sink:  # noqa: ASYNC230 (the null device never blocks)
                 async for chunk, n in csv_chunks(db, parse_filters({}, cursor_allowed=False), chunk_rows=2000):
                     data = chunk.encode("utf-8")
@@ -330,10 +357,19 @@ async def _export(url: str) -> dict[str, Any]:
                         rss.append(round(current_mb(), 1))
                         next_sample += 100_000
             seconds = time.perf_counter() - t0
+            cpu = _cpu_s() - cpu0
     finally:
         await engine.dispose()
+    # CPU seconds of this process (every thread: aiosqlite steps SQLite in its own); not PostgreSQL's server.
+    # On a shared machine the wall-clock rate falls with the load average, this one much less.
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds), "bytes": size,
+            "process_cpu_s": round(cpu, 2), "rows_per_process_cpu_s": round(rows / cpu),
             "rss_mb_every_100k_rows": rss, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_rss_mb() -> float:
@@ -364,6 +400,16 @@ async def _admin_sql(pg_url: str, statement: str) -> None:
         await conn.close()
 
 
+async def _pg_exists(pg_url: str, name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(_dsn(pg_url))
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -371,6 +417,10 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL (postgresql+asyncpg://...)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--keep-dir", type=Path, default=None, help="keep (and reuse) the SQLite database here")
+    parser.add_argument("--pg-db", default=None, help="PostgreSQL database name to build or reuse; not dropped")
+    parser.add_argument("--baseline", type=Path, default=None, help="another run's JSON to embed as 'baseline'")
+    parser.add_argument("--no-export", action="store_true", help="time the pages only (while iterating)")
     parser.add_argument("--export-only", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_only:
@@ -381,44 +431,83 @@ def main() -> None:
         "targets": {"p95_ms": TARGET_P95_MS, "export_rows_per_s": TARGET_EXPORT_ROWS_S},
         "cpus": os.cpu_count(),  # the load average next to each run says how much of them the bench had
     }
-    t0 = time.perf_counter()
-    data = synthetic(args.rows)
-    results["generate_s"] = round(time.perf_counter() - t0, 1)
-    results["dataset"] = {k: len(v) for k, v in data.items()}
-    print(f"generated {args.rows:,} calls in {results['generate_s']} s: {results['dataset']}")
+    data: dict[str, list[tuple[Any, ...]]] | None = None
+
+    def dataset() -> dict[str, list[tuple[Any, ...]]]:
+        nonlocal data
+        if data is None:
+            t0 = time.perf_counter()
+            data = synthetic(args.rows)
+            results["generate_s"] = round(time.perf_counter() - t0, 1)
+            results["dataset"] = {k: len(v) for k, v in data.items()}
+            print(f"generated {args.rows:,} calls in {results['generate_s']} s: {results['dataset']}")
+        return data
 
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "bench.db"
+            path = (args.keep_dir or Path(tmp)) / "bench.db"
             url = f"sqlite+aiosqlite:///{path}"
-            migrate.upgrade(url)
-            t0 = time.perf_counter()
-            build_sqlite(path, data)
-            build = round(time.perf_counter() - t0, 1)
-            print(f"sqlite: built in {build} s")
+            reused = path.exists()
+            build: float | None = None
+            if reused:
+                t0 = time.perf_counter()
+                migrate.upgrade(url)  # a set built before a migration: this times the migration at a million calls
+                migrated = round(time.perf_counter() - t0, 1)
+                with sqlite3.connect(path) as db:
+                    db.execute("ANALYZE")
+                print(f"sqlite: reused {path} (migrated to head in {migrated} s)")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                migrate.upgrade(url)
+                rows = dataset()
+                t0 = time.perf_counter()
+                build_sqlite(path, rows)
+                build = round(time.perf_counter() - t0, 1)
+                print(f"sqlite: built in {build} s")
             load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
-            results["sqlite"] = {"build_s": build, "first_pages": queries, "export": measure_export(url),
+            results["sqlite"] = {"build_s": build, "reused": reused, "first_pages": queries,
+                                 "export": None if args.no_export else measure_export(url),
                                  "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
+            if reused:
+                results["sqlite"]["migrate_to_head_s"] = migrated
 
     if args.pg_url:
         from sqlalchemy.engine import make_url
 
-        name = f"cobra_bench_qa_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin_sql(args.pg_url, f'CREATE DATABASE "{name}"'))
+        name = args.pg_db or f"cobra_bench_qa_{uuid.uuid4().hex[:8]}"
+        reused = bool(args.pg_db) and asyncio.run(_pg_exists(args.pg_url, name))
+        if not reused:
+            asyncio.run(_admin_sql(args.pg_url, f'CREATE DATABASE "{name}"'))
         try:
             url = make_url(args.pg_url).set(database=name).render_as_string(hide_password=False)
-            migrate.upgrade(url)
-            t0 = time.perf_counter()
-            asyncio.run(build_pg(url, data))
-            build = round(time.perf_counter() - t0, 1)
-            print(f"postgresql: built in {build} s")
+            build = None
+            if reused:
+                t0 = time.perf_counter()
+                migrate.upgrade(url)
+                migrated = round(time.perf_counter() - t0, 1)
+                asyncio.run(_admin_sql(url, "VACUUM ANALYZE"))
+                print(f"postgresql: reused {name} (migrated to head in {migrated} s)")
+            else:
+                migrate.upgrade(url)
+                rows = dataset()
+                t0 = time.perf_counter()
+                asyncio.run(build_pg(url, rows))
+                build = round(time.perf_counter() - t0, 1)
+                print(f"postgresql: built in {build} s")
             load = os.getloadavg()[0]
             queries = asyncio.run(measure_queries(url, args.repeat, args.rows))
-            results["postgresql"] = {"build_s": build, "first_pages": queries, "export": measure_export(url),
+            results["postgresql"] = {"build_s": build, "reused": reused, "first_pages": queries,
+                                     "export": None if args.no_export else measure_export(url),
                                      "load_average_1min": [round(load, 1), round(os.getloadavg()[0], 1)]}
+            if reused:
+                results["postgresql"]["migrate_to_head_s"] = migrated
         finally:
-            asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not args.pg_db:
+                asyncio.run(_admin_sql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    if args.baseline is not None:
+        results["baseline"] = json.loads(args.baseline.read_text(encoding="utf-8"))
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -442,7 +442,8 @@ class DialerRuntime:
             extra = await negotiation(db) if negotiation is not None else {}
             stored = await store_disposition(db, ticket.ref, d, agent_id=ticket.user_id, at=ticket.at)
             if stored.created:  # QA flags commit with the outcome they judge
-                await flag_call(db, ticket.ref.attempt_id, short_call_s=self.settings.qa_short_call_s, at=ticket.at)
+                await flag_call(db, ticket.ref.attempt_id, short_call_s=self.settings.qa_short_call_s, at=ticket.at,
+                                clock_scale=self.settings.qa_time_scale or self.settings.clock_scale)
             return stored, extra
 
         if ready_first:
@@ -505,6 +506,7 @@ class DialerRuntime:
                 created_by_id=user_id,
                 phone_id=ref.phone_id,
                 notes=notes,
+                at=self._clock(),
             )
         )
         return int(cb.id)
@@ -598,6 +600,7 @@ class DialerRuntime:
                     abandon_cap=wanted.abandon_cap,
                     amd_enabled=None if keep_amd else wanted.amd_enabled,
                     user_id=by_user,
+                    at=self._clock(),
                 )
             )
             if result is None:

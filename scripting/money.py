@@ -36,7 +36,7 @@ def format_brl(value: Decimal, *, nbsp: bool = False) -> str:
     cents = to_cents(value)
     sign = "-" if cents < 0 else ""
     integer, _, fraction = f"{abs(cents):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(integer) > 3:
         groups.insert(0, integer[-3:])
         integer = integer[:-3]

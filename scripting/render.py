@@ -149,7 +149,7 @@ CONTEXT_SCHEMA: dict[str, frozenset[str]] = {
     name: frozenset(f.name for f in fields(kind)) for name, kind in _NAMESPACE_TYPES.items()
 }
 
-_FORBIDDEN_NODES: dict[type, str] = {
+_FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
     nodes.Call: "chamadas de função ou método não são permitidas",
     nodes.Getitem: "índices ([...]) não são permitidos; use grupo.campo",
     nodes.Slice: "fatias ([a:b]) não são permitidas",
@@ -228,22 +228,22 @@ def check_template(source: str) -> TemplateCheck:
             if target.name in CONTEXT_SCHEMA:
                 problems.append(TemplateProblem(target.lineno, f"'{target.name}' é um grupo de variáveis do roteiro e não pode receber valor"))
             locals_.add(target.name)
-    for kind, message in _FORBIDDEN_NODES.items():
-        for node in tree.find_all(kind):
-            problems.append(TemplateProblem(node.lineno, message))
+    for node_type, message in _FORBIDDEN_NODES.items():
+        for forbidden in tree.find_all(node_type):
+            problems.append(TemplateProblem(forbidden.lineno, message))
     namespace_children: set[int] = set()
     for getattr_node in tree.find_all(nodes.Getattr):
-        attr, target = getattr_node.attr, getattr_node.node
+        attr, base = getattr_node.attr, getattr_node.node
         if attr.startswith("_"):
             problems.append(TemplateProblem(getattr_node.lineno, f"o atributo interno '{attr}' não é permitido"))
             continue
-        if isinstance(target, nodes.Name) and target.name in CONTEXT_SCHEMA and target.name not in locals_:
-            namespace_children.add(id(target))
-            used.add(target.name)
-            if attr not in CONTEXT_SCHEMA[target.name]:
-                known = ", ".join(sorted(CONTEXT_SCHEMA[target.name]))
-                problems.append(TemplateProblem(getattr_node.lineno, f"variável desconhecida '{target.name}.{attr}' (conhecidas: {known})"))
-        elif not (isinstance(target, nodes.Name) and target.name not in locals_):
+        if isinstance(base, nodes.Name) and base.name in CONTEXT_SCHEMA and base.name not in locals_:
+            namespace_children.add(id(base))
+            used.add(base.name)
+            if attr not in CONTEXT_SCHEMA[base.name]:
+                known = ", ".join(sorted(CONTEXT_SCHEMA[base.name]))
+                problems.append(TemplateProblem(getattr_node.lineno, f"variável desconhecida '{base.name}.{attr}' (conhecidas: {known})"))
+        elif not (isinstance(base, nodes.Name) and base.name not in locals_):
             problems.append(
                 TemplateProblem(getattr_node.lineno, f"'.{attr}' só é permitido direto num grupo, ex.: cliente.nome")
             )

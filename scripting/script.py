@@ -262,6 +262,8 @@ class _Reader:
         out = []
         for item in node.value:
             name = self.text(item, what)
+            if name is None:  # text() has reported the problem
+                continue
             try:
                 out.append(Action(name))
             except ValueError:

@@ -32,7 +32,7 @@ NOISY: tuple[str, ...] = ("aiohttp.access", "alembic", "panoramisk", "aiosqlite"
 NOISY_LEVEL = logging.WARNING
 
 
-class _CobraHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _CobraHandler(logging.StreamHandler):
     """The handler this module installs (a second setup replaces it instead of doubling lines).
 
     Without a fixed stream it writes to whatever ``sys.stderr`` is at the time, as logging's
@@ -44,7 +44,7 @@ class _CobraHandler(logging.StreamHandler):  # type: ignore[type-arg]
         logging.Handler.__init__(self)
         self._fixed = stream
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return self._fixed if self._fixed is not None else sys.stderr
 
@@ -115,7 +115,7 @@ def parse_level(value: str) -> str:
     """``value`` as one of :data:`LEVELS` (case-insensitive); ``ValueError`` naming the choices."""
     level = value.strip().upper()
     if level not in LEVELS:
-        raise ValueError(f"{value!r} is not a log level (one of {', '.join(l.lower() for l in LEVELS)})")
+        raise ValueError(f"{value!r} is not a log level (one of {', '.join(name.lower() for name in LEVELS)})")
     return level
 
 

@@ -215,11 +215,12 @@ _ERRORS = {
 
 
 def _parameter(name: str) -> dict[str, Any]:
+    schema: dict[str, Any]
     if name == "call_id":  # a call attempt's id (storage.models.new_attempt_id)
-        schema: dict[str, Any] = {"type": "string", "pattern": r"^[0-9a-f]{32}$"}
+        schema = {"type": "string", "pattern": r"^[0-9a-f]{32}$"}
     elif name == "key":
-        schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
-                                  "pattern": r"^[a-z][a-z0-9_]*$"}
+        schema = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
+                  "pattern": r"^[a-z][a-z0-9_]*$"}
     else:  # every other path parameter is an integer id (web.errors.parse_id)
         schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     return {"name": name, "in": "path", "required": True, "schema": schema}

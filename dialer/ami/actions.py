@@ -276,7 +276,10 @@ class ConfbridgeList:
         ]
 
 
-AmiAction = Login | Logoff | Ping | Originate | Redirect | Hangup | MixMonitor | CoreShowChannels | ConfbridgeList
+AmiAction = (
+    Login | Logoff | Ping | Originate | Redirect | Hangup | MixMonitor | MixMonitorMute | CoreShowChannels
+    | ConfbridgeList
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ class CobraAmiProtocol(AMIProtocol):
     """``AMIProtocol`` with incremental decoding and an event sink (see module doc)."""
 
     closed: bool  # set by panoramisk's connection_made
+    version: str | None  # set by panoramisk; filled here from the banner
 
     def __init__(self, sink: EventSink | None = None, on_lost: LostCallback | None = None) -> None:
         super().__init__()
@@ -106,7 +107,7 @@ class CobraAmiProtocol(AMIProtocol):
         ``AMIProtocol.send`` defaults to False, which forces a single-message reply and
         resolves an async Originate with "successfully queued" instead of its outcome.
         """
-        return super().send(data, as_list=as_list)  # type: ignore[no-any-return]
+        return super().send(data, as_list=as_list)
 
     def data_received(self, data: bytes) -> None:
         at = asyncio.get_running_loop().time()

@@ -211,6 +211,7 @@ async def store_disposition(
         promise_date=d.promise_date,
         callback_at=d.callback_at,
         notes=d.notes,
+        at=at,
     )
     if not created:
         return StoredDisposition(outcome.id, False, None, None)
@@ -232,6 +233,7 @@ async def store_disposition(
             created_by_id=agent_id,
             phone_id=ref.phone_id,
             notes=d.notes,
+            at=at,
         )
         callback_id = callback.id
     if nxt.verdict is Verdict.STOP_CUSTOMER and ref.customer_id is not None:

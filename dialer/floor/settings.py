@@ -31,6 +31,8 @@ class DialerSettings:
     stop_timeout_s: float = 5.0
     # QA: a right-party outcome on a call shorter than this is flagged (dialer.qa.flags; [qa] short_call_s)
     qa_short_call_s: int = 30
+    # loop seconds per call second for those QA rules (None: clock_scale); the demo sets its --speed here
+    qa_time_scale: float | None = None
     reprioritise_timeout_s: float = 120.0  # one campaign's re-ranking (start-up and after each midnight)
     # Loop seconds per PBX second: 1 against Asterisk; the simulator's time_scale in tests,
     # so pacing (which measures ring, talk and wrap times) works in the PBX's seconds.
@@ -55,6 +57,8 @@ class DialerSettings:
             raise ValueError(f"reprioritise_timeout_s: must be > 0, got {self.reprioritise_timeout_s!r}")
         if not self.clock_scale > 0:
             raise ValueError(f"clock_scale: must be > 0, got {self.clock_scale!r}")
+        if self.qa_time_scale is not None and not self.qa_time_scale > 0:
+            raise ValueError(f"qa_time_scale: must be > 0 or None, got {self.qa_time_scale!r}")
 
 
 FloorSettings = DialerSettings

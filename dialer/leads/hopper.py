@@ -123,6 +123,8 @@ def policy_for(campaign: Campaign | sql.CampaignRules) -> EligibilityPolicy:
 
 
 def _result(value: str | None) -> CallResult:
+    if value is None:  # in flight: counts for the caps, sets no gap
+        return CallResult.FAILED
     try:
         return CallResult(value)
     except ValueError:

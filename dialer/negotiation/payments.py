@@ -259,8 +259,8 @@ async def _apply(db: AsyncSession, line: PaymentLine, report: ImportReport, sour
     if line.contract is not None:
         debts = await debts_by_contract(db, line.contract)
         if line.cpf is not None:
-            ids = set(await customer_ids_by_cpf(db, line.cpf))
-            debts = [d for d in debts if d.customer_id in ids]
+            owners = set(await customer_ids_by_cpf(db, line.cpf))
+            debts = [d for d in debts if d.customer_id in owners]
         if not debts:
             return Rejection(line.row, "contrato", f"Contrato {line.contract!r} não encontrado" + (" para este CPF." if line.cpf else "."))
         if len({d.customer_id for d in debts}) > 1:

@@ -529,8 +529,8 @@ class ShiftSimulation:
                 continue
             if not heap or next_event >= end:
                 break
-            now, kind, _, obj = heapq.heappop(heap)
-            if kind == _RESULT:
+            now, event, _, obj = heapq.heappop(heap)
+            if event == _RESULT:
                 call = obj  # type: ignore[assignment]
                 del self.ringing[call.id]
                 result = DialResult(call.kind)
@@ -545,7 +545,7 @@ class ShiftSimulation:
                     push(now + call.amd_s, _AMD, call)
                 else:
                     call.state = "done"
-            elif kind == _AMD:
+            elif event == _AMD:
                 call = obj  # type: ignore[assignment]
                 self.n_amd -= 1
                 algo.on_amd_verdict(now, call.amd_missed)
@@ -554,7 +554,7 @@ class ShiftSimulation:
                     offer(call, now)
                 else:
                     call.state = "done"
-            elif kind == _EXPIRE:
+            elif event == _EXPIRE:
                 call = obj  # type: ignore[assignment]
                 if call.state == "waiting":
                     call.state = "done"
@@ -564,7 +564,7 @@ class ShiftSimulation:
                     if call.kind == "live":
                         abandoned += 1
                         abandons_by_window[min(int(call.answered_at // WINDOW_15MIN_S), buckets - 1)] += 1
-            elif kind == _TALK_END:
+            elif event == _TALK_END:
                 agent, call = obj  # type: ignore[misc]
                 self.n_talk -= 1
                 self.n_wrap += 1
@@ -572,18 +572,18 @@ class ShiftSimulation:
                 agent.since = now
                 busy_s += call.talk_s
                 push(now + call.wrap_s, _WRAP_END, (agent, call))
-            elif kind == _WRAP_END:
+            elif event == _WRAP_END:
                 agent, call = obj  # type: ignore[misc]
                 self.n_wrap -= 1
                 busy_s += call.wrap_s
                 call.state = "done"
                 algo.on_handle_done(now, call.talk_s, call.wrap_s)
                 agent_ready(agent, now)
-            elif kind == _LOGIN:
+            elif event == _LOGIN:
                 agent = obj  # type: ignore[assignment]
                 agent.logged_in_at = now
                 agent_ready(agent, now)
-            elif kind == _LOGOUT:
+            elif event == _LOGOUT:
                 agent = obj  # type: ignore[assignment]
                 if agent.state == "ready":
                     self.idle.remove(agent)

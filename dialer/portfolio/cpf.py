@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_DIGITS = re.compile(r"[0-9]+")
-
 from dialer.portfolio.errors import FieldError
+
+_DIGITS = re.compile(r"[0-9]+")
 
 _SEPARATORS = re.compile(r"[\s.\-/]")
 

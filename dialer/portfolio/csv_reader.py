@@ -177,29 +177,43 @@ class PortfolioCsv:
         header = next(csv.reader([first], delimiter=delimiter))
         names, ignored = _map_header(header, column_map)
         self._names = names
+        self._named = [(i, name) for i, name in enumerate(names) if name]
         self._delimiter = delimiter
         self.layout = CsvLayout(encoding, delimiter, tuple(names), tuple(ignored))
 
     def __iter__(self) -> Iterator[RawRow]:
-        reader = csv.reader(self._text, delimiter=self._delimiter)
-        width = len(self._names)
-        named = [(i, name) for i, name in enumerate(self._names) if name]
+        raw_row = self.raw_row
+        for row_number, record in self.records():
+            yield raw_row(row_number, record)
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """``(row number, values as read)`` of every non-blank record; :meth:`raw_row` names them."""
         row_number = 1
-        for record in reader:
+        for record in csv.reader(self._text, delimiter=self._delimiter):
             row_number += 1
             if not "".join(record).strip():
                 continue  # blank line: counted, as a spreadsheet shows it, but not a record
-            if len(record) >= width:
-                values = {name: record[i] for i, name in named}
-            else:
-                values = {name: record[i] if i < len(record) else "" for i, name in named}
-            oversized: tuple[str, ...] = ()
-            if max(map(len, record)) > MAX_FIELD_CHARS:  # rare: look at each cell only then
-                oversized = tuple(name for name, value in values.items() if len(value) > MAX_FIELD_CHARS)
-                for name in oversized:
-                    values[name] = values[name][:MAX_FIELD_CHARS]
-            extra = tuple(v[:MAX_FIELD_CHARS] for v in record[width:] if v.strip()) if len(record) > width else ()
-            yield RawRow(row_number, values, extra, oversized)
+            yield row_number, record
+
+    def position(self, column: str) -> int:
+        """Where ``column`` (canonical name) is in a record."""
+        return self._names.index(column)
+
+    def raw_row(self, row_number: int, record: list[str]) -> RawRow:
+        """One record as a :class:`RawRow`: values by column name, cells past the header, oversized cells."""
+        width = len(self._names)
+        named = self._named
+        if len(record) >= width:
+            values = {name: record[i] for i, name in named}
+        else:
+            values = {name: record[i] if i < len(record) else "" for i, name in named}
+        oversized: tuple[str, ...] = ()
+        if max(map(len, record)) > MAX_FIELD_CHARS:  # rare: look at each cell only then
+            oversized = tuple(name for name, value in values.items() if len(value) > MAX_FIELD_CHARS)
+            for name in oversized:
+                values[name] = values[name][:MAX_FIELD_CHARS]
+        extra = tuple(v[:MAX_FIELD_CHARS] for v in record[width:] if v.strip()) if len(record) > width else ()
+        return RawRow(row_number, values, extra, oversized)
 
     def detach(self) -> None:
         """Give the binary stream back to the caller (so closing it is theirs)."""

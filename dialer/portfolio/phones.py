@@ -51,7 +51,8 @@ def _parse_full(text: str) -> tuple[int, str] | None:
     if phonenumbers.region_code_for_number(number) != "BR":
         return None
     kind = _TYPES.get(phonenumbers.number_type(number))  # UNKNOWN for anything invalid
-    return (number.national_number, kind) if kind else None
+    national = number.national_number
+    return (national, kind) if kind and national is not None else None
 
 
 def _is_brazilian_number(text: str) -> bool:

@@ -116,6 +116,15 @@ def _money(text: str) -> Decimal:
     return Decimal(f"{match[1].replace('.', '')}.{match[2]}")
 
 
+def balance_cents(text: str) -> int:
+    """A valid balance cell in cents, as the validation would read it (for rows already accepted once)."""
+    text = text.strip()
+    match = _BR_AMOUNT.fullmatch(text)
+    if match is None:
+        return int(parse_money(text).scaleb(2))
+    return int(match[1].replace(".", "")) * 100 + int(match[2])
+
+
 def _phones(raw: RawRow, issues: _Collector) -> tuple[NormalizedPhone, ...]:
     found: dict[str, NormalizedPhone] = {}
     problems: list[FieldError] = []

@@ -27,15 +27,26 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
-def facts_of(detail: CallDetail) -> CallFacts:
-    """What the flag rules read, from everything stored about the call."""
+def _call_seconds(stored_s: int | None, clock_scale: float) -> int | None:
+    if stored_s is None or clock_scale == 1.0:
+        return stored_s
+    return int(stored_s / clock_scale)
+
+
+def facts_of(detail: CallDetail, *, clock_scale: float = 1.0) -> CallFacts:
+    """What the flag rules read, from everything stored about the call.
+
+    The stored times are the dialer's clock; ``clock_scale`` is its seconds per second of the
+    call (1 against a real PBX; the simulator's time scale when it runs faster, as in ``cobra demo
+    --speed``), so the talk time the rules judge is the call's own and a threshold in seconds
+    means the same thing at any speed."""
     call, agreement, promise, run, outcome = detail.call, detail.agreement, detail.promise, detail.script_run, detail.outcome
     negotiated = [row.created_at for row in (agreement, promise) if row is not None]
     limits = (agreement.calculation or {}).get("limits", {}) if agreement is not None else {}
     promise_amount = promise.amount if promise is not None else (outcome.promise_amount if outcome is not None else None)
     return CallFacts(
         outcome=None if outcome is None else str(outcome.code),
-        talk_s=talk_seconds(call.connected_at, call.ended_at),
+        talk_s=_call_seconds(talk_seconds(call.connected_at, call.ended_at), clock_scale),
         identity_confirmed_at=None if run is None else run.identity_confirmed_at,
         negotiated_at=min(negotiated) if negotiated else None,
         discount_pct=None if agreement is None else agreement.discount_pct,
@@ -46,12 +57,18 @@ def facts_of(detail: CallDetail) -> CallFacts:
     )
 
 
-async def flag_call(session: AsyncSession, call_id: str, *, short_call_s: int, at: datetime) -> list[Flag]:
-    """Compute and store the flags of ``call_id`` (replacing the old ones); the flags."""
+async def flag_call(
+    session: AsyncSession, call_id: str, *, short_call_s: int, at: datetime, clock_scale: float = 1.0
+) -> list[Flag]:
+    """Compute and store the flags of ``call_id`` (replacing the old ones); the flags.
+
+    ``clock_scale``: the dialer's seconds per call second (see :func:`facts_of`)."""
+    if not clock_scale > 0:
+        raise ValueError(f"clock_scale: must be > 0, got {clock_scale!r}")
     detail = await call_detail(session, call_id)
     if detail is None:
         return []
-    flags = compute_flags(facts_of(detail), short_call_s=short_call_s)
+    flags = compute_flags(facts_of(detail, clock_scale=clock_scale), short_call_s=short_call_s)
     await replace_flags(session, call_id, [(f.code, f.detail) for f in flags], at=at)
     return flags
 

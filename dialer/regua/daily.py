@@ -33,7 +33,15 @@ def parse_hhmm(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
+# A daily run's longest (the 10,000-customer bench takes about a minute)
+RUN_TIMEOUT_S = 1800.0
+
+
 class DailyRegua:
+    """The daily run's one owner: a background task of the app (started with it, cancelled on
+    stop), so the start-up catch-up run never delays the server answering; each run in short
+    transactions (:func:`dialer.regua.services.run_day`) and bounded by ``timeout_s``."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -42,12 +50,16 @@ class DailyRegua:
         clock: Clock,
         run_at: time = time(7),
         after_run: Callable[[RunReport], None] | None = None,
+        timeout_s: float = RUN_TIMEOUT_S,
     ) -> None:
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s: must be > 0, got {timeout_s!r}")
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.run_at = run_at
         self.after_run = after_run
+        self.timeout_s = timeout_s
         self.last: RunReport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -62,9 +74,14 @@ class DailyRegua:
     async def _loop(self) -> None:
         while True:
             try:
-                await self.run_once()
+                # bounded: a run stuck on the database must not hold the task (nor its last
+                # short transaction) forever; what it did not take, the next run takes
+                async with asyncio.timeout(self.timeout_s):
+                    await self.run_once()
             except asyncio.CancelledError:
                 raise
+            except TimeoutError:
+                log.error("régua: the daily run took over %g s and was stopped; the next one catches up", self.timeout_s)
             except Exception:
                 log.exception("régua: the daily run failed; the next one catches up")
             now = self.clock()

@@ -9,7 +9,7 @@ DIAL_BOOST = 5
 CALL_BOOST = 10
 
 _SIGNATURE = "\n\n{{ empresa.nome }} · {{ empresa.telefone }}"
-_PIX = "{% if pix %}\n\nPix copia e cola ({{ valor }}):\n{{ pix }}{% endif %}"
+_PIX = "{% if pix %}\n\nPix copia e cola ({{ valor_pix }}):\n{{ pix }}{% endif %}"
 
 DEFAULT_REGUA: tuple[Rule, ...] = (
     Rule(

@@ -7,21 +7,24 @@ API::
 
 A run reads the portfolio a page of customers at a time, plans with
 :func:`dialer.regua.planner.plan_day` (minus the keys already decided), and stores each
-decision with its outbox message in the same transaction (a savepoint per decision inside
-one transaction per page): a crash leaves either both or neither, and a key stored by a
-concurrent run only costs that step. At most ``max_per_run`` steps are taken per run, oldest
+decision with its outbox message in the same transaction (short transactions of a few dozen
+steps, so the run never keeps SQLite's one write lock long enough to fail a login or an agent's
+result): a crash leaves either both or neither, and a key stored by a concurrent run only
+costs that step. At most ``max_per_run`` steps are taken per run, oldest
 first; the rest wait for the next run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,6 +62,10 @@ log = logging.getLogger(__name__)
 
 BRASILIA_OFFSET = timedelta(hours=-3)
 PAGE = 500
+# A run's write transactions: this many steps each (a fraction of a second of the write lock),
+# then a pause for the writers that waited meanwhile (see _in_short_transactions)
+STEPS_PER_TRANSACTION = 50
+WRITER_GAP_S = 0.12
 BROKEN_REASON = "PROMESSA_QUEBRADA"
 HANDOFF_REASON = "TERCEIRIZADO"
 
@@ -159,12 +166,23 @@ async def _pages(sessions: async_sessionmaker[AsyncSession], now: datetime) -> A
         after = ids[-1]
 
 
-def _offer(rule: Rule, amount: Decimal, settings: ReguaSettings) -> tuple[str, str]:
+def _offered(rule: Rule, amount: Decimal, settings: ReguaSettings) -> tuple[Decimal, Decimal] | None:
+    """(discount %, amount to pay) of the rule's offer on ``amount``; None without one."""
     if rule.offer is Offer.NONE or amount <= 0:
-        return "", ""
+        return None
     pct = settings.offer_supervisor_pct if rule.offer is Offer.SUPERVISOR else settings.offer_standard_pct
-    offered = to_cents(amount * (Decimal(100) - pct) / Decimal(100))
-    return f"Pagando à vista, você tem {format_percent_br(pct, 0)} de desconto.", format_brl(offered)
+    return pct, to_cents(amount * (Decimal(100) - pct) / Decimal(100))
+
+
+def _pix_amount(action: PlannedAction, settings: ReguaSettings) -> Decimal:
+    """What the message's Pix charges: the offered amount when the step makes an offer (a Pix for the
+    whole balance would ask for more than the message promises), the installment's or debt's amount
+    otherwise; nothing for a debt covered by an agreement (its installments' reminders carry the
+    agreed amounts) or for an agreement-anchored step (the satisfaction survey)."""
+    if action.rule.anchor is Anchor.AGREEMENT or (action.debt is not None and action.debt.in_agreement):
+        return Decimal(0)
+    offer = _offered(action.rule, action.amount, settings)
+    return action.amount if offer is None else offer[1]
 
 
 def _pix(settings: ReguaSettings, amount: Decimal, key: str) -> str:
@@ -179,7 +197,9 @@ def _pix(settings: ReguaSettings, amount: Decimal, key: str) -> str:
 
 def message_context(action: PlannedAction, settings: ReguaSettings, *, link: str = "") -> MessageContext:
     rule, debt = action.rule, action.debt
-    oferta, valor_oferta = _offer(rule, action.amount, settings)
+    offer = _offered(rule, action.amount, settings)
+    pix_amount = _pix_amount(action, settings)
+    pix = _pix(settings, pix_amount, action.key)
     return MessageContext(
         nome=action.account.name,
         empresa=settings.company,
@@ -189,9 +209,10 @@ def message_context(action: PlannedAction, settings: ReguaSettings, *, link: str
         contrato="" if debt is None else debt.contract,
         credor="" if debt is None else debt.creditor,
         parcela="" if action.installment_number is None else str(action.installment_number),
-        oferta=oferta,
-        valor_oferta=valor_oferta,
-        pix=_pix(settings, action.amount, action.key) if rule.anchor is not Anchor.AGREEMENT else "",
+        oferta="" if offer is None else f"Pagando à vista, você tem {format_percent_br(offer[0], 0)} de desconto.",
+        valor_oferta="" if offer is None else format_brl(offer[1]),
+        pix=pix,
+        valor_pix=format_brl(pix_amount) if pix else "",
         link_avaliacao=link,
     )
 
@@ -304,6 +325,26 @@ async def _break(db: AsyncSession, broken: BrokenCommitment, day: date, now: dat
     report.per_rule["quebra"] += 1
 
 
+async def _in_short_transactions(
+    sessions: async_sessionmaker[AsyncSession], steps: Sequence[Callable[[AsyncSession], Awaitable[None]]]
+) -> None:
+    """Run ``steps`` in transactions of at most :data:`STEPS_PER_TRANSACTION`, with a gap between them.
+
+    SQLite has one writer at a time and the others wait ``busy_timeout`` for it: a run that
+    kept its write lock for a whole page (seconds on a big portfolio) made a login or an
+    agent's result wait past it and fail with 503. Each step keeps a decision and its outbox
+    message in one transaction (both or neither); the gap after each commit is longer than
+    SQLite's longest busy-handler sleep (100 ms), so a writer waiting for the lock takes it
+    there instead of finding the run's next transaction already holding it.
+    """
+    for start in range(0, len(steps), STEPS_PER_TRANSACTION):
+        if start:
+            await asyncio.sleep(WRITER_GAP_S)
+        async with sessions.begin() as db:
+            for step in steps[start : start + STEPS_PER_TRANSACTION]:
+                await step(db)
+
+
 async def run_day(
     sessions: async_sessionmaker[AsyncSession], day: date, settings: ReguaSettings, *, now: datetime
 ) -> RunReport:
@@ -317,16 +358,16 @@ async def run_day(
     async for accounts in _pages(sessions, now):
         actions = plan_day(rules, accounts, day, decided=decided, catch_up_days=settings.catch_up_days)
         broken = [b for a in accounts for b in broken_commitments(a, day, settings.grace_days) if b.key not in decided]
-        async with sessions() as db:
-            for b in broken:
-                await _break(db, b, day, now, settings, report)
-            for action in actions:
-                if budget <= 0:
-                    report.left_for_next_run += 1
-                    continue
-                budget -= 1
-                await _take(db, action, day, now, settings, report)
-            await db.commit()
+        steps: list[Callable[[AsyncSession], Awaitable[None]]] = [
+            partial(_break, broken=b, day=day, now=now, settings=settings, report=report) for b in broken
+        ]
+        for action in actions:
+            if budget <= 0:
+                report.left_for_next_run += 1
+                continue
+            budget -= 1
+            steps.append(partial(_take, action=action, day=day, now=now, settings=settings, report=report))
+        await _in_short_transactions(sessions, steps)
     async with sessions.begin() as db:
         await audit.record(db, user_id=None, action="regua.run", entity="regua", entity_id=day.isoformat(), at=now,
                            after=report.as_dict())

@@ -9,7 +9,8 @@ Variables: ``cliente.nome``, ``cliente.primeiro_nome``, ``empresa.nome``,
 ``empresa.telefone``, ``valor`` (``R$ 1.234,56``), ``vencimento`` (``dd/mm/aaaa``),
 ``dias_atraso``, ``contrato``, ``credor``, ``parcela`` (installment number, "" otherwise),
 ``oferta`` (the offer sentence, "" without one), ``valor_oferta``, ``pix`` (Pix copia e
-cola for ``valor``, "" without a Pix key) and ``link_avaliacao`` (satisfaction link).
+cola, "" without a Pix key), ``valor_pix`` (what the Pix charges: ``valor_oferta`` when the
+step makes an offer, else ``valor``) and ``link_avaliacao`` (satisfaction link).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class MessageContext:
     oferta: str = ""
     valor_oferta: str = ""
     pix: str = ""
+    valor_pix: str = ""
     link_avaliacao: str = ""
 
     def variables(self) -> dict[str, object]:
@@ -62,6 +64,7 @@ class MessageContext:
             "oferta": self.oferta,
             "valor_oferta": self.valor_oferta,
             "pix": self.pix,
+            "valor_pix": self.valor_pix,
             "link_avaliacao": self.link_avaliacao,
         }
 
@@ -91,5 +94,5 @@ def sample_context(empresa: Empresa) -> MessageContext:
     return MessageContext(
         nome="Maria da Silva", empresa=empresa, valor="R$ 1.234,56", vencimento="10/01/2027", dias_atraso=15,
         contrato="CT-0001", credor="Banco Exemplo", parcela="1", oferta="Desconto de 10% para pagamento à vista.",
-        valor_oferta="R$ 1.111,10", pix="00020126...", link_avaliacao="https://cobra.example/avaliacao/xyz",
+        valor_oferta="R$ 1.111,10", pix="00020126...", valor_pix="R$ 1.111,10", link_avaliacao="https://cobra.example/avaliacao/xyz",
     )

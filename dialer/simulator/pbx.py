@@ -215,7 +215,7 @@ class Pbx(PbxActions):
         if req is None or two is None:
             return
         one.dial = None
-        req.timer.cancel()  # type: ignore[attr-defined]
+        req.timer.cancel()
         self._dest_event("DialEnd", one, ("DialStatus", status))
         self._chan_event("HangupRequest", two, [("Cause", "0")])
         self._chan_event("SoftHangupRequest", two, [("Cause", "16")])
@@ -253,7 +253,7 @@ class Pbx(PbxActions):
         if one is None or req is None:
             return
         one.dial = None
-        req.timer.cancel()  # type: ignore[attr-defined]
+        req.timer.cancel()
         one.state = UP
         one.answered_at = self.timers.now
         self._chan_event("Newstate", one)
@@ -474,7 +474,7 @@ class Pbx(PbxActions):
             one = ch if ch.dial is not None else peer
             assert one is not None
             one.dial = None
-            dialling.timer.cancel()  # type: ignore[attr-defined]
+            dialling.timer.cancel()
             self._chan_event("SoftHangupRequest", ch, [("Cause", "16")])
             if peer is not None:
                 self._chan_event("HangupRequest", peer, [("Cause", str(cause))])

@@ -109,9 +109,9 @@ class CallAttempt(Base):
     """
 
     __tablename__ = "call_attempts"
+    # (campaign, created) and (agent, created) are served by the QA keyset indexes (storage.models.qa),
+    # which extend them with ``id``
     __table_args__ = (
-        Index("ix_call_attempts_campaign_created", "campaign_id", "created_at"),
-        Index("ix_call_attempts_agent_created", "agent_id", "created_at"),
         Index("ix_call_attempts_customer_created", "customer_id", "created_at"),
         Index("ix_call_attempts_phone_created", "phone_id", "created_at"),
     )
@@ -127,7 +127,7 @@ class CallAttempt(Base):
     caller_id: Mapped[str | None] = mapped_column(String(32))
     pbx_name: Mapped[str | None] = mapped_column(String(60))
 
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # indexed with id: ix_call_attempts_created_id
     originated_at: Mapped[datetime | None] = mapped_column()
     ringing_at: Mapped[datetime | None] = mapped_column()  # the customer's phone started ringing (QA timeline)
     answered_at: Mapped[datetime | None] = mapped_column()
@@ -148,6 +148,10 @@ class CallAttempt(Base):
     recording_path: Mapped[str | None] = mapped_column(String(500))
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
     short_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the amount negotiated on the call: its agreement's total, else the promised amount of its outcome.
+    # Derived, kept by storage.repositories.calls.refresh_call_amount whenever either is written, so the QA
+    # records filter and export the amount from the call row alone (no join, no EXISTS per row).
+    amount: Mapped[Decimal | None] = mapped_column()
 
 
 class Outcome(Base):

@@ -54,6 +54,10 @@ class Customer(Base):
     balance_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     call_window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """When the customer said they may be called (``WeeklyWindow.parse`` mapping), or None."""
+    import_fingerprint: Mapped[str | None] = mapped_column(String(32))
+    """Hash of the file records this customer was last imported from (None: re-read them next time).
+    A re-import skips customers whose records hash the same; code that changes what an import
+    compares (debt statuses, the imported fields) must set it to None."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -30,6 +30,12 @@ _calls = CallAttempt.__table__
 Index("ix_call_attempts_created_id", _calls.c.created_at, _calls.c.id)
 Index("ix_call_attempts_campaign_created_id", _calls.c.campaign_id, _calls.c.created_at, _calls.c.id)
 Index("ix_call_attempts_agent_created_id", _calls.c.agent_id, _calls.c.created_at, _calls.c.id)
+# the amount-range filter walks only the calls that have an amount (about one in ten) in keyset order
+# and tests the amount in the index itself
+Index(
+    "ix_call_attempts_amount_created_id", _calls.c.created_at, _calls.c.id, _calls.c.amount,
+    sqlite_where=_calls.c.amount.is_not(None), postgresql_where=_calls.c.amount.is_not(None),
+)
 
 
 class Scorecard(Base):

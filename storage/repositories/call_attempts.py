@@ -11,8 +11,8 @@ from storage.errors import NotFound, UnknownField
 from storage.models import CallAttempt, CampaignMode, new_attempt_id
 from storage.repositories._values import enum_value
 
-# What identifies an attempt never changes after creation
-_FROZEN = frozenset({"id", "campaign_id", "created_at"})
+# What identifies an attempt never changes after creation; ``amount`` is derived (calls.refresh_call_amount owns it)
+_FROZEN = frozenset({"id", "campaign_id", "created_at", "amount"})
 UPDATABLE_FIELDS: frozenset[str] = frozenset(c.key for c in CallAttempt.__table__.columns) - _FROZEN
 
 

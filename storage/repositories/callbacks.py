@@ -20,7 +20,9 @@ async def add_callback(
     created_by_id: int | None,
     phone_id: int | None = None,
     notes: str | None = None,
+    at: datetime | None = None,
 ) -> Callback:
+    """Store a callback; ``at`` is the caller's clock (None: the model's default)."""
     callback = Callback(
         customer_id=customer_id,
         campaign_id=campaign_id,
@@ -30,6 +32,8 @@ async def add_callback(
         phone_id=phone_id,
         notes=notes,
     )
+    if at is not None:
+        callback.created_at = at
     session.add(callback)
     await session.flush()
     return callback

@@ -3,12 +3,14 @@
 Pages are ordered ``created_at DESC, id DESC`` and seek past the previous page's last key
 (``(created_at, id) < cursor``), so a deep page costs what the first one does; the three
 ``ix_call_attempts_*created_id`` indexes serve the unfiltered, per-campaign and per-agent
-reads. Everything here is Core (rows, not ORM objects): the export streams a million rows
-with flat memory.
+reads, and the partial ``ix_call_attempts_amount_created_id`` the amount range (on
+``call_attempts.amount``, which :func:`refresh_call_amount` keeps). Everything here is Core
+(rows, not ORM objects); the export reads the driver's cursor: a million rows in flat memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Table,
     Text,
     case,
     cast,
@@ -26,14 +29,14 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     text,
     tuple_,
     type_coerce,
     union,
+    update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import (
     Agreement,
@@ -50,7 +53,7 @@ from storage.models import (
     User,
 )
 
-CA = CallAttempt.__table__
+CA: Table = CallAttempt.__table__  # type: ignore[assignment]  # typed as FromClause, it is the Table
 _OUTCOMES = Outcome.__table__
 _AGREEMENTS = Agreement.__table__
 EXPORT_BATCH = 5000
@@ -110,34 +113,59 @@ def _reviewed() -> ColumnElement[bool]:
     return exists().where(CallReview.attempt_id == CA.c.id)
 
 
-def _amount() -> ColumnElement[Any]:
-    return func.coalesce(Agreement.total, Outcome.promise_amount)
+def _has_review(dialect: str) -> ColumnElement[bool]:
+    """"Has a review" as a filter. Reviewed calls are rare (one in 200): a first page walks ~10,000 calls
+    for its 50, and an index probe into call_reviews for each cost PostgreSQL ~30 ms. Wrapped in ``IS TRUE``
+    the EXISTS stays a subplan, which PostgreSQL runs hashed (the reviewed ids read once, then a hash probe
+    per call: ~4 ms). SQLite keeps the plain EXISTS: its probes are cheap, and as ``IN`` it would drive the
+    page from call_reviews and sort every reviewed call."""
+    if dialect == "postgresql":
+        return _reviewed().is_(True)
+    return _reviewed()
 
 
-def _amount_between(low: Decimal | None, high: Decimal | None, which: str = "either") -> ColumnElement[bool]:
-    """The call's amount (its agreement's total, else its promise) within ``[low, high]``, as EXISTS.
+def _amount_between(low: Decimal | None, high: Decimal | None) -> list[ColumnElement[bool]]:
+    """The call's amount (``call_attempts.amount``: its agreement's total, else its promise) within ``[low, high]``.
 
-    ``which``: "agreement" or "promise" for one side only (the page reads each side as its own
-    keyset branch: PostgreSQL turns an OR of two EXISTS into hashes of both whole tables)."""
+    ``amount IS NOT NULL`` spelled out: it is the predicate of ``ix_call_attempts_amount_created_id``, which
+    both planners then walk in keyset order, testing the amount in the index."""
+    out: list[ColumnElement[bool]] = [CA.c.amount.is_not(None)]
+    if low is not None:
+        out.append(CA.c.amount >= low)
+    if high is not None:
+        out.append(CA.c.amount <= high)
+    return out
 
-    def within(col: Any) -> list[ColumnElement[bool]]:
-        out = []
-        if low is not None:
-            out.append(col >= low)
-        if high is not None:
-            out.append(col <= high)
-        return out
 
-    # aliases: the page's own outer joins to these tables must not swallow the subqueries' FROM
-    a, o = _AGREEMENTS.alias("a_filter"), _OUTCOMES.alias("o_filter")
-    agreement = exists().where(a.c.attempt_id == CA.c.id, *within(a.c.total))
-    # an agreement's call has no promised amount (ACORDO, not PROMESSA): the sides never overlap
-    promise = exists().where(o.c.attempt_id == CA.c.id, *within(o.c.promise_amount))
-    if which == "agreement":
-        return agreement
-    if which == "promise":
-        return promise
-    return or_(agreement, promise)
+async def refresh_call_amount(session: AsyncSession, attempt_id: str) -> None:
+    """Set ``call_attempts.amount`` of ``attempt_id`` from its agreement and outcome as stored now.
+
+    Called by whatever writes either (``add_outcome``, ``add_agreement``). The call's row is locked
+    first (PostgreSQL; SQLite has one writer anyway): the UPDATE's own snapshot then sees an agreement
+    or outcome another transaction committed while this one waited, so the last writer's amount is
+    right whichever order the two commit in."""
+    await session.execute(select(CA.c.id).where(CA.c.id == attempt_id).with_for_update())
+    await session.execute(
+        update(CA).where(CA.c.id == attempt_id).values(amount=func.coalesce(
+            select(_AGREEMENTS.c.total).where(_AGREEMENTS.c.attempt_id == attempt_id).scalar_subquery(),
+            select(_OUTCOMES.c.promise_amount).where(_OUTCOMES.c.attempt_id == attempt_id).scalar_subquery(),
+        ))
+    )
+
+
+async def refresh_all_call_amounts(session: AsyncSession) -> int:
+    """Recompute the amount of every call with an outcome or an agreement (after bulk inserts that bypass
+    :func:`refresh_call_amount`, e.g. the demo's history); the number of calls updated."""
+    with_amount_source = union(
+        select(_OUTCOMES.c.attempt_id), select(_AGREEMENTS.c.attempt_id).where(_AGREEMENTS.c.attempt_id.is_not(None))
+    )
+    done = await session.execute(
+        update(CA).where(CA.c.id.in_(with_amount_source)).values(amount=func.coalesce(
+            select(_AGREEMENTS.c.total).where(_AGREEMENTS.c.attempt_id == CA.c.id).scalar_subquery(),
+            select(_OUTCOMES.c.promise_amount).where(_OUTCOMES.c.attempt_id == CA.c.id).scalar_subquery(),
+        ))
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _base(start: Any = None) -> Select[Any]:
@@ -154,7 +182,7 @@ def _base(start: Any = None) -> Select[Any]:
         User.login,
         Customer.name,
         Outcome.code,
-        _amount().label("amount"),
+        CA.c.amount,
         _flagged().label("flagged"),
         _reviewed().label("reviewed"),
     ).select_from(_joins(start))
@@ -167,7 +195,6 @@ def _joins(start: Any = None) -> Any:
         .outerjoin(Campaign, Campaign.id == CA.c.campaign_id)
         .outerjoin(Customer, Customer.id == CA.c.customer_id)
         .outerjoin(Outcome, Outcome.attempt_id == CA.c.id)
-        .outerjoin(Agreement, Agreement.attempt_id == CA.c.id)
     )
 
 
@@ -175,9 +202,7 @@ async def _agent_id(session: AsyncSession, login: str) -> int | None:
     return (await session.execute(select(User.id).where(User.login == login))).scalar_one_or_none()
 
 
-async def _filtered(
-    session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None, *, amount_side: str = "either"
-) -> Select[Any] | None:
+async def _filtered(session: AsyncSession, q: CallQuery, stmt: Select[Any] | None = None) -> Select[Any] | None:
     """The query of ``q`` on ``stmt`` (default: the page's columns); None: it can match nothing (an unknown agent)."""
     stmt = _base() if stmt is None else stmt
     if q.agent is not None:
@@ -205,11 +230,11 @@ async def _filtered(
         if q.max_talk_s is not None:
             stmt = stmt.where(talk < q.max_talk_s + 1)  # whole seconds: 59.6 s counts as 59
     if q.min_amount is not None or q.max_amount is not None:
-        stmt = stmt.where(_amount_between(q.min_amount, q.max_amount, amount_side))
+        stmt = stmt.where(*_amount_between(q.min_amount, q.max_amount))
     if q.flagged is not None:
         stmt = stmt.where(_flagged() if q.flagged else ~_flagged())
     if q.reviewed is not None:
-        stmt = stmt.where(_reviewed() if q.reviewed else ~_reviewed())
+        stmt = stmt.where(_has_review(session.get_bind().dialect.name) if q.reviewed else ~_reviewed())
     if q.ids:
         stmt = stmt.where(CA.c.id.in_(q.ids))
     if q.after is not None:
@@ -226,18 +251,7 @@ def _row(r: Sequence[Any]) -> CallRow:
 
 async def _page_keys(session: AsyncSession, q: CallQuery) -> Select[Any] | None:
     """``(id, created_at)`` of the page's rows in keyset order (not yet limited); None: nothing can match."""
-    ids = select(CA.c.id, CA.c.created_at).select_from(CA)
-    if (q.min_amount is None and q.max_amount is None) or session.get_bind().dialect.name == "sqlite":
-        return await _filtered(session, q, ids)  # SQLite probes both sides per row in one scan: cheaper
-    branches = []
-    for side in ("agreement", "promise"):  # each side its own ordered, limited scan; then the newest of both
-        branch = await _filtered(session, q, ids, amount_side=side)
-        if branch is None:
-            return None
-        sub = branch.limit(q.limit + 1).subquery(f"{side}_keys")
-        branches.append(select(sub.c.id, sub.c.created_at))
-    both = union(*branches).subquery("amount_keys")
-    return select(both.c.id, both.c.created_at).order_by(both.c.created_at.desc(), both.c.id.desc())
+    return await _filtered(session, q, select(CA.c.id, CA.c.created_at).select_from(CA))
 
 
 async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow], bool]:
@@ -259,14 +273,14 @@ async def list_calls(session: AsyncSession, q: CallQuery) -> tuple[list[CallRow]
     return [_row(r) for r in rows[: q.limit]], len(rows) > q.limit
 
 
-def _export_select(dialect: str) -> Select[Any]:
+def _export_select(dialect: str, *, marks: bool = True) -> Select[Any]:
     """The export's columns, formatted by the database (C, not Python, per row of a million).
 
     Order: id, started (``dd/mm/aaaa HH:MM:SS`` in Brasília, UTC-3), agent login, campaign name,
     customer name, number, result, outcome, talk seconds, amount (``1234,56``), flagged,
     reviewed, recording path.
     """
-    amount = func.coalesce(Agreement.total, Outcome.promise_amount)
+    amount = CA.c.amount
     if dialect == "sqlite":
         started = func.strftime("%d/%m/%Y %H:%M:%S", CA.c.created_at, "-3 hours")
         millis = (func.julianday(CA.c.ended_at) - func.julianday(CA.c.connected_at)) * 86_400_000.0 + 0.5
@@ -277,6 +291,9 @@ def _export_select(dialect: str) -> Select[Any]:
         started = func.to_char(local, "DD/MM/YYYY HH24:MI:SS")
         talk = cast(func.floor(func.extract("epoch", CA.c.ended_at - CA.c.connected_at)), Integer)
         money = func.replace(cast(amount, Text), ".", ",")
+    marked: list[ColumnElement[Any]] = []
+    if marks:  # without: the caller adds flagged and reviewed itself (see stream_call_batches)
+        marked = [type_coerce(_flagged(), Integer), type_coerce(_reviewed(), Integer)]  # 0/1: no Boolean processing
     return select(
         CA.c.id,
         started,
@@ -288,23 +305,114 @@ def _export_select(dialect: str) -> Select[Any]:
         Outcome.code,
         case((CA.c.connected_at.is_(None), None), else_=talk),
         case((amount.is_(None), None), else_=money),
-        type_coerce(_flagged(), Integer),  # 0/1 as they come: no Boolean processing per row
-        type_coerce(_reviewed(), Integer),
+        *marked,
         CA.c.recording_path,
     ).select_from(_joins())
 
 
-async def stream_calls(session: AsyncSession, q: CallQuery) -> AsyncIterator[Sequence[Any]]:
-    """Every row of ``q`` as text-ready tuples (see :func:`_export_select`), streamed from the server in batches.
+def _driver_sql(stmt: Select[Any], dialect: Any) -> tuple[str, list[Any]] | None:
+    """``stmt`` as the driver's own SQL text and positional arguments (bind processors applied: the
+    UTC datetime type, numbers); None when it has expanding IN lists (the generic path handles those)."""
+    compiled = stmt.compile(dialect=dialect)
+    if not compiled.positional or compiled.positiontup is None:
+        return None
+    if any(b.expanding for b in compiled.binds.values()):
+        return None
+    params = compiled.construct_params()
+    args = []
+    for name in compiled.positiontup:
+        value = params[name]
+        proc = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        args.append(value if proc is None else proc(value))
+    return str(compiled), args
 
-    Core rows on the session's connection (no ORM layer): a million rows in flat memory."""
-    stmt = await _filtered(session, q, _export_select(session.get_bind().dialect.name))
+
+async def _sqlite_batches(driver: Any, sql: str, args: list[Any], batch: int) -> AsyncIterator[list[Any]]:
+    """Rows straight from the aiosqlite cursor, ``batch`` at a time, the next batch read while the caller
+    formats this one (sqlite3 steps in aiosqlite's thread; formatting runs in the loop's)."""
+    cursor = await driver.execute(sql, args)
+    ahead: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetchmany(batch))
+    try:
+        while ahead is not None:
+            rows = await ahead
+            ahead = None
+            if not rows:
+                break
+            ahead = asyncio.ensure_future(cursor.fetchmany(batch))
+            yield rows
+    finally:
+        if ahead is not None:  # the caller stopped early: let the pending fetch finish before closing
+            await asyncio.gather(ahead, return_exceptions=True)
+        await cursor.close()
+
+
+async def _pg_batches(driver: Any, sql: str, args: list[Any], batch: int) -> AsyncIterator[list[Any]]:
+    """Rows from an asyncpg server-side cursor, ``batch`` at a time, the next batch on the wire while the
+    caller formats this one (asyncpg cursors live in a transaction: the session's)."""
+    cursor = await driver.cursor(sql, *args)
+    ahead: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetch(batch))
+    try:
+        while ahead is not None:
+            rows = await ahead
+            ahead = None
+            if not rows:
+                break
+            if len(rows) == batch:
+                ahead = asyncio.ensure_future(cursor.fetch(batch))
+            yield rows
+    finally:
+        if ahead is not None:
+            await asyncio.gather(ahead, return_exceptions=True)
+
+
+async def stream_call_batches(
+    session: AsyncSession, q: CallQuery, *, batch: int = EXPORT_BATCH
+) -> AsyncIterator[list[Sequence[Any]]]:
+    """Every row of ``q`` as text-ready tuples (see :func:`_export_select`), in lists of up to ``batch``.
+
+    Straight from the driver's cursor (no SQLAlchemy row per row), server-side on PostgreSQL and
+    stepped on SQLite, with one batch read ahead: a million rows in flat memory."""
+    dialect = session.get_bind().dialect
+    # SQLite probes call_flags and call_reviews per row for the two EXISTS (a fifth of the export's time at
+    # a million calls); their call ids, read once, answer from memory instead. They are the flagged and
+    # reviewed calls (a few per cent): memory stays flat while the rows stream.
+    in_memory_marks = dialect.name == "sqlite"
+    stmt = await _filtered(session, q, _export_select(dialect.name, marks=not in_memory_marks))
     if stmt is None:
         return
     conn = await session.connection()
-    result = await conn.stream(stmt.execution_options(yield_per=EXPORT_BATCH))
-    async for partition in result.partitions(EXPORT_BATCH):
-        for row in partition:
+    if in_memory_marks:
+        flagged = set((await conn.execute(select(CallFlag.attempt_id).distinct())).scalars())
+        reviewed = set((await conn.execute(select(CallReview.attempt_id).distinct())).scalars())
+        async for rows in _stream_native(conn, stmt, batch):
+            yield [(*r[:10], r[0] in flagged, r[0] in reviewed, r[10]) for r in rows]
+        return
+    async for rows in _stream_native(conn, stmt, batch):
+        yield rows
+
+
+async def _stream_native(conn: AsyncConnection, stmt: Select[Any], batch: int) -> AsyncIterator[list[Any]]:
+    """``stmt``'s rows in lists of up to ``batch``, from the driver's cursor where we know the driver."""
+    dialect = conn.dialect
+    if dialect.name == "postgresql":
+        # one scan in keyset order, no parallel workers to merge (the export is read in order anyway)
+        await conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    native = _driver_sql(stmt, conn.dialect)
+    if native is None or dialect.name not in ("sqlite", "postgresql"):
+        result = await conn.stream(stmt.execution_options(yield_per=batch))
+        async for partition in result.partitions(batch):
+            yield list(partition)
+        return
+    driver = (await conn.get_raw_connection()).driver_connection
+    batches = _sqlite_batches if dialect.name == "sqlite" else _pg_batches
+    async for rows in batches(driver, native[0], native[1], batch):
+        yield rows
+
+
+async def stream_calls(session: AsyncSession, q: CallQuery) -> AsyncIterator[Sequence[Any]]:
+    """Every row of ``q``, one at a time (see :func:`stream_call_batches`)."""
+    async for rows in stream_call_batches(session, q):
+        for row in rows:
             yield row
 
 
@@ -389,5 +497,6 @@ async def disposed_call_ids(
 
 
 __all__ = [
-    "CallDetail", "CallQuery", "CallRow", "call_detail", "disposed_call_ids", "flags_of", "list_calls", "stream_calls",
+    "CallDetail", "CallQuery", "CallRow", "call_detail", "disposed_call_ids", "flags_of", "list_calls",
+    "refresh_all_call_amounts", "refresh_call_amount", "stream_call_batches", "stream_calls",
 ]

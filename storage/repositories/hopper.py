@@ -30,12 +30,13 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
     Date,
     Dialect,
+    Table,
     and_,
     bindparam,
     exists,
@@ -156,12 +157,12 @@ def _dnc_floor(now: datetime) -> date:
 
 # The hot statements are built once, on Core tables with bound parameters: building them per
 # pick (ORM aliases, adaptation) cost more than running them.
-_LEADS = Lead.__table__
-_CUSTOMERS = Customer.__table__
-_HOLDS = CustomerHold.__table__
-_DNC = DncEntry.__table__
-_PHONES = Phone.__table__
-_CALLBACKS = Callback.__table__
+_LEADS = cast(Table, Lead.__table__)
+_CUSTOMERS = cast(Table, Customer.__table__)
+_HOLDS = cast(Table, CustomerHold.__table__)
+_DNC = cast(Table, DncEntry.__table__)
+_PHONES = cast(Table, Phone.__table__)
+_CALLBACKS = cast(Table, Callback.__table__)
 _NOW = bindparam("now", type_=UtcDateTime())
 _FLOOR = bindparam("dnc_floor", type_=Date())
 

@@ -26,6 +26,7 @@ from storage.models import (
     AgreementKind,
     ApprovalRequest,
     ApprovalStatus,
+    Customer,
     Debt,
     DebtStatus,
     InstallmentStatus,
@@ -35,6 +36,7 @@ from storage.models import (
     ScriptRunRecord,
 )
 from storage.repositories._values import enum_value
+from storage.repositories.calls import refresh_call_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,10 @@ async def add_agreement(
         .where(Debt.id.in_([d.debt_id for d in debts]), Debt.customer_id == customer_id)
         .values(status=DebtStatus.IN_AGREEMENT, updated_at=created_at)
     )
+    if attempt_id is not None:
+        await refresh_call_amount(session, attempt_id)  # the agreement's total is now the call's amount
+    # a re-import must compare this customer again (see Customer.import_fingerprint)
+    await session.execute(update(Customer).where(Customer.id == customer_id).values(import_fingerprint=None))
     return await get_agreement(session, agreement.id), True
 
 

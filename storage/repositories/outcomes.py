@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.errors import AlreadyExists
 from storage.models import Outcome, OutcomeCode
 from storage.repositories._values import enum_value
+from storage.repositories.calls import refresh_call_amount
 
 _ANY_AGENT: Any = object()
 
@@ -45,11 +46,13 @@ async def add_outcome(
     promise_date: date | None = None,
     callback_at: datetime | None = None,
     notes: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[Outcome, bool]:
     """Store the outcome; ``(outcome, created)``. The same ``client_key`` again from the same
     agent returns the stored one; another agent's key never does.
 
-    Raises AlreadyExists when the attempt already has an outcome under another key.
+    Raises AlreadyExists when the attempt already has an outcome under another key. ``at`` is
+    the caller's clock (the KPIs and QA count outcomes by it); None falls back to the model's default.
     """
     code = enum_value(OutcomeCode, code, "code")
     existing = await get_outcome_by_key(session, client_key, agent_id=agent_id)
@@ -68,6 +71,9 @@ async def add_outcome(
         callback_at=callback_at,
         notes=notes,
     )
+    if at is not None:
+        outcome.created_at = at
     session.add(outcome)
     await session.flush()
+    await refresh_call_amount(session, attempt_id)  # the promised amount is the call's, unless it has an agreement
     return outcome, True

@@ -120,6 +120,12 @@ async def credit_installment(
         .where(Debt.id.in_(select(AgreementDebt.debt_id).where(AgreementDebt.agreement_id == installment.agreement_id)))
         .values(status=DebtStatus.SETTLED, updated_at=now)
     )
+    await session.execute(  # a re-import must compare this customer again (see Customer.import_fingerprint)
+        update(Customer)
+        .where(Customer.id == select(Agreement.customer_id).where(Agreement.id == installment.agreement_id)
+               .scalar_subquery())
+        .values(import_fingerprint=None)
+    )
     return True, True
 
 

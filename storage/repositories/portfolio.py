@@ -4,7 +4,9 @@
 writes only what differs from what is stored: customers by ``external_id``, debts by
 (customer, ``contract``), phones by (customer, E.164), tags replaced by the file's. A
 customer whose stored data already equals the file's is not touched at all (no
-``updated_at`` change), so re-importing a file is a no-op. Inserts and updates go out as
+``updated_at`` change), so re-importing a file is a no-op. Each customer keeps the fingerprint
+of the file records it came from (:func:`import_fingerprints` reads them back), so the
+importer can skip unchanged customers before even parsing their rows. Inserts and updates go out as
 executemany statements, a few per batch rather than a few per row.
 """
 
@@ -14,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidValue, NotFound
@@ -37,11 +39,12 @@ from storage.repositories.prepared import executemany
 OPEN_ENDED_HOLD = timedelta(days=365)
 """How far a hold with no end date pushes the customer's leads (releasing it makes them due again)."""
 
-_CUSTOMERS = Customer.__table__
-_PHONES = Phone.__table__
-_DEBTS = Debt.__table__
-_TAGS = CustomerTag.__table__
-_LEADS = Lead.__table__
+_CUSTOMERS = cast(Table, Customer.__table__)
+_PHONES = cast(Table, Phone.__table__)
+_DEBTS = cast(Table, Debt.__table__)
+_TAGS = cast(Table, CustomerTag.__table__)
+_LEADS = cast(Table, Lead.__table__)
+_SET_FINGERPRINT = text("UPDATE customers SET import_fingerprint = :import_fingerprint WHERE id = :b_id")
 _CUSTOMER_FIELDS = ("name", "cpf", "birth_date", "email", "uf")
 _DEBT_FIELDS = ("creditor", "product", "original_amount", "balance", "due_date")
 
@@ -71,6 +74,9 @@ class CustomerRecord:
     debts: dict[str, DebtRecord] = field(default_factory=dict)
     """Contract → debt (a contract repeated in the file: the last row wins)."""
     tags: set[str] = field(default_factory=set)
+    fingerprint: str | None = None
+    """Hash of the file records this customer came from, when they were all accepted as they are
+    (stored, a later import of the same records skips the customer); None: none is kept."""
 
 
 @dataclass(slots=True)
@@ -108,6 +114,7 @@ async def store_customers(
             *(_CUSTOMERS.c[f] for f in _CUSTOMER_FIELDS),
             _CUSTOMERS.c.balance_total,
             _CUSTOMERS.c.oldest_due_date,
+            _CUSTOMERS.c.import_fingerprint,
         ).where(_CUSTOMERS.c.external_id.in_(list(by_ext)))
     )
     existing = {row.external_id: row for row in existing_rows}
@@ -129,6 +136,7 @@ async def store_customers(
                     # every debt of a new customer is new and open: its aggregates are known now
                     # (rather than a second write of the row below)
                     **dict(zip(("balance_total", "oldest_due_date"), _new_aggregates(r), strict=True)),
+                    "import_fingerprint": r.fingerprint,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -171,6 +179,7 @@ async def store_customers(
     new_tags: list[dict[str, Any]] = []
     drop_tags: list[dict[str, Any]] = []
     changed_customers: list[dict[str, Any]] = []
+    new_fingerprints: list[dict[str, Any]] = []
     for ext, record in by_ext.items():
         cid = ids[ext]
         old = existing.get(ext)
@@ -212,10 +221,14 @@ async def store_customers(
         if changed or (old.balance_total, old.oldest_due_date) != (total, oldest):
             changed_customers.append(
                 {"b_id": cid, **{f: getattr(record, f) for f in _CUSTOMER_FIELDS},
-                 "balance_total": total, "oldest_due_date": oldest, "updated_at": now}
+                 "balance_total": total, "oldest_due_date": oldest, "import_fingerprint": record.fingerprint,
+                 "updated_at": now}
             )
             result.changed_customer_ids.append(cid)
             result.updated_customers += 1
+        elif old.import_fingerprint != record.fingerprint:
+            # the same data from different records (or first seen whole): only the fingerprint is new
+            new_fingerprints.append({"b_id": cid, "import_fingerprint": record.fingerprint})
 
     await executemany(session, _PHONES, new_phones)
     await executemany(session, _DEBTS, new_debts)
@@ -227,6 +240,9 @@ async def store_customers(
         )
     await executemany(session, _TAGS, new_tags)
     await executemany(session, _CUSTOMERS, changed_customers, where_id="b_id")
+    if new_fingerprints:
+        # not a change of the customer: updated_at stays (Customer's onupdate would set it)
+        await session.execute(_SET_FINGERPRINT, new_fingerprints)
 
     with_lead = set(
         await session.scalars(
@@ -259,6 +275,33 @@ async def store_customers(
         changed_ids = set(result.changed_customer_ids)
         result.changed_customer_ids.extend(cid for cid in missing if cid not in changed_ids)
     return result
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Let PostgreSQL's planner see what a bulk import just wrote (no-op on SQLite).
+
+    Autovacuum analyzes a table only some time after it changed a lot; until then a table an
+    import is filling still looks empty, and the planner picks plans for that (a lead
+    re-rank by customer ids walked every lead of the campaign per batch, or worse).
+    """
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("ANALYZE customers, debts, phones, leads")
+
+
+async def import_fingerprints(session: AsyncSession, campaign_id: int) -> dict[str, str]:
+    """External id → stored import fingerprint, of the customers that have one and a lead in the campaign.
+
+    One query for the whole portfolio: what lets a re-import skip unchanged customers without
+    reading them one batch at a time. A customer without a lead in this campaign is left out
+    (importing them creates it).
+    """
+    rows = await session.execute(
+        select(_CUSTOMERS.c.external_id, _CUSTOMERS.c.import_fingerprint)
+        .join(_LEADS, (_LEADS.c.customer_id == _CUSTOMERS.c.id) & (_LEADS.c.campaign_id == campaign_id))
+        .where(_CUSTOMERS.c.import_fingerprint.is_not(None))
+    )
+    return {ext: fingerprint for ext, fingerprint in rows}
 
 
 async def balance_of_contracts(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> Decimal:

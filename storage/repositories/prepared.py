@@ -24,6 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 _Processor = Callable[[Any], Any] | None
+_UNSET = object()
 
 
 class PreparedSqlite:
@@ -66,8 +67,33 @@ class PreparedSqlite:
 
     def many(self, raw: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         """``executemany`` on ``raw`` (a sqlite3 connection), one parameter tuple per mapping."""
-        parameters = self.parameters
-        raw.executemany(self.sql, [parameters(row) for row in rows])
+        raw.executemany(self.sql, self.many_parameters(rows))
+
+    def many_parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """:meth:`parameters` of every row; a value that is the very object the previous row had
+        (a batch's ``now`` in every row) is converted once: a datetime's bind processors cost
+        more than the rest of the row."""
+        params = self._params
+        last_in: list[Any] = [_UNSET] * len(params)
+        last_out: list[Any] = [None] * len(params)
+        out = []
+        for row in rows:
+            values = []
+            for i, (constant, value, processor) in enumerate(params):
+                if constant:
+                    values.append(value)
+                    continue
+                given = row[value]
+                if processor is None:
+                    values.append(given)
+                elif given is last_in[i]:
+                    values.append(last_out[i])
+                else:
+                    last_in[i] = given
+                    last_out[i] = converted = processor(given)
+                    values.append(converted)
+            out.append(tuple(values))
+        return out
 
     def rows(self, raw: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run on ``raw`` (a sqlite3 connection) and return every row, typed."""
@@ -81,6 +107,29 @@ class PreparedSqlite:
 
 
 _WRITES: dict[tuple[Any, ...], PreparedSqlite] = {}
+COPY_MIN_ROWS = 50
+"""From this many rows a PostgreSQL insert goes as COPY: an executemany runs the statement once
+per row on the server (measured: ~0.4 s for 2,000 debts against a few ms for the copy)."""
+_COPY_PROCESSORS: dict[tuple[Any, ...], tuple[_Processor, ...]] = {}
+
+
+async def _copy(conn: Any, table: Any, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` with PostgreSQL's COPY, values converted by the columns' own bind processors."""
+    cache_key = (table, keys, conn.dialect.name)
+    processors = _COPY_PROCESSORS.get(cache_key)
+    if processors is None:
+        processors = _COPY_PROCESSORS[cache_key] = tuple(
+            table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for k in keys
+        )
+    records = [
+        tuple(p(row[k]) if p is not None else row[k] for k, p in zip(keys, processors, strict=True)) for row in rows
+    ]
+    driver = (await conn.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter begins the transaction with the first statement: the copy
+        # must not run before it, in autocommit
+        await conn.exec_driver_sql("SELECT 1")
+    await driver.copy_records_to_table(table.name, records=records, columns=list(keys), schema_name=table.schema)
 
 
 def _defaults(table: FromClause, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -111,8 +160,9 @@ async def executemany(
     """INSERT ``rows`` into ``table`` (or UPDATE by ``id`` = ``row[where_id]``), in the session's transaction.
 
     Every row has the same keys. On SQLite the whole batch is one ``executemany`` in the
-    driver's thread (one hop, no per-row work in SQLAlchemy); elsewhere SQLAlchemy's own
-    executemany (asyncpg batches it already).
+    driver's thread (one hop, no per-row work in SQLAlchemy). On PostgreSQL an insert of
+    many rows is one ``COPY`` (asyncpg's binary copy, in the same transaction); smaller
+    ones and updates are SQLAlchemy's own executemany.
     """
     if not rows:
         return
@@ -123,8 +173,11 @@ async def executemany(
         if defaults:
             rows = [{**defaults, **row} for row in rows]
             keys = tuple(rows[0])
-    statement = _write_statement(table, keys, where_id)
     conn = await session.connection()
+    if conn.dialect.name == "postgresql" and where_id is None and len(rows) >= COPY_MIN_ROWS:
+        await _copy(conn, table, keys, rows)
+        return
+    statement = _write_statement(table, keys, where_id)
     if conn.dialect.name != "sqlite":
         await conn.execute(statement, list(rows))
         return

@@ -18,10 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import dialer.portfolio.importer as importer_module
 from dialer.portfolio.errors import PortfolioFormatError
-from dialer.portfolio.importer import import_portfolio, import_portfolio_in_worker
+from dialer.portfolio.importer import (
+    FirstRejects,
+    import_portfolio,
+    import_portfolio_in_worker,
+)
+from dialer.portfolio.worker import import_portfolio_in_process
 from storage import migrate
 from storage.engine import create_engine, session_factory
 from storage.models import Campaign, CampaignMode, Customer, Debt, Lead, LeadState
+from storage.repositories.negotiation import DebtShare, InstallmentSpec, add_agreement
 from tests.dialer.test_leads_hopper import hopper_template, sessions  # noqa: F401  (fixtures)
 from tests.storage.conftest import fresh_pg_database, in_thread
 
@@ -178,8 +184,8 @@ async def test_dry_run_stores_nothing(sessions: async_sessionmaker[AsyncSession]
 
 async def test_column_map_and_bad_header(sessions: async_sessionmaker[AsyncSession]) -> None:  # noqa: F811
     cid = await campaign(sessions)
-    data = ("Codigo;nome;cpf;telefones;contrato;credor;saldo;vencimento\n"
-            "X1;Ana;529.982.247-25;(11) 98765-4321;CT-1;Banco;100,00;10/01/2026\n").encode()
+    data = (b"Codigo;nome;cpf;telefones;contrato;credor;saldo;vencimento\n"
+            b"X1;Ana;529.982.247-25;(11) 98765-4321;CT-1;Banco;100,00;10/01/2026\n")
     assert (await run(sessions, data, cid, column_map={"Codigo": "id_cliente"}))["imported_customers"] == 1
     with pytest.raises(PortfolioFormatError, match="id_cliente"):
         await run(sessions, data, cid)
@@ -270,3 +276,205 @@ async def test_the_worker_keeps_the_existing_heap_out_of_the_gc_while_it_runs(
 async def test_the_worker_refuses_an_in_memory_database() -> None:
     with pytest.raises(ValueError, match="in-memory"):
         await import_portfolio_in_worker("sqlite+aiosqlite://", FIXTURE, campaign_id=1)
+
+
+# ---------------------------------------------------------------- fingerprints: unchanged customers are skipped
+
+THREE = HEADER + (
+    "A1;Ana;529.982.247-25;(11) 98765-4321;CT-1;Banco;100,00;10/01/2026;vip\n"
+    "B1;Bruno;111.444.777-35;(21) 98765-4321;CT-2;Banco;200,00;10/02/2026;\n"
+    "B1;Bruno;111.444.777-35;(21) 98765-4321;CT-3;Banco;1.300,50;10/03/2026;\n"
+    "C1;Caio;390.533.447-05;(31) 98765-2222;CT-4;Banco;50,00;10/04/2026;\n"
+)
+LATER = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+
+
+async def updated_at(sessions: async_sessionmaker[AsyncSession]) -> dict[str, set[datetime]]:  # noqa: F811
+    """Every ``updated_at`` of each customer's row and debts, by external id."""
+    out: dict[str, set[datetime]] = {}
+    async with sessions() as db:
+        for ext, customer_at, debt_at in await db.execute(
+            select(Customer.external_id, Customer.updated_at, Debt.updated_at).join(Debt)
+        ):
+            out.setdefault(ext, set()).update({customer_at, debt_at})
+    return out
+
+
+async def test_a_reimport_skips_unchanged_customers_and_picks_up_one_changed_field(
+    any_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cid = await campaign(any_sessions)
+    stream = io.BytesIO(THREE.encode())
+    first = await import_portfolio(any_sessions, stream, campaign_id=cid, now=NOW)
+    assert (first.imported_customers, first.unchanged_customers) == (3, 0)
+    async with any_sessions() as db:
+        fingerprints = dict((await db.execute(select(Customer.external_id, Customer.import_fingerprint))).all())
+    assert all(fingerprints.values()) and len(set(fingerprints.values())) == 3
+
+    again = await import_portfolio(any_sessions, io.BytesIO(THREE.encode()), campaign_id=cid, now=LATER)
+    assert (again.imported_customers, again.updated_customers, again.unchanged_customers) == (0, 0, 3)
+    # the figures cover the skipped customers as if they had been read
+    assert again.to_json() == {**first.to_json(), "imported_customers": 0, "leads_created": 0}
+    assert {ext: stamps for ext, stamps in (await updated_at(any_sessions)).items()} == {
+        "A1": {NOW}, "B1": {NOW}, "C1": {NOW}
+    }
+
+    # one field of one row: Bruno's second contract's balance
+    changed = THREE.replace("CT-3;Banco;1.300,50", "CT-3;Banco;1.250,50")
+    third = await import_portfolio(any_sessions, io.BytesIO(changed.encode()), campaign_id=cid, now=LATER)
+    assert (third.imported_customers, third.updated_customers, third.unchanged_customers) == (0, 1, 2)
+    assert third.to_json()["balance_total"] == "1600.50"
+    stamps = await updated_at(any_sessions)
+    assert stamps["A1"] == {NOW} and stamps["C1"] == {NOW}  # not written at all
+    assert LATER in stamps["B1"]
+    async with any_sessions() as db:
+        bruno = await db.scalar(select(Customer).where(Customer.external_id == "B1"))
+        assert bruno is not None and bruno.balance_total == Decimal("1450.50")
+        assert bruno.import_fingerprint not in (None, fingerprints["B1"])
+
+
+async def test_a_customer_with_a_rejected_row_is_read_again_every_time(
+    sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+) -> None:
+    cid = await campaign(sessions)
+    data = THREE + "C1;Caio;390.533.447-05;(31) 98765-2222;CT-5;Banco;abc;10/04/2026;\n"
+    for moment in (NOW, LATER):
+        seen = FirstRejects()
+        result = await import_portfolio(sessions, io.BytesIO(data.encode()), campaign_id=cid, now=moment,
+                                        on_rejected=seen)
+        assert [row.row_number for row in seen.rows] == [6] and result.rejects_by_column == {"saldo": 1}
+    assert result.unchanged_customers == 2
+    async with sessions() as db:
+        caio = await db.scalar(select(Customer).where(Customer.external_id == "C1"))
+    assert caio is not None and caio.import_fingerprint is None
+
+
+async def test_a_new_campaign_or_other_columns_or_an_agreement_make_the_importer_compare_again(
+    sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+) -> None:
+    cid = await campaign(sessions)
+    await import_portfolio(sessions, io.BytesIO(THREE.encode()), campaign_id=cid, now=NOW)
+    # another campaign: the customers need their lead there, so none is skipped
+    other = await campaign(sessions, "Outra")
+    result = await import_portfolio(sessions, io.BytesIO(THREE.encode()), campaign_id=other, now=NOW)
+    assert (result.unchanged_customers, result.leads_created) == (0, 3)
+    # the same values under another header order are other records
+    lines = [line.split(";") for line in THREE.splitlines()]
+    swapped = "".join(";".join([*f[:5], f[6], f[5], *f[7:]]) + "\n" for f in lines)
+    result = await import_portfolio(sessions, io.BytesIO(swapped.encode()), campaign_id=cid, now=NOW)
+    assert (result.unchanged_customers, result.updated_customers, result.rejected_rows) == (0, 0, 0)  # all equal
+    result = await import_portfolio(sessions, io.BytesIO(THREE.encode()), campaign_id=cid, now=NOW)
+    assert (result.unchanged_customers, result.updated_customers) == (0, 0)  # the fingerprints were the swapped file's
+    # an agreement moves Ana's debt to in_agreement: her stored aggregates no longer match the file's
+    async with sessions() as db:
+        ana = await db.scalar(select(Customer).where(Customer.external_id == "A1"))
+        assert ana is not None
+        debt_id = await db.scalar(select(Debt.id).where(Debt.customer_id == ana.id))
+        assert debt_id is not None
+        await add_agreement(
+            db, customer_id=ana.id, attempt_id=None, campaign_id=cid, agent_id=None, approval_id=None,
+            kind="a_vista", discount_pct=Decimal(0), discount_amount=Decimal(0), debt_total=Decimal("100.00"),
+            calculation={}, installments=[InstallmentSpec(1, date(2026, 3, 10), Decimal("100.00"))],
+            debts=[DebtShare(debt_id, Decimal("100.00"))], created_at=NOW,
+        )
+        await db.commit()
+    result = await import_portfolio(sessions, io.BytesIO(THREE.encode()), campaign_id=cid, now=LATER)
+    assert result.unchanged_customers == 2 and result.updated_customers == 1
+
+
+# ---------------------------------------------------------------- the child-process import
+
+
+async def test_the_process_import_gives_the_same_figures_and_callbacks_in_order(
+    any_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    cid = await campaign(any_sessions)
+    url = any_sessions.kw["bind"].url
+    seen: list[tuple[str, int]] = []
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:  # the loop keeps serving others meanwhile
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        result = await import_portfolio_in_process(
+            url, FIXTURE, campaign_id=cid, now=NOW, batch_customers=1,
+            on_start=lambda n: seen.append(("start", n)),
+            on_progress=lambda n: seen.append(("progress", n)),
+            on_rejected=lambda row: seen.append(("rejected", row.row_number)),
+        )
+    finally:
+        done.set()
+        await ticking
+    assert result.to_json() == EXPECTED
+    assert seen[0] == ("start", 12)
+    assert sum(n for kind, n in seen if kind == "progress") == 12
+    rejected = [n for kind, n in seen if kind == "rejected"]
+    assert len(rejected) == 7 and rejected == sorted(rejected)
+    assert ticks > 1
+    async with any_sessions() as db:
+        assert await db.scalar(text("SELECT count(*) FROM leads")) == 4
+    again = await import_portfolio_in_process(url, FIXTURE, campaign_id=cid, now=NOW)
+    assert again.to_json() == {**EXPECTED, "imported_customers": 0, "leads_created": 0}
+    assert again.unchanged_customers == 3  # the one with a rejected row (or a warning) beside good ones is read again
+
+
+async def test_the_process_import_raises_the_childs_errors(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path  # noqa: F811
+) -> None:
+    cid = await campaign(sessions)
+    bad = tmp_path / "sem_cpf.csv"
+    bad.write_bytes(b"id_cliente;nome;telefones;contrato;saldo;vencimento\nA;Ana;11987654321;C;1,00;01/01/2026\n")
+    with pytest.raises(PortfolioFormatError, match="cpf"):
+        await import_portfolio_in_process(sessions.kw["bind"].url, bad, campaign_id=cid, now=NOW)
+    with pytest.raises(ValueError, match="in-memory"):
+        await import_portfolio_in_process("sqlite+aiosqlite://", FIXTURE, campaign_id=cid)
+
+
+async def test_bulk_batches_store_exact_values_and_roll_back_whole(
+    any_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches big enough for PostgreSQL's COPY path: values as typed, and inside the batch's transaction."""
+    from dialer.portfolio.cpf import format_cpf, make_cpf
+
+    cid = await campaign(any_sessions)
+    data = HEADER + "".join(
+        f"K{n};Cliente {n};{format_cpf(make_cpf(f'{300000000 + n:09d}'))};(11) 9{n:04d}-1234|(21) 3{n:03d}-4321;"
+        f"CT-{n};Banco;{n}.234,5{n % 10};{1 + n % 28:02d}/03/2026;{'vip' if n % 2 else ''}\n"
+        for n in range(1, 121)
+    )
+    real = importer_module.store_customers
+    calls = 0
+
+    async def fails_after_the_second(session: AsyncSession, campaign_id: int, records: Any, *, now: datetime) -> Any:
+        nonlocal calls
+        calls += 1
+        stored = await real(session, campaign_id, records, now=now)
+        if calls == 2:
+            raise RuntimeError("disk full")  # after the batch's rows went to the database
+        return stored
+
+    monkeypatch.setattr(importer_module, "store_customers", fails_after_the_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await run(any_sessions, data.encode(), cid, batch_customers=60)
+    async with any_sessions() as db:
+        counts = [await db.scalar(text(f"SELECT count(*) FROM {table}")) for table in TABLES]
+        assert counts == [60, 120, 60, 30, 60]  # the first batch whole, nothing of the second
+        k7 = await db.scalar(select(Customer).where(Customer.external_id == "K7"))
+        assert k7 is not None and (k7.name, k7.cpf, k7.balance_total, k7.oldest_due_date) == (
+            "Cliente 7", make_cpf("300000007"), Decimal("7234.57"), date(2026, 3, 8)
+        )
+        assert (k7.created_at, k7.updated_at, k7.import_fingerprint is not None) == (NOW, NOW, True)
+        debt = (await db.execute(select(Debt.contract, Debt.balance, Debt.original_amount, Debt.due_date, Debt.status,
+                                        Debt.product).where(Debt.customer_id == k7.id))).one()
+        assert tuple(debt) == ("CT-7", Decimal("7234.57"), Decimal("7234.57"), date(2026, 3, 8), "open", None)
+        phones = (await db.execute(text("SELECT e164, ddd, kind, status FROM phones WHERE customer_id = :c ORDER BY e164"),
+                                   {"c": k7.id})).all()
+        assert [tuple(p) for p in phones] == [("+5511900071234", "11", "own", "ok"), ("+552130074321", "21", "own", "ok")]
+        lead = await db.scalar(select(Lead).where(Lead.customer_id == k7.id))
+        assert lead is not None and (lead.campaign_id, lead.state, lead.next_attempt_at) == (cid, LeadState.NEW, NOW)

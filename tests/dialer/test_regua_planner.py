@@ -12,8 +12,10 @@ from dialer.regua.channels import closed_reason, not_before
 from dialer.regua.defaults import DEFAULT_REGUA
 from dialer.regua.facts import AccountFacts, DebtFacts, InstallmentFacts, PromiseFacts
 from dialer.regua.planner import Skip, broken_commitments, plan_day
-from dialer.regua.rules import Action, Channel, Rule, RuleError
+from dialer.regua.rules import Action, Channel, Conditions, Rule, RuleError
+from dialer.regua.services import PixSettings, ReguaSettings, message_context
 from dialer.regua.templates import MessageContext, TemplateRenderError, render_message
+from scripting.pix import decode_pix_payload
 from scripting.render import Empresa
 
 DUE = date(2026, 3, 10)  # a Tuesday
@@ -148,3 +150,32 @@ def test_a_step_can_be_limited_to_creditors_buckets_and_tags() -> None:
     assert plan_day([only(campaigns=["Varejo"])], [account(campaigns=frozenset({"Cartões"}))], day) == []
     with pytest.raises(RuleError):
         only(buckets=["2-3"])
+
+
+def _message_on(day: date, rule_key: str, acct: AccountFacts) -> tuple[str, str, Decimal | None]:
+    """(valor_pix, body, what the Pix charges) of ``rule_key``'s message to ``acct`` on ``day``."""
+    settings = ReguaSettings(pix=PixSettings("52998224725", "Cobra Demo", "SAO PAULO"))
+    action = next(a for a in plan_day(DEFAULT_REGUA, [acct], day) if a.rule.key == rule_key)
+    ctx = message_context(action, settings)
+    _, body = render_message(action.rule.subject, action.rule.body, ctx)
+    return ctx.valor_pix, body, decode_pix_payload(ctx.pix).amount if ctx.pix else None
+
+
+def test_the_pix_of_an_offer_charges_the_offered_amount_not_the_balance() -> None:
+    # D+15 offers the standard 10 %: R$ 500,00 → R$ 450,00, and the Pix must ask for that
+    valor_pix, body, charged = _message_on(date(2026, 3, 25), "segundo-aviso-d15", account())
+    assert charged == Decimal("450.00")
+    assert valor_pix == "R$ 450,00"
+    assert "Pagando à vista: R$ 450,00." in body and "Pix copia e cola (R$ 450,00)" in body
+    # no offer (D-5 reminder): the Pix is for the amount due
+    _, reminder, charged = _message_on(date(2026, 3, 5), "lembrete-d-5", account())
+    assert charged == Decimal("500.00") and "Pix copia e cola (R$ 500,00)" in reminder
+
+
+def test_a_debt_covered_by_an_agreement_gets_no_pix_for_its_whole_balance() -> None:
+    in_agreement = account(debts=(DebtFacts(11, "CT-1", "Banco", Decimal("500.00"), DUE, open=False, in_agreement=True),))
+    rules = [replace(r, conditions=Conditions(not_in_agreement=False)) for r in DEFAULT_REGUA]
+
+    action = next(a for a in plan_day(rules, [in_agreement], date(2026, 3, 25)) if a.rule.key == "segundo-aviso-d15")
+    ctx = message_context(action, ReguaSettings(pix=PixSettings("52998224725", "Cobra Demo", "SAO PAULO")))
+    assert ctx.pix == "" and ctx.valor_pix == ""

@@ -302,6 +302,7 @@ async def test_mode_switch_takes_effect_on_the_next_tick_and_is_audited(small_fl
     await eventually(lambda: sum(1 for a in actions(f.sim, "Originate") if a.get("Context") == "cobra-outbound") >= 2,
                      "predictive campaign dials")
     boss = f.agent_ids[0]  # any user id: the audit names who changed it
+    started = f.clock()  # the runtime's clock: 11:00 of a business day, not the machine's time
     settings = await rt.set_pacing(f.campaign_id, CampaignMode.MANUAL, 2.0, 0.02, by_user=boss)
     assert settings.mode.value == "manual"
     # the tick after the change places nothing more
@@ -330,6 +331,8 @@ async def test_mode_switch_takes_effect_on_the_next_tick_and_is_audited(small_fl
         (boss, "predictive", "manual"),
         (boss, "manual", "progressive"),
     ]
+    # audited on the runtime's clock (a day away from the machine's on weekends and after hours)
+    assert all(started <= a.at.replace(tzinfo=started.tzinfo) <= f.clock() for a in audits)
 
 
 async def test_abandon_ledger_is_seeded_from_storage_at_start(small_floor: Floor) -> None:

@@ -21,6 +21,7 @@ from storage.models import (
     ScriptRunRecord,
     User,
 )
+from storage.repositories.calls import refresh_all_call_amounts
 
 
 @dataclass
@@ -114,6 +115,8 @@ async def seed_calls(db_url: str, now: datetime) -> Seeded:
                 captures={"motivo": "desemprego"},
             ))
             # the promise's call never confirmed identity: a flag
+            await db.flush()
+            await refresh_all_call_amounts(db)  # rows added directly, not through add_outcome/add_agreement
             await db.commit()
             return seeded
     finally:

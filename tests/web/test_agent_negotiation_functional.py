@@ -103,7 +103,7 @@ async def test_script_offers_approval_and_agreement_are_stored(rig: DeskRig, ana
     quote = offers["quote"]
     assert quote["debt"]["total_text"].startswith("R$ ")
     labels = [line[0] for line in quote["debt"]["lines"]]
-    assert labels[0].lower().startswith("valor original") and any("multa" in l.lower() for l in labels)
+    assert labels[0].lower().startswith("valor original") and any("multa" in label.lower() for label in labels)
     assert quote["limits"]["agent_pct"] == "10.00" and quote["limits"]["supervisor_pct"] == "30.00"
     assert quote["offers"][0]["kind"] == "a_vista" and len(quote["offers"]) > 1
     assert offers["pix"] is not None

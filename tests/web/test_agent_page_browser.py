@@ -75,10 +75,12 @@ async def test_identity_by_birth_date_then_a_keyboard_only_promise_at_1366x768(
     await expect(page).to_have_url(f"{rig.url}/agente")
     await expect(page.get_by_test_id("conn")).to_have_attribute("data-conn", "up")
     await expect(page.get_by_test_id("agent-state")).to_have_text("Fora do discador")
+    await expect(page.get_by_test_id("my-reviews")).to_be_visible()  # idle: the QA reviews are on the side
 
     await page.keyboard.press("F2")  # Disponível
     await expect(page.get_by_test_id("pop-greeting")).to_have_text("Maria S.")
     await expect(page.get_by_test_id("call-phase")).to_have_text("Em conversa")
+    await expect(page.get_by_test_id("my-reviews")).to_be_hidden()  # the side column is the call's
     # before the identity: no debt and nothing the person could be asked reached the browser
     assert await page.evaluate("window.cobraDesk.state().pop.details") is None
     html = await page.content()
@@ -121,6 +123,7 @@ async def test_identity_by_birth_date_then_a_keyboard_only_promise_at_1366x768(
 
     await page.keyboard.press("F9")  # Desligar
     await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
+    await expect(page.get_by_test_id("my-reviews")).to_be_hidden()
     await page.keyboard.press("1")  # PROMESSA: the amount takes the typing
     await expect(page.get_by_test_id("outcome-PROMESSA")).to_have_attribute("aria-checked", "true")
     await expect(page.get_by_test_id("promise-amount")).to_be_focused()
@@ -138,6 +141,7 @@ async def test_identity_by_birth_date_then_a_keyboard_only_promise_at_1366x768(
 
     await expect(page.get_by_test_id("notice")).to_have_text("Resultado registrado.")
     await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "ready")
+    await expect(page.get_by_test_id("my-reviews")).to_be_visible()  # idle again
     # the focus went back to the page: the next call's digits choose outcomes, not type into a field
     assert await page.evaluate("document.activeElement === document.body")
     assert await page.evaluate("window.scrollY") == 0

@@ -315,3 +315,18 @@ async def test_requests_while_the_dialer_is_down_get_dialer_unavailable(rig: Des
         assert error["code"] == "dialer_unavailable"
     finally:
         desk.runtime = runtime
+
+
+async def test_agent_socket_declines_compression_a_browser_offers(rig: DeskRig) -> None:
+    # browsers offer permessage-deflate; accepted, every one of 500 agents' sockets would hold a zlib
+    # compressor and decompressor for its whole life (SPEC §10 P7, bench/memory.py)
+    agent = await WsAgent.log_in(rig.url, "ana")
+    try:
+        ws = await agent.http.ws_connect("/ws/agente", origin=rig.url, compress=15)
+        assert ws.compress == 0  # offered, not negotiated
+        await ws.send_str(json.dumps({"type": "hello"}))
+        hello = await ws.receive_json(timeout=10)
+        assert hello["type"] == "hello" and hello["seq"] == 0  # frames still flow, uncompressed
+        await ws.close()
+    finally:
+        await agent.close()

@@ -19,16 +19,21 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 
+from dialer.agents.desktop import Disposition
+from dialer.calls.refs import AttemptRef
+from dialer.calls.services import store_disposition, store_new_attempt
 from dialer.clocks import system_clock
 from dialer.negotiation.approvals import DEFAULT_TTL, ApprovalBroker
 from storage.engine import create_engine, session_factory
-from storage.models import User, WebSession
+from storage.models import AuditLog, Callback, Outcome, User, WebSession
 from tests.dialer.negotiation_support import TODAY, World, seed
-from tests.web.conftest import Clock, log_in
+from tests.dialer.runtime_support import add_agent, add_campaign, add_lead
+from tests.web.conftest import Clock, log_in, session_csrf
 from tests.web.test_supervisor_console_functional import open_console
 from web.app import create_app
 from web.config import Config
 from web.keys import AUTH, CLOCK
+from web.scripts.http import default_script_text
 from web.supervisor_console.http import APPROVALS
 
 GUARD_S = 10.0  # a wait that reaches it fails the test; it is not a measurement
@@ -102,3 +107,57 @@ async def test_console_frames_and_approvals_are_dated_by_the_apps_clock(
     assert opened["id"] == pending.request_id
     created, expires = datetime.fromisoformat(opened["created_at"]), datetime.fromisoformat(opened["expires_at"])
     assert (created, expires) == (clock.now, clock.now + DEFAULT_TTL)
+
+
+async def _audits(db_url: str, action: str) -> list[datetime]:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as db:
+            return list(await db.scalars(select(AuditLog.at).where(AuditLog.action == action).order_by(AuditLog.id)))
+    finally:
+        await engine.dispose()
+
+
+async def test_script_and_pacing_changes_are_audited_at_the_apps_time(client: Any, db_url: str, clock: Clock) -> None:
+    assert (await log_in(client, "sofia")).status == 303
+    csrf = {"X-CSRF-Token": await session_csrf(client)}
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            campaign_id = (await add_campaign(db, running=False)).id
+    finally:
+        await engine.dispose()
+    text = default_script_text().replace("id: padrao", "id: varejo", 1)
+    published = await client.post("/api/v1/scripts/varejo/versions", json={"yaml": text}, headers=csrf)
+    assert published.status == 201, await published.text()
+    assigned = await client.put(f"/api/v1/campaigns/{campaign_id}/script", json={"key": "varejo"}, headers=csrf)
+    assert assigned.status == 200, await assigned.text()
+    paced = await client.put(f"/api/v1/campaigns/{campaign_id}/pacing", json={"max_dial_level": 2.5}, headers=csrf)
+    assert paced.status == 200, await paced.text()
+    # the app's clock is 2026-03-02 12:00: the machine's clock would show up as another time
+    assert await _audits(db_url, "script.publish") == [clock.now]
+    assert await _audits(db_url, "campaign.script") == [clock.now]
+    assert await _audits(db_url, "campaign.pacing") == [clock.now]
+
+
+async def test_an_outcome_and_its_callback_are_stamped_with_the_callers_time(db_url: str, clock: Clock) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            campaign = await add_campaign(db)
+            lead = await add_lead(db, campaign, "5511987650001")
+            agent = await add_agent(db, "bia", "7009")
+            ref = AttemptRef("a" * 32, lead.id, lead.customer_id, None, campaign.id)
+            await store_new_attempt(db, ref, mode=campaign.mode, number="+5511987650001", caller_id=None,
+                                    pbx_name=None, agent_id=agent.id, originated_at=clock.now, created_at=clock.now)
+            stored = await store_disposition(
+                db, ref, Disposition(ref.attempt_id, "RETORNAR", "k-1", callback_at=clock.now + timedelta(days=1)),
+                agent_id=agent.id, at=clock.now,
+            )
+        async with session_factory(engine)() as db:
+            outcome = await db.get(Outcome, stored.outcome_id)
+            callback = await db.get(Callback, stored.callback_id)
+    finally:
+        await engine.dispose()
+    assert outcome is not None and outcome.created_at == clock.now
+    assert callback is not None and callback.created_at == clock.now

@@ -84,3 +84,13 @@ def test_reflag_recomputes_the_flags_with_the_configured_threshold(config_file: 
     assert "4 calls checked, 3 flagged" in result.output
     # the configured threshold is the one applied: the 12 s RECUSA is short under [qa] short_call_s = 20
     assert _scalar(db_url, select(func.count()).select_from(CallFlag).where(CallFlag.code == "chamada_curta")) == 1
+
+
+def test_reflag_with_the_demos_speed_judges_the_calls_own_seconds(config_file: str, seeded: Seeded, db_url: str) -> None:
+    # the 12 s RECUSA stored by a `cobra demo --speed 2` lasted 24 s of the call's time: over the 20 s threshold
+    assert CliRunner().invoke(cli, ["qa", "reflag", "--config", config_file]).exit_code == 0
+    short = select(func.count()).select_from(CallFlag).where(CallFlag.code == "chamada_curta")
+    assert _scalar(db_url, short) == 1
+    result = CliRunner().invoke(cli, ["qa", "reflag", "--speed", "2", "--config", config_file])
+    assert result.exit_code == 0, result.output
+    assert _scalar(db_url, short) == 0

@@ -50,6 +50,22 @@ async def test_an_override_reaches_the_supervisor_with_its_reason(rig: DeskRig) 
             await ana.request({"type": "override_identity", "call_id": pop["call_id"], "reason": REASON})
             alert = page.get_by_test_id("alert").filter(has_text="sem verificar a identidade")
             await expect(alert).to_contain_text("Ana Souza")
-            await expect(alert).to_contain_text(REASON)
+            # the reason is a tooltip: a long one must not stretch the alert nor the agent's row
+            await expect(alert).to_have_attribute("title", f"Motivo: {REASON}")
+            await expect(alert).not_to_contain_text(REASON)
+            row = page.get_by_test_id("agent-customer").filter(has_text="identidade liberada sem verificação")
+            await expect(row).to_have_attribute("title", f"Motivo da liberação: {REASON}")
+            await expect(row).not_to_contain_text(REASON)
         finally:
             await ana.close()
+
+        # at 1366 px the approvals sit below the wallboard; beside it from 1600 px
+        wallboard = await page.get_by_test_id("wallboard").bounding_box()
+        approvals = await page.locator("section[aria-labelledby=approvals-title]").bounding_box()
+        assert wallboard is not None and approvals is not None
+        assert approvals["y"] >= wallboard["y"] + wallboard["height"], (wallboard, approvals)
+        await page.set_viewport_size({"width": 1600, "height": 900})
+        wallboard = await page.get_by_test_id("wallboard").bounding_box()
+        approvals = await page.locator("section[aria-labelledby=approvals-title]").bounding_box()
+        assert wallboard is not None and approvals is not None
+        assert approvals["x"] >= wallboard["x"] + wallboard["width"] and approvals["y"] < wallboard["y"] + wallboard["height"]

@@ -131,5 +131,5 @@ async def test_the_page_for_qa(client: Client) -> None:
     resp = await client.get("/monitoria/indicadores")
     assert resp.status == 200
     html = await resp.text()
-    assert "kpis.js" in html and 'id="kpi-filters"' in html and 'value="2026-02-24"' in html
+    assert "kpis.js" in html and 'id="kpi-filters"' in html and 'value="24/02/2026"' in html
     assert '<a href="/monitoria/indicadores">Indicadores</a>' in html

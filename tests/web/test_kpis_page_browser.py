@@ -92,7 +92,7 @@ async def test_qa_reads_charts_filters_and_exports(page: Any, served: str) -> No
     await expect(page.get_by_test_id("chart-occupancy").locator("text").filter(has_text="—")).to_have_count(1)
 
     # a bad period is said in pt-BR, not drawn
-    await page.get_by_label("De", exact=True).fill("2026-03-05")
+    await page.get_by_label("De", exact=True).fill("05/03/2026")
     await page.get_by_test_id("kpi-apply").click()
     await expect(page.get_by_test_id("kpi-error")).to_contain_text("início do período")
     assert errors == [] or all("422" in e for e in errors), errors

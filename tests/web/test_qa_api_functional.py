@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from dialer.qa.services import flag_call
 from storage.engine import create_engine, session_factory
-from storage.models import AuditLog, CallFlag
+from storage.models import AuditLog, CallAttempt, CallFlag
+from storage.repositories import audit
 from tests.web.conftest import Clock, log_in, session_csrf
 from tests.web.qa_data import Seeded, seed_calls
+from web.qa.services import RESULT_LABELS
 
 Client = TestClient[web.Request, web.Application]
 
@@ -140,6 +142,7 @@ async def test_the_detail_has_timeline_script_run_and_negotiation(client: Client
     assert hangup["cause"] == 16 and hangup["side"] == "customer" and "pelo cliente" in hangup["label"]
     assert d["amd"] == {"status": "HUMAN", "cause": "HUMAN-1-1"}
     assert d["identity"]["seconds_after_connect"] == 20.0
+    assert d["identity"]["status"] == "confirmada" and d["identity"]["override_reason"] is None
     assert [s["step_id"] for s in d["script_run"]["steps"]] == ["saudacao", "motivo"]
     assert d["script_run"]["captures"] == {"motivo": "desemprego"}
     assert d["agreement"]["total"] == "2100.00" and d["agreement"]["discount_pct"] == "40.00"
@@ -149,6 +152,59 @@ async def test_the_detail_has_timeline_script_run_and_negotiation(client: Client
     assert status == 404 and body["error"]["field"] == "call_id"
     status, body = await _get(client, "/api/v1/calls/123")
     assert status == 422 and body["error"]["field"] == "call_id"
+
+
+async def test_a_call_still_on_offers_no_recording_link(client: Client, seeded: Seeded, db_url: str, clock: Clock) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            done = await db.get(CallAttempt, seeded.by_name["acordo"])
+            assert done is not None
+            # talking now: MixMonitor runs, the file is written when the channel goes
+            on = CallAttempt(id="e" * 32, campaign_id=done.campaign_id, customer_id=done.customer_id, agent_id=done.agent_id,
+                             mode=done.mode, number=done.number, created_at=clock.now, originated_at=clock.now,
+                             answered_at=clock.now, connected_at=clock.now, result="connected",
+                             recording_path="/var/spool/asterisk/monitor/x.wav")
+            db.add(on)
+    finally:
+        await engine.dispose()
+    await log_in(client, "quito")
+    _, page = await _get(client, "/api/v1/calls")
+    items = {i["id"]: i for i in page["items"]}
+    assert items["e" * 32]["recording"] is None
+    assert items[seeded.by_name["acordo"]]["recording"] == f"/api/v1/calls/{seeded.by_name['acordo']}/recording"
+    _, detail = await _get(client, "/api/v1/calls/" + "e" * 32)
+    assert detail["recording"] is None
+    rows = (await (await client.get("/api/v1/calls.csv")).read()).decode("utf-8-sig").split("\r\n")
+    [on_row] = [r.split(";") for r in rows if r.startswith("e" * 32)]
+    assert on_row[12] == ""
+
+
+async def test_an_identity_released_by_override_is_not_read_as_verified(
+    client: Client, seeded: Seeded, db_url: str
+) -> None:
+    call_id = seeded.by_name["acordo"]
+    reason = "Titular sem data de nascimento no cadastro; confirmou o endereço"
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine).begin() as db:
+            # what web.agent.http writes when the agent releases the identity without a match
+            await audit.record(db, user_id=None, action="identity_override", entity="call_attempt", entity_id=call_id,
+                               after={"customer_id": 1, "reason": reason, "failed_attempts": 1})
+    finally:
+        await engine.dispose()
+    await log_in(client, "quito")
+    status, d = await _get(client, f"/api/v1/calls/{call_id}")
+    assert status == 200
+    assert d["identity"]["status"] == "liberada_sem_verificacao" and d["identity"]["override_reason"] == reason
+    assert d["identity"]["seconds_after_connect"] == 20.0
+    page = await (await client.get(f"/monitoria/chamadas/{call_id}")).text()
+    identity = page.split('data-testid="identity">', 1)[1].split("</dd>", 1)[0]
+    assert "liberada sem verificação" in identity and "confirmada" not in identity
+    assert "Titular sem data de nascimento no cadastro; confirmou o endereço" in identity
+    # another call, verified by a match, still says so
+    other = await (await client.get(f"/monitoria/chamadas/{seeded.by_name['promessa']}")).text()
+    assert "liberada sem verificação" not in other
 
 
 async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
@@ -163,6 +219,7 @@ async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
     assert lines[0].split(";")[:4] == ["id", "inicio", "operador", "campanha"]
     row = lines[1].split(";")
     assert row[0] == seeded.by_name["promessa"] and row[1] == "02/03/2026 08:50:00"  # 11:50 UTC in Brasília
+    assert row[6] == "Conectada"  # the pages' pt-BR label, not the stored code
     assert row[7] == "PROMESSA" and row[8] == "200" and row[9] == "1234,56" and row[10] == "sim"
     assert row[4] == "Maria S." and row[5] == "(11) *****-4321" and row[12] == f"/api/v1/calls/{row[0]}/recording"
     assert lines[2] == ""
@@ -170,6 +227,7 @@ async def test_csv_export_has_bom_semicolons_brazilian_amounts_and_is_audited(
     full = (await (await client.get("/api/v1/calls.csv")).read()).decode("utf-8-sig").split("\r\n")
     assert len(full) == 1 + len(seeded.calls) + 1
     assert all(len(line.split(";")) == 13 for line in full if line)
+    assert {line.split(";")[6] for line in full[1:] if line} <= {*RESULT_LABELS.values(), ""}
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as db:

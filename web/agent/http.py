@@ -95,6 +95,11 @@ HEARTBEAT_S = 20.0
 HELLO_TIMEOUT_S = 3.0
 REQUEST_TIMEOUT_S = 15.0
 SENDER_STOP_TIMEOUT_S = 3.0
+# No permessage-deflate on the agents' sockets, though every browser offers it: a socket that
+# negotiates it holds a zlib compressor and decompressor for its whole life (~290 KB allocated,
+# ~150 KB resident each), 75 MB of the service's RSS with 500 agents logged in and idle (SPEC §10
+# P7, bench/memory.py). The frames are a few KB of JSON on the call center's own network.
+AGENT_SOCKET_COMPRESS = False
 
 
 @dataclass
@@ -136,7 +141,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     """``GET /ws/agente``: the agent's live channel (session cookie + Origin checked before the upgrade)."""
     login = await authenticate_websocket(request, roles=(Role.AGENT,))
     desk = request.app[AGENT_DESK]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE_BYTES)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE_BYTES, compress=AGENT_SOCKET_COMPRESS)
     await ws.prepare(request)
     desk.sockets.add(ws)
     user_id = login.user_id

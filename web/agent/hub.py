@@ -31,7 +31,6 @@ from web.agent.messages import (
     CallStateFrame,
     ErrorFrame,
     HelloFrame,
-    _Body,
 )
 from web.agent.outbox import Frame, Outbox
 from web.agent.views import (
@@ -50,6 +49,15 @@ SEND_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
 CLOSE_SLOW = 4000
 IDLE_STATES = frozenset({AgentState.OFFLINE, AgentState.CONNECTING, AgentState.READY, AgentState.PAUSED})  # websocket close code (application range): too slow, reconnect and resume
+
+
+class PushedBody(Protocol):
+    """A server-to-client body the hub numbers and sends: a frame ``type`` and its JSON body."""
+
+    @property
+    def type(self) -> str: ...
+
+    def body(self) -> dict[str, Any]: ...
 
 
 class Socket(Protocol):
@@ -175,7 +183,7 @@ class AgentHub:
 
     # ------------------------------------------------------------------ sending
 
-    def push(self, user_id: int, body: _Body) -> Frame:
+    def push(self, user_id: int, body: PushedBody) -> Frame:
         """Number ``body`` in the agent's outbox and send it to every open socket of theirs."""
         ch = self.channel(user_id)
         data = body.body()

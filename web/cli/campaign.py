@@ -6,7 +6,7 @@ source "cli"), as the REST API's do; a running service picks them up on its peri
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import func, select
@@ -174,7 +174,7 @@ def stop_command(name: str, config_path: str | None) -> None:
 def segments_command(name: str, as_json: bool, config_path: str | None) -> None:
     """Show the ordered segments and the boosted accounts of campaign NAME."""
 
-    async def fetch(db: AsyncSession) -> tuple[list, dict[str, int]]:  # type: ignore[type-arg]
+    async def fetch(db: AsyncSession) -> tuple[list[Any], dict[str, int]]:
         campaign = await campaign_named(db, name)
         return await list_segments(db, campaign.id), await boosted_leads(db, campaign.id)
 

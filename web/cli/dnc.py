@@ -157,7 +157,7 @@ def _classify(value: str, column: str | None) -> tuple[DncKind, str]:
 def read_dnc_file(path: Path, *, until: date | None, source: str, bad: list[BadLine]) -> Iterator[DncItem]:
     """Entries of a suppression-list file; unreadable lines are appended to ``bad``."""
     with path.open("rb") as raw:
-        encoding = detect_encoding(raw)  # type: ignore[arg-type]
+        encoding = detect_encoding(raw)
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         first = text.readline()
         delimiter = detect_delimiter(first)

@@ -79,13 +79,13 @@ def preview_command(day: date | None, as_json: bool, config_path: str | None) ->
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False))
         return
-    click.echo(f"Régua em {view['date_br']}: {view['total']} ações")
+    click.echo(f"Régua em {view['date_br']}: {_n(view['total'], 'ação', 'ações')}")
     for step in view["steps"]:
-        click.echo(f"  {step['day_label']:>6} {step['name']} ({step['channel_label']}): {step['count']}")
+        click.echo(f"  {step['day_label']:>6} {step['name']} ({step['channel_label']}): {_int_br(step['count'])}")
     for item in view["items"]:
         click.echo(f"    {item['step']} · {item['name']} · {item['channel_label']} {item['recipient'] or ''} · {item['amount_br']}")
     for skip in view["skipped"]:
-        click.echo(f"  não sai: {skip['rule']}: {skip['reason']} ({skip['count']})")
+        click.echo(f"  não sai: {skip['rule']}: {skip['reason']} ({_int_br(skip['count'])})")
 
 
 async def _send(sessions: async_sessionmaker[AsyncSession], config: Config, clock: Clock) -> DrainReport:
@@ -99,9 +99,36 @@ async def _run(config: Config, day: date | None, clock: Clock, send: bool) -> tu
         return report, drained
 
 
+def _int_br(count: int) -> str:
+    """``1234`` -> ``1.234`` (pt-BR thousands)."""
+    return f"{count:,}".replace(",", ".")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """``1 mensagem``, ``2 mensagens``: a count with its noun (the supervisor reads it)."""
+    return f"{_int_br(count)} {one if count == 1 else many}"
+
+
 def _sent_line(report: DrainReport) -> str:
-    return (f"outbox: {report.sent} sent, {report.retried} to retry later, {report.failed} failed"
-            + (f" (first error: {report.errors[0]})" if report.errors else ""))
+    """What a delivery did, in pt-BR like the régua page (na fila / enviada / falhou)."""
+    return (f"Envio: {_n(report.sent, 'mensagem enviada', 'mensagens enviadas')}, "
+            f"{_n(report.retried, 'para tentar de novo', 'para tentar de novo')}, "
+            f"{_n(report.failed, 'falhou', 'falharam')}"
+            + (f" (primeiro erro: {report.errors[0]})" if report.errors else ""))
+
+
+def run_lines(report: RunReport) -> list[str]:
+    """A run's summary as the supervisor reads it (pt-BR; dates dd/mm/aaaa), then its problems."""
+    lines = [
+        (f"Régua em {format_date_br(report.day)}: {_n(report.decided, 'passo executado', 'passos executados')} "
+        f"({_n(report.messages, 'mensagem na fila', 'mensagens na fila')}, "
+        f"{_n(report.boosted, 'lead com reforço na discagem', 'leads com reforço na discagem')}, "
+        f"{_n(report.handed_off, 'conta enviada a assessoria', 'contas enviadas a assessorias')}), "
+        f"{_n(report.broken, 'compromisso quebrado', 'compromissos quebrados')}, "
+        f"{_n(report.left_for_next_run, 'passo fica', 'passos ficam')} para a próxima execução"),
+    ]
+    lines.extend(f"  problema: {error}" for error in report.errors[:10])
+    return lines
 
 
 @regua_group.command("run")
@@ -117,11 +144,10 @@ def run_command(day: date | None, no_send: bool, as_json: bool, config_path: str
         click.echo(json.dumps({**report.as_dict(), "outbox": None if drained is None else drained.as_dict()},
                               ensure_ascii=False))
         return
-    click.echo(f"régua {format_date_br(report.day)}: {report.decided} steps taken ({report.messages} messages queued, "
-               f"{report.boosted} leads boosted, {report.handed_off} accounts to agencies), {report.broken} broken "
-               f"commitments, {report.left_for_next_run} left for the next run")
-    for error in report.errors[:10]:
-        click.echo(f"  problem: {error}", err=True)
+    summary, *problems = run_lines(report)
+    click.echo(summary)
+    for line in problems:
+        click.echo(line, err=True)
     if drained is not None:
         click.echo(_sent_line(drained))
 
@@ -158,7 +184,7 @@ async def _export(config: Config, agency: str | None, only_new: bool, at: dateti
 def export_command(agency: str | None, directory: Path, only_new: bool, to_stdout: bool, config_path: str | None) -> None:
     """The accounts handed to outside agencies, one CSV per agency (';', pt-BR numbers and dates)."""
     if to_stdout and agency is None:
-        raise click.UsageError("--stdout needs --agency")
+        raise click.UsageError("--stdout precisa de --agency (um arquivo por assessoria)")
     config = get_config(config_path)
     clock = _clock(config)
     files = run_async(_export(config, agency, only_new, clock()))
@@ -170,6 +196,6 @@ def export_command(agency: str | None, directory: Path, only_new: bool, to_stdou
         safe = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "assessoria"
         path = directory / f"{safe}-{_today(clock).isoformat()}.csv"
         path.write_text(body, encoding="utf-8-sig")
-        click.echo(f"{name}: {rows} accounts → {path}")
+        click.echo(f"{name}: {_n(rows, 'conta', 'contas')} → {path}")
     if not files:
-        click.echo("no accounts were handed to an agency yet")
+        click.echo("Nenhuma conta enviada a assessorias ainda.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import click
 from aiohttp import web
@@ -35,7 +36,7 @@ from web.cli.common import (
 )
 from web.config import Config
 from web.keys import ENGINE
-from web.ops.heap import freeze_startup_heap
+from web.ops.heap import TRACEMALLOC_ENV, AllocationTracer, freeze_startup_heap
 
 # Time given to open requests to finish once a stop is asked for
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -83,7 +84,20 @@ def _clock() -> Clock:
     raise click.UsageError(f"{CLOCK_ENV}: 'system' or 'business', not {value!r}")
 
 
+def _tracer() -> AllocationTracer | None:
+    """``COBRA_TRACEMALLOC=DIR``: trace allocations from here on, a snapshot in DIR per SIGUSR2
+    (``bench/memory.py --tracemalloc``); a debugging aid, never set in production."""
+    directory = os.environ.get(TRACEMALLOC_ENV, "").strip()
+    if not directory:
+        return None
+    tracer = AllocationTracer(Path(directory))
+    tracer.start()
+    click.echo(f"cobra serve: {TRACEMALLOC_ENV}: tracing allocations, a snapshot in {directory} per SIGUSR2")
+    return tracer
+
+
 async def _serve(config: Config) -> None:
+    tracer = _tracer()
     clock = _clock()
     try:
         app = create_app(config, clock=clock)
@@ -119,6 +133,8 @@ async def _serve(config: Config) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if tracer is not None:
+            loop.add_signal_handler(signal.SIGUSR2, tracer.dump)
         started = True
         freeze_startup_heap()  # after start-up: full collections no longer walk the whole heap (issue 10)
         host, port = runner.addresses[0][:2]

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -50,8 +50,22 @@ STEP_TIMEOUT_S = 30.0
 LEAVE_TIMEOUT_S = 30.0
 # the pause a stopping bot takes so that the dialer reserves it for no new call before logout
 STOP_PAUSE_REASON = "outros"
-# A bot hears no one: it releases each call with this reason, which supervisors see as an override
+# A bot with no one to ask (``cobra bots`` against another service) releases each call with
+# this reason, which supervisors see as an override
 DEMO_OVERRIDE_REASON = "Operador automático da demonstração (sem cliente real)"
+# In the demo the simulated person on the line answers (see ``Bot.answers``): bots verify the
+# identity the normal way, get it wrong first now and then, and release without a match
+# rarely, each time with a reason an agent would write
+OVERRIDE_SHARE = 0.04
+WRONG_FIRST_SHARE = 0.08
+OVERRIDE_REASONS: tuple[str, ...] = (
+    "Cliente não lembra a data de nascimento; confirmou nome completo e endereço.",
+    "Cliente recusou informar dados pessoais, pediu apenas o valor para pagamento.",
+    "Data de nascimento divergente no cadastro; cliente confirmou CPF completo por telefone.",
+)
+NO_BIRTH_DATE_REASON = "Cadastro sem data de nascimento; cliente confirmou nome completo e endereço."
+# The person's birth date for a call id (None: the record has none): what the simulated customer answers
+Answers = Callable[[str], Awaitable[date | None]]
 BUSY_STATES = ("reserved", "on_call", "wrap_up")
 
 
@@ -128,6 +142,28 @@ def callback_time(now: datetime, rng: random.Random) -> datetime:
     return local.astimezone(UTC)
 
 
+def identity_messages(
+    call_id: str, birth: date | None, rng: random.Random, override_share: float = OVERRIDE_SHARE
+) -> list[dict[str, Any]]:
+    """What a bot sends to settle the identity check, given what the person on the line answers.
+
+    Mostly the right date of birth (sometimes a wrong one first, as people misspeak); rarely a
+    release without a match, always with a reason; a record without a birth date is released
+    saying so."""
+    def verify(day: date) -> dict[str, Any]:
+        return {"type": "verify_identity", "call_id": call_id, "method": "data_nascimento",
+                "answer": day.strftime("%d/%m/%Y")}
+
+    if birth is None:
+        return [{"type": "override_identity", "call_id": call_id, "reason": NO_BIRTH_DATE_REASON}]
+    draw = rng.random()
+    if draw < override_share:
+        return [{"type": "override_identity", "call_id": call_id, "reason": rng.choice(OVERRIDE_REASONS)}]
+    if draw < override_share + WRONG_FIRST_SHARE:
+        return [verify(birth + timedelta(days=rng.choice((-1, 1)))), verify(birth)]
+    return [verify(birth)]
+
+
 def disposition_for(
     code: str, call_id: str, rng: random.Random, now: datetime, quote: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -180,6 +216,10 @@ class Bot:
     login_error: str | None = None  # why this bot never started working (wrong password, unreachable URL)
     logged_out: bool = False  # the server acknowledged ``logout``
     clock: ServerClock = field(default_factory=ServerClock)
+    # the person on the line's birth date by call id (the demo's simulated customers answer);
+    # None: no one to ask, so every call is released with DEMO_OVERRIDE_REASON
+    answers: Answers | None = field(default=None, repr=False)
+    override_share: float = OVERRIDE_SHARE
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -310,10 +350,7 @@ class Bot:
             return  # never reached the agent (hung up while being connected): nothing to dispose
         if not self._stop.is_set():
             await self._until_stop(asyncio.sleep(self._pause(self.timing.confirm_s)))
-        try:
-            await client.request({"type": "override_identity", "call_id": call_id, "reason": DEMO_OVERRIDE_REASON})
-        except DeskError as exc:
-            self.errors.append(str(exc))
+        await self._settle_identity(client, call_id)
         hung_up = None
         if not self._stop.is_set():
             try:
@@ -336,6 +373,23 @@ class Bot:
         if not self._stop.is_set():
             await self._until_stop(asyncio.sleep(self._pause(self.timing.wrap_s)))
         await self._dispose(client, call_id, start)
+
+    async def _settle_identity(self, client: DeskClient, call_id: str) -> None:
+        if self.answers is None:
+            messages = [{"type": "override_identity", "call_id": call_id, "reason": DEMO_OVERRIDE_REASON}]
+        else:
+            try:
+                birth = await self.answers(call_id)
+            except LookupError as exc:  # the call is not in the database (yet): no one to ask
+                self.errors.append(f"identity: {exc}")
+                birth = None
+            messages = identity_messages(call_id, birth, self.rng, self.override_share)
+        for msg in messages:
+            try:
+                await client.request(msg)
+            except DeskError as exc:
+                self.errors.append(str(exc))
+                return
 
     async def _dispose(self, client: DeskClient, call_id: str, start: int) -> None:
         codes, weights = zip(*OUTCOME_MIX, strict=True)

@@ -78,8 +78,10 @@ async def _agent_loop(url: str, login: str, db_url: str) -> tuple[str, float, st
             call_id = pop["call_id"]
             waited = time.monotonic() - ready_at
             step = "connection to the agent"
-            connected = lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected"
-            await client.wait_for(connected, STEP_TIMEOUT_S, what="call connected")
+            await client.wait_for(
+                lambda f: f["type"] == "call_state" and f["call_id"] == call_id and f["phase"] == "connected",
+                STEP_TIMEOUT_S, what="call connected",
+            )
             step = "identity confirmation"  # asked of the person on the line, so once connected
             await client.request({"type": "verify_identity", "call_id": call_id, "method": "data_nascimento",
                                   "answer": await _birth_date_of(db_url, call_id)})

@@ -35,6 +35,7 @@ from storage.models import (
     PromiseStatus,
     ScriptRunRecord,
 )
+from storage.repositories.calls import refresh_all_call_amounts
 
 FINANCIAL = ("DESEMPREGO", "REDUCAO_RENDA", "DOENCA", "OUTRAS_DIVIDAS", "ESQUECIMENTO", "OUTRO")
 COMPANY = ("NAO_RECEBEU_FATURA", "PROBLEMA_PRODUTO_SERVICO", "CONTESTA_COBRANCA")
@@ -216,6 +217,7 @@ async def store_history(db: AsyncSession, h: History) -> None:
             for inst in insts
         ]
         await _bulk(db, AgreementInstallment, rows)
+    await refresh_all_call_amounts(db)  # the bulk inserts bypass add_outcome/add_agreement, which keep it per call
     await _bulk(db, AgentStateChange, h.state_changes)
 
 

@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from dialer.pacing.live import BRASILIA_OFFSET_S, local_day
+from scripting.money import format_date_br
 from storage.models import Campaign, Role
 from storage.repositories.audit import record
 from storage.repositories.kpis import Grouping
@@ -138,7 +139,7 @@ async def kpis_page(request: web.Request) -> web.Response:
     async with request.app[DB_READ]() as db:
         campaigns = [{"id": i, "name": n} for i, n in await db.execute(select(Campaign.id, Campaign.name).order_by(Campaign.name))]
     return render_page(
-        request, "kpis.html", {"me": login, "campaigns": campaigns, "first": first.isoformat(), "last": last.isoformat()}
+        request, "kpis.html", {"me": login, "campaigns": campaigns, "first": format_date_br(first), "last": format_date_br(last)}
     )
 
 

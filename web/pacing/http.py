@@ -209,6 +209,7 @@ async def _change_pacing(request: web.Request, campaign_id: int, body: dict[str,
             abandon_cap=wanted.abandon_cap,
             amd_enabled=wanted.amd_enabled,
             user_id=user_id,
+            at=request.app[CLOCK](),
         )
 
 

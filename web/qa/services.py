@@ -31,13 +31,14 @@ from dialer.qa.scorecards import (
     parse_items,
 )
 from storage.repositories import qa as qa_repo
+from storage.repositories.audit import entries_for
 from storage.repositories.calls import (
     CallQuery,
     CallRow,
     call_detail,
     flags_of,
     list_calls,
-    stream_calls,
+    stream_call_batches,
 )
 from storage.repositories.recordings import recording_gaps
 from web.recordings.links import recording_link
@@ -48,6 +49,7 @@ CAUSES = {
     19: "não atendeu", 21: "chamada rejeitada", 27: "destino fora de serviço", 28: "número inválido",
     31: "normal, não especificado", 34: "sem circuito disponível", 38: "rede fora de serviço", 127: "interconexão",
 }
+IDENTITY_OVERRIDE_ACTION = "identity_override"  # the audit action of web.agent.http's override
 SIDES = {"agent": "operador", "customer": "cliente", "system": "sistema"}
 RESULT_LABELS = {
     "connected": "Conectada", "answered": "Atendida", "machine": "Secretária eletrônica", "abandoned": "Abandonada",
@@ -85,7 +87,8 @@ def item_json(row: CallRow, flags: Sequence[tuple[str, str]]) -> dict[str, Any]:
         "outcome": row.outcome,
         "amount": _money(row.amount),
         "talk_s": talk_seconds(row.connected_at, row.ended_at),
-        "recording": recording_link(row.id, row.recording_path),
+        # the PBX writes the file when the call's channel goes: no link (a 404) while it is still on
+        "recording": recording_link(row.id, row.recording_path) if row.ended_at is not None else None,
         "flags": [code for code, _ in flags],
         "reviewed": row.reviewed,
     }
@@ -127,27 +130,23 @@ def csv_row(r: Sequence[Any]) -> str:
         "" if campaign is None else _csv_text(campaign),
         "" if customer is None else _csv_text(mask_name(customer)),
         mask_number(number),
-        "" if result is None else result,
+        # the label the pages show ("Conectada"), not the stored code: the export is read by people in Excel
+        "" if result is None else RESULT_LABELS.get(result, result),
         "" if outcome is None else outcome,
         "" if talk is None else str(max(0, talk)),
         "" if money is None else money,
         "sim" if flagged else "não",
         "sim" if reviewed else "não",
-        "" if not recording else f"/api/v1/calls/{call_id}/recording",
+        # a recorded call still on has no talk time yet (no end), nor a file to serve
+        "" if not recording or talk is None else f"/api/v1/calls/{call_id}/recording",
     )) + "\r\n"
 
 
-async def csv_chunks(db: AsyncSession, f: CallFilter, *, chunk_rows: int = 1000) -> AsyncIterator[tuple[str, int]]:
+async def csv_chunks(db: AsyncSession, f: CallFilter, *, chunk_rows: int = 2000) -> AsyncIterator[tuple[str, int]]:
     """The export in text chunks (BOM and header first) with the rows each chunk holds."""
     yield _BOM + CSV_HEADER, 0
-    buf: list[str] = []
-    async for row in stream_calls(db, query_of(f)):
-        buf.append(csv_row(row))
-        if len(buf) >= chunk_rows:
-            yield "".join(buf), len(buf)
-            buf = []
-    if buf:
-        yield "".join(buf), len(buf)
+    async for rows in stream_call_batches(db, query_of(f), batch=chunk_rows):
+        yield "".join(map(csv_row, rows)), len(rows)
 
 
 # ---------------------------------------------------------------- detail
@@ -159,6 +158,31 @@ def _event(at: datetime | None, kind: str, label: str, **extra: Any) -> dict[str
 
 def _seconds_between(a: datetime | None, b: datetime | None) -> float | None:
     return None if a is None or b is None else round((b - a).total_seconds(), 1)
+
+
+async def _identity_json(
+    db: AsyncSession, call_id: str, released_at: datetime | None, connected_at: datetime | None
+) -> dict[str, Any]:
+    """How the identity gate opened: ``status`` "confirmada" (a match), "liberada_sem_verificacao" (the
+    agent's override, its reason in ``override_reason``: the audit entry the override wrote) or
+    "nao_confirmada". A reviewer must not read an override as a verified identity."""
+    overrides = [e for e in await entries_for(db, "call_attempt", call_id) if e.action == IDENTITY_OVERRIDE_ACTION]
+    reason = None
+    if overrides:
+        after = overrides[0].after or {}
+        reason = str(after.get("reason") or "") or None
+    if released_at is None:
+        status = "nao_confirmada"
+    elif overrides:
+        status = "liberada_sem_verificacao"
+    else:
+        status = "confirmada"
+    return {
+        "status": status,
+        "confirmed_at": _iso(released_at),
+        "seconds_after_connect": _seconds_between(connected_at, released_at),
+        "override_reason": reason if status == "liberada_sem_verificacao" else None,
+    }
 
 
 async def call_detail_json(db: AsyncSession, call_id: str) -> dict[str, Any] | None:
@@ -194,16 +218,13 @@ async def call_detail_json(db: AsyncSession, call_id: str) -> dict[str, Any] | N
         "mode": str(c.mode),
         "result": None if c.result is None else str(c.result),
         "talk_s": talk_seconds(c.connected_at, c.ended_at),
-        "recording": recording_link(c.id, c.recording_path),
+        "recording": recording_link(c.id, c.recording_path) if c.ended_at is not None else None,
         # stretches muted on card-data steps (seconds from the recording's start; end None: muted to the end)
         "recording_gaps": [g.as_json() for g in await recording_gaps(db, c.id)] if c.recording_path else [],
         "timeline": sorted((e for e in events if e is not None), key=lambda e: e["at"]),
         "hangup": {"cause": cause, "cause_text": None if cause is None else CAUSES.get(cause), "side": c.hangup_side},
         "amd": None if c.amd_status is None else {"status": c.amd_status, "cause": c.amd_cause},
-        "identity": {
-            "confirmed_at": _iso(identity_at),
-            "seconds_after_connect": _seconds_between(c.connected_at, identity_at),
-        },
+        "identity": await _identity_json(db, c.id, identity_at, c.connected_at),
         "script_run": None,
         "outcome": None,
         "agreement": None,

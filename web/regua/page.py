@@ -9,7 +9,7 @@ posts with the session's CSRF token and answers with a redirect back (303) carry
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -58,6 +58,14 @@ def _user_id(request: web.Request) -> int | None:
     return None if login is None else login.user_id
 
 
+def _day_of(text: str) -> date:
+    """``dd/mm/aaaa`` as the page's field is typed, or ``aaaa-mm-dd`` (links); ValueError otherwise."""
+    text = text.strip()
+    if "/" in text:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    return date.fromisoformat(text)
+
+
 @requires(*MANAGERS)
 async def regua_page(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
@@ -65,9 +73,9 @@ async def regua_page(request: web.Request) -> web.Response:
     raw_day = request.query.get("data", "")
     error = request.query.get("erro", "")
     try:
-        day = date.fromisoformat(raw_day) if raw_day else today_local(now) + timedelta(days=1)
+        day = _day_of(raw_day) if raw_day else today_local(now) + timedelta(days=1)
     except ValueError:
-        day, error = today_local(now) + timedelta(days=1), f"Data inválida: {raw_day!r} (use aaaa-mm-dd)."
+        day, error = today_local(now) + timedelta(days=1), f"Data inválida: {raw_day!r} (use dd/mm/aaaa)."
     status_raw = request.query.get("situacao", "")
     status = OutboxStatus(status_raw) if status_raw in STATUS_LABEL_PT else None
     preview = await preview_day(request.app[DB_READ], day, regua_settings(config), now=now)

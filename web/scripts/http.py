@@ -59,7 +59,7 @@ from web.agent.http import AGENT_DESK
 from web.auth.access import requires
 from web.auth.responses import render_page
 from web.errors import NO_STORE, FieldError, path_id, read_body
-from web.keys import CURRENT_LOGIN, DB
+from web.keys import CLOCK, CURRENT_LOGIN, DB
 from web.scripts.worker import SCRIPT_WORKER, ScriptJobTimeout, setup_script_worker
 
 MAX_YAML_CHARS = 200_000
@@ -193,10 +193,11 @@ async def publish_script(request: web.Request) -> web.Response:
         raise _invalid("yaml", f"o id do roteiro ('{script.id}') deve ser igual à chave publicada ('{key}')")
     try:
         async with request.app[DB].begin() as db:
-            published = await publish_version(db, key, text, published_by=user_id)
+            at = request.app[CLOCK]()
+            published = await publish_version(db, key, text, published_by=user_id, at=at)
             await audit.record(
                 db, user_id=user_id, action="script.publish", entity="script", entity_id=key,
-                after={"version": published.version, "steps": len(script.steps)},
+                after={"version": published.version, "steps": len(script.steps)}, at=at,
             )
     except AlreadyExists:
         raise FieldError.conflict(
@@ -242,7 +243,7 @@ async def put_campaign_script(request: web.Request) -> web.Response:
             await set_campaign_script(db, campaign_id, key)
             await audit.record(
                 db, user_id=user_id, action="campaign.script", entity="campaign", entity_id=campaign_id,
-                before={"script_key": before}, after={"script_key": key},
+                before={"script_key": before}, after={"script_key": key}, at=request.app[CLOCK](),
             )
     except NotFound as exc:
         if "campaign" in str(exc):

@@ -627,8 +627,10 @@
     var li = document.createElement("li");
     if (isErr) li.className = "err";
     var t = document.createElement("time");
-    var now = new Date();
-    t.textContent = now.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // the server's clock (the one the pop, the timers and "Meu dia" use; the demo's may be moved) in
+    // Brasília time, as every other time on the desk, whatever the browser's clock and time zone
+    var now = new Date(Date.now() + st.skewMs);
+    t.textContent = now.toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo", hour: "2-digit", minute: "2-digit", second: "2-digit" });
     var span = document.createElement("span");
     span.textContent = msg;
     li.appendChild(t); li.appendChild(span);

@@ -32,7 +32,36 @@
       });
     });
   }
-  window.cobra = { csrfToken: csrfToken, fetch: cobraFetch, richText: richText };
+  // Date fields are text in the Brazilian order (dd/mm/aaaa) whatever the browser's language: an
+  // <input type="date"> shows mm/dd/yyyy in an English browser. The APIs take aaaa-mm-dd.
+  function isoFromBr(text) {
+    var m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(String(text || "").trim());
+    if (!m) return null;
+    var d = +m[1], mo = +m[2], y = +m[3];
+    var probe = new Date(Date.UTC(y, mo - 1, d));
+    if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) return null;
+    return m[3] + "-" + m[2] + "-" + m[1];
+  }
+  function brFromIso(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ""));
+    return m ? m[3] + "/" + m[2] + "/" + m[1] : String(iso || "");
+  }
+  // typing digits writes the slashes: "05032026" → "05/03/2026"
+  function maskDateBr(input) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(input.value)) { input.value = brFromIso(input.value); return; }  // pasted aaaa-mm-dd
+    var digits = input.value.replace(/\D/g, "").slice(0, 8);
+    var out = digits.slice(0, 2);
+    if (digits.length > 2) out += "/" + digits.slice(2, 4);
+    if (digits.length > 4) out += "/" + digits.slice(4);
+    if (out !== input.value) input.value = out;
+  }
+  document.addEventListener("input", function (ev) {
+    var t = ev.target;
+    if (t && t.classList && t.classList.contains("date-br") && ev.inputType && ev.inputType.indexOf("delete") !== 0) {
+      maskDateBr(t);
+    }
+  });
+  window.cobra = { csrfToken: csrfToken, fetch: cobraFetch, richText: richText, isoFromBr: isoFromBr, brFromIso: brFromIso };
   // the navigation bar marks the page it is on
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".mainnav a").forEach(function (a) {

@@ -149,6 +149,8 @@
     var q = new URLSearchParams();
     ["from", "to", "by", "campaign"].forEach(function (name) {
       var v = form.elements[name].value;
+      // the dates are typed dd/mm/aaaa; the API takes aaaa-mm-dd (a malformed one goes as typed: the API names it)
+      if (v && (name === "from" || name === "to")) v = window.cobra.isoFromBr(v) || v;
       if (v) q.set(name, v);
     });
     return q.toString();

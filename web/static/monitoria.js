@@ -35,7 +35,10 @@
     var out = new URLSearchParams();
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || !el.value) return;
-      out.set(el.name, el.name.indexOf("amount") >= 0 ? amount(el.value) : el.value);
+      var value = el.name.indexOf("amount") >= 0 ? amount(el.value) : el.value;
+      // dd/mm/aaaa on the page, aaaa-mm-dd on the API (a malformed date goes as typed: the API names it)
+      if (el.classList.contains("date-br")) value = window.cobra.isoFromBr(value) || value;
+      out.set(el.name, value);
     });
     return out;
   }
@@ -105,7 +108,8 @@
     var form = document.getElementById("filters");
     var initial = new URLSearchParams(location.search);
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.name && initial.get(el.name)) el.value = initial.get(el.name);
+      if (!el.name || !initial.get(el.name)) return;
+      el.value = el.classList.contains("date-br") ? window.cobra.brFromIso(initial.get(el.name)) : initial.get(el.name);
     });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();

@@ -69,7 +69,9 @@
   function dateTime(iso) {
     if (!iso) return "—";
     var d = new Date(iso);
-    return d.toLocaleDateString("pt-BR") + " " + d.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit" });
+    // Brasília time and dd/mm/aaaa whatever the browser's time zone and language
+    return d.toLocaleDateString("pt-BR", { timeZone: "America/Sao_Paulo", day: "2-digit", month: "2-digit", year: "numeric" }) +
+      " " + d.toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo", hour: "2-digit", minute: "2-digit" });
   }
 
   // filter fields of a form → the API's filter object (only what was filled)

@@ -29,7 +29,7 @@
   }
 
   function time(iso) {
-    try { return new Date(iso).toLocaleTimeString("pt-BR"); } catch (e) { return iso; }
+    try { return new Date(iso).toLocaleTimeString("pt-BR", { timeZone: "America/Sao_Paulo" }); } catch (e) { return iso; }
   }
 
   function sessionEnded(reason) {
@@ -207,6 +207,7 @@
   function floor(f) {
     if (f.at) st.offsetMs = Date.parse(f.at) - Date.now();
     st.floor = f;
+    noteReleases(f.agents || []);
     $("no-dialer").hidden = f.dialer !== false;
     renderAgents(f.agents || []);
     renderCampaigns(f.campaigns || []);
@@ -237,13 +238,20 @@
         name: a.name, login: a.login ? "(" + a.login + ")" : "", state: STATE[a.state] || a.state,
         campaign: a.campaign,
         on_call: a.on_call && a.identity === "liberada_sem_verificacao"
-          ? a.on_call + " · identidade liberada sem verificação: " + (a.identity_override_reason || "")
+          ? a.on_call + " · identidade liberada sem verificação"
           : a.on_call && a.identity === "bloqueada" ? a.on_call + " · verificação de identidade bloqueada" : a.on_call,
         pause_reason: a.pause_reason ? (PAUSE[a.pause_reason] || a.pause_reason) : null,
         calls_today: a.calls_today, contacts_today: a.contacts_today,
         monitored: a.monitored_by === null ? "" :
           (mine ? "Você está " : (a.monitored_by_login || "Supervisor") + " está ") + (MONITOR[a.monitor_mode] || "")
       });
+      // the override's reason (free text, possibly long) is a tooltip: it must not stretch the row
+      var customer = row.querySelector("[data-f=on_call]");
+      if (a.on_call && a.identity === "liberada_sem_verificacao") {
+        customer.title = "Motivo da liberação: " + (a.identity_override_reason || "sem motivo");
+      } else {
+        customer.removeAttribute("title");
+      }
       row.querySelector("[data-testid=phone-ok]").hidden = !a.phone_connected;
       row.querySelector("[data-testid=phone-down]").hidden = a.phone_connected;
       row.querySelectorAll("[data-mode]").forEach(function (b) { b.hidden = a.monitored_by !== null || !a.phone_connected; });
@@ -380,40 +388,126 @@
     return c.abandon_cap > 0 && ((c.abandon_rate_today || 0) >= limit || (c.abandon_rate_30d || 0) >= limit);
   }
 
-  // once a second: the timers, and the alerts that depend on time
-  function tick() {
-    var f = st.floor;
-    if (!f) return;
-    var cfg = settings(), alerts = [];
-    if (f.dialer !== false && !f.link_up) alerts.push("Sem conexão com a central telefônica (AMI): a discagem está parada.");
+  // Alerts of one kind from two agents (or campaigns) on are shown as one group: how many, then
+  // the newest few (ALERT_LIMIT) and "ver mais" for the rest, so ten agents releasing calls
+  // don't push every other alert off the board. Kinds in the order a supervisor acts on them.
+  var ALERT_LIMIT = 3;
+  var ALERT_KINDS = ["ami", "phone", "identity_override", "identity_locked", "abandon", "wrapup", "pause"];
+  var ALERT_GROUP = {
+    ami: function (n) { return n + " alertas da central telefônica"; },
+    phone: function (n) { return n + " operadores com o telefone desconectado"; },
+    identity_override: function (n) { return n + " operadores liberaram a chamada sem verificar a identidade"; },
+    identity_locked: function (n) { return n + " operadores com a verificação de identidade bloqueada"; },
+    abandon: function (n) { return n + " campanhas com abandono perto do teto"; },
+    wrapup: function (n) { return n + " operadores em pós-atendimento há muito tempo"; },
+    pause: function (n) { return n + " operadores em pausa há muito tempo"; }
+  };
+  // identity releases seen by this page, per agent: how many and when the last one was seen. Counted
+  // on each floor frame when the call on the agent's screen turns "liberada" (the state stays so
+  // through wrap-up, and goes back to none or "pendente" with the next call): one per call.
+  var released = {};
+  var lastIdentity = {};
+  var openGroups = {};
+
+  function noteReleases(agents) {
+    agents.forEach(function (a) {
+      var now = a.identity === "liberada_sem_verificacao";
+      if (now && lastIdentity[a.user_id] !== a.identity) {
+        var r = released[a.user_id] || (released[a.user_id] = { count: 0, at: 0 });
+        r.count += 1;
+        r.at = serverNow();
+      }
+      lastIdentity[a.user_id] = a.identity;
+    });
+  }
+
+  function alertsNow(f, cfg) {
+    var out = [], now = serverNow();
+    // title: a detail (an override's reason) shown as a tooltip on a lone alert, so it never stretches the row
+    function add(kind, at, text, item, title) { out.push({ kind: kind, at: at, text: text, item: item || text, title: title }); }
+    if (f.dialer !== false && !f.link_up) add("ami", now, "Sem conexão com a central telefônica (AMI): a discagem está parada.");
     (f.agents || []).forEach(function (a) {
-      var row = st.agentRows[a.user_id], t = elapsed(a.since);
-      if (row) row.querySelector("[data-f=timer]").textContent = t.text;
-      if (a.state === "paused" && t.seconds >= cfg.pauseS) alerts.push(a.name + " está em pausa há " + t.text + ".");
-      if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) alerts.push(a.name + " está em pós-atendimento há " + t.text + ".");
+      var t = elapsed(a.since), since = Date.parse(a.since);
+      if (a.state === "paused" && t.seconds >= cfg.pauseS) add("pause", since, a.name + " está em pausa há " + t.text + ".", a.name + ": " + t.text);
+      if (a.state === "wrap_up" && t.seconds >= cfg.wrapupS) {
+        add("wrapup", since, a.name + " está em pós-atendimento há " + t.text + ".", a.name + ": " + t.text);
+      }
       // the identity check of the call on the agent's screen (issue 11): a release without a match, or a lock
       if (a.identity === "liberada_sem_verificacao") {
-        alerts.push(a.name + " liberou a chamada sem verificar a identidade: " + (a.identity_override_reason || "sem motivo"));
+        var r = released[a.user_id] || { count: 1, at: since }, reason = a.identity_override_reason || "sem motivo";
+        add("identity_override", r.at, a.name + " liberou a chamada sem verificar a identidade.",
+          a.name + (r.count > 1 ? " (" + r.count + "×)" : "") + ": " + reason, "Motivo: " + reason);
       }
-      if (a.identity === "bloqueada") alerts.push(a.name + ": verificação de identidade bloqueada (3 respostas erradas).");
+      if (a.identity === "bloqueada") {
+        add("identity_locked", since, a.name + ": verificação de identidade bloqueada (3 respostas erradas).", a.name);
+      }
       // offline agents have no phone by definition (logged out, or the floor already took them off)
       if (!a.phone_connected && a.state !== "offline" && a.state !== "connecting") {
-        alerts.push("Telefone de " + a.name + " desconectado.");
+        add("phone", since, "Telefone de " + a.name + " desconectado.", a.name);
       }
     });
     (f.campaigns || []).forEach(function (c) {
       if (nearCap(c)) {
-        alerts.push("Campanha " + c.name + ": abandono " + pct(Math.max(c.abandon_rate_today || 0, c.abandon_rate_30d || 0)) +
-          " perto do teto de " + pct(c.abandon_cap) + ".");
+        var rate = pct(Math.max(c.abandon_rate_today || 0, c.abandon_rate_30d || 0));
+        add("abandon", 0, "Campanha " + c.name + ": abandono " + rate + " perto do teto de " + pct(c.abandon_cap) + ".",
+          c.name + ": " + rate + " (teto " + pct(c.abandon_cap) + ")");
       }
     });
-    var list = $("alerts");
+    return out;
+  }
+
+  function alertGroup(kind, items) {
+    var li = document.createElement("li"), head = document.createElement("span"), ul = document.createElement("ul");
+    li.className = "sv-alert-group";
+    li.setAttribute("data-testid", "alert-group");
+    li.setAttribute("data-kind", kind);
+    head.className = "sv-alert-head";
+    head.textContent = ALERT_GROUP[kind](items.length);
+    li.appendChild(head);
+    ul.className = "sv-alert-items";
+    var open = openGroups[kind], shown = open ? items : items.slice(0, ALERT_LIMIT);
+    shown.forEach(function (a) {
+      var item = document.createElement("li");
+      item.setAttribute("data-testid", "alert-item");
+      item.textContent = a.item;
+      ul.appendChild(item);
+    });
+    li.appendChild(ul);
+    if (items.length > ALERT_LIMIT) {
+      var more = document.createElement("button");
+      more.type = "button";
+      more.className = "sv-alert-more";
+      more.setAttribute("data-testid", "alert-more");
+      more.textContent = open ? "mostrar menos" : "ver mais " + (items.length - ALERT_LIMIT);
+      more.addEventListener("click", function () { openGroups[kind] = !openGroups[kind]; tick(); });
+      li.appendChild(more);
+    }
+    return li;
+  }
+
+  // once a second: the timers, and the alerts that depend on time
+  function tick() {
+    var f = st.floor;
+    if (!f) return;
+    (f.agents || []).forEach(function (a) {
+      var row = st.agentRows[a.user_id];
+      if (row) row.querySelector("[data-f=timer]").textContent = elapsed(a.since).text;
+    });
+    var alerts = alertsNow(f, settings()), list = $("alerts");
     list.textContent = "";
-    alerts.forEach(function (text) {
-      var li = document.createElement("li");
-      li.setAttribute("data-testid", "alert");
-      li.textContent = text;
-      list.appendChild(li);
+    ALERT_KINDS.forEach(function (kind) {
+      var items = alerts.filter(function (a) { return a.kind === kind; });
+      items.sort(function (x, y) { return y.at - x.at; });  // newest first
+      if (items.length > 1) { list.appendChild(alertGroup(kind, items)); return; }
+      items.forEach(function (a) {
+        var li = document.createElement("li");
+        li.setAttribute("data-testid", "alert");
+        li.setAttribute("data-kind", kind);
+        li.textContent = a.text;
+        if (a.title) { li.title = a.title; li.className = "has-detail"; }
+        list.appendChild(li);
+      });
+      if (!items.length) delete openGroups[kind];
     });
     $("alert-count").textContent = String(alerts.length);
     $("alerts-empty").hidden = alerts.length > 0;

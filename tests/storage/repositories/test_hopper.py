@@ -46,7 +46,7 @@ async def test_levels_and_prefiltered_claims(session: AsyncSession) -> None:
     campaign = await make_campaign(session)
     top_held = await lead_for(session, campaign.id, 100, 50)
     session.add(CustomerHold(customer_id=top_held.customer_id, kind=HoldKind.LAWYER, reason="advogado"))
-    top_dead = await lead_for(session, campaign.id, 100, 40, deceased=True)
+    await lead_for(session, campaign.id, 100, 40, deceased=True)  # the deceased top lead is never claimed
     top_dnc = await lead_for(session, campaign.id, 100, 30)
     dnc_cpf = await make_customer(session)
     await session.execute(update(Lead).where(Lead.id == top_dnc.id).values(customer_id=dnc_cpf.id))
