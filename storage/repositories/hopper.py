@@ -316,7 +316,7 @@ def _facts_statement() -> Any:
 
 
 _FACTS = _facts_statement()
-_ATTEMPTS_TABLE, _OUTCOMES_TABLE = CallAttempt.__table__, Outcome.__table__
+_ATTEMPTS_TABLE, _OUTCOMES_TABLE = cast(Table, CallAttempt.__table__), cast(Table, Outcome.__table__)
 _ATTEMPTS = (
     select(
         _ATTEMPTS_TABLE.c.created_at, _ATTEMPTS_TABLE.c.number, _ATTEMPTS_TABLE.c.result, _OUTCOMES_TABLE.c.code,
