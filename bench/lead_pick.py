@@ -29,8 +29,8 @@ import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -8,7 +8,7 @@ speed but starts inside business hours; production always uses the real clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from dialer.leads.windows import holiday_on
 
@@ -17,7 +17,7 @@ Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _next_business_day(day: date, ufs: Iterable[str]) -> date:

@@ -38,9 +38,9 @@ from web.navigation import Navigation
 from web.openapi import setup_openapi
 from web.ops import setup_ops
 from web.pacing.http import setup_pacing
+from web.qa import setup_qa
 from web.recordings import setup_recordings
 from web.regua import setup_regua
-from web.qa import setup_qa
 from web.scripts import setup_scripts
 from web.security_headers import setup_security_headers
 from web.supervisor import setup_supervisor_api

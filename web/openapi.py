@@ -31,8 +31,8 @@ from web.campaign_console.http import (
 )
 from web.errors import MAX_ID, NO_STORE
 from web.pacing.http import PacingIn
-from web.regua.api import InboundIn, OptOutIn, RulesIn, RunIn
 from web.qa.http import ReviewIn, ScorecardIn
+from web.regua.api import InboundIn, OptOutIn, RulesIn, RunIn
 from web.scripts.http import MAX_KEY_CHARS, CampaignScriptIn, PreviewIn, YamlIn
 from web.supervisor.api import MAX_UPLOAD_BYTES, BoostsIn, HoldIn, SegmentsIn
 from web.supervisor_console.api import MonitorIn

@@ -9,9 +9,9 @@ exact.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Mapping
 
 from dialer.errors import DialerError
 

@@ -14,7 +14,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -283,13 +283,13 @@ class Eligibility:
 
 
 def _fmt(moment: datetime, offset: timedelta) -> str:
-    return (moment.astimezone(timezone.utc) + offset).strftime("%d/%m/%Y %H:%M")
+    return (moment.astimezone(UTC) + offset).strftime("%d/%m/%Y %H:%M")
 
 
 def _local_midnight_after(now: datetime, offset: timedelta) -> datetime:
     """The next local midnight, as a UTC instant."""
     local_day = (now + offset).date() + timedelta(days=1)
-    return datetime(local_day.year, local_day.month, local_day.day, tzinfo=timezone.utc) - offset
+    return datetime(local_day.year, local_day.month, local_day.day, tzinfo=UTC) - offset
 
 
 def _holds(customer: CustomerFacts) -> list[Ineligibility]:
@@ -368,7 +368,7 @@ def _cap_rules(
     past = sorted((a for a in facts.attempts if a.at <= now), key=lambda a: a.at)
     today = (now + offset).date()
     midnight = _local_midnight_after(now, offset)
-    today_all = [a for a in past if (a.at.astimezone(timezone.utc) + offset).date() == today]
+    today_all = [a for a in past if (a.at.astimezone(UTC) + offset).date() == today]
     today_phone = [a for a in today_all if a.phone_e164 == facts.phone.e164]
     week = [a for a in past if a.at > now - timedelta(days=7)]
     found = []
@@ -390,7 +390,7 @@ def _cap_rules(
         )
     if len(week) >= policy.max_attempts_customer_7d:
         # The count drops under the cap when enough of the oldest attempts leave the 7-day window.
-        frees_at = week[len(week) - policy.max_attempts_customer_7d].at.astimezone(timezone.utc) + timedelta(days=7)
+        frees_at = week[len(week) - policy.max_attempts_customer_7d].at.astimezone(UTC) + timedelta(days=7)
         found.append(
             Ineligibility(
                 IneligibleReason.LIMITE_CLIENTE_7_DIAS,
@@ -430,7 +430,7 @@ def _gap_rules(
                 Ineligibility(IneligibleReason.TELEFONE_ERRADO, "Última ligação tabulada como telefone errado.")
             )
         elif gap and not waived and now < last.at + gap:
-            until = last.at.astimezone(timezone.utc) + gap
+            until = last.at.astimezone(UTC) + gap
             found.append(
                 Ineligibility(
                     IneligibleReason.INTERVALO_RETENTATIVA,
@@ -448,7 +448,7 @@ def _gap_rules(
     if talks:
         last = talks[-1]
         if last.callback_at is not None:
-            callback = last.callback_at.astimezone(timezone.utc)
+            callback = last.callback_at.astimezone(UTC)
             if now < callback:
                 found.append(
                     Ineligibility(
@@ -460,7 +460,7 @@ def _gap_rules(
         elif last.result is CallResult.PROMISE:
             assert last.promise_date is not None  # checked by AttemptFacts
             free_day = last.promise_date + timedelta(days=1)
-            free_at = datetime(free_day.year, free_day.month, free_day.day, tzinfo=timezone.utc) - offset
+            free_at = datetime(free_day.year, free_day.month, free_day.day, tzinfo=UTC) - offset
             if now < free_at:
                 found.append(
                     Ineligibility(
@@ -471,7 +471,7 @@ def _gap_rules(
                 )
         else:
             gap = policy.retry_gaps.get(last.result, policy.right_party_cooloff)
-            until = last.at.astimezone(timezone.utc) + gap
+            until = last.at.astimezone(UTC) + gap
             if now < until:
                 code = (
                     IneligibleReason.INTERVALO_RETENTATIVA
@@ -519,7 +519,7 @@ def check_eligibility(
     """
     if now_utc.tzinfo is None:
         raise ValueError(f"now_utc must be timezone-aware, got naive {now_utc.isoformat()}")
-    now = now_utc.astimezone(timezone.utc)
+    now = now_utc.astimezone(UTC)
     customer = lead_facts.customer
 
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
@@ -297,7 +297,7 @@ def holiday_on(day: date, ufs: Iterable[str | None]) -> str | None:
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"an instant must be timezone-aware (UTC), got naive {moment.isoformat()}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def is_callable_at(
@@ -371,7 +371,7 @@ def next_open_at(
             day_range = window.on(day.weekday())
             if day_range is None:
                 continue
-            local_start = datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(minutes=day_range.start)
+            local_start = datetime.combine(day, time(), tzinfo=UTC) + timedelta(minutes=day_range.start)
             start = local_start - offset
             if now < start <= limit:
                 candidates.add(start)

@@ -29,12 +29,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.negotiation.errors import NegotiationError, NotAllowed
+from dialer.negotiation.offers import NegotiationQuote, quote_for_customer
 from scripting.debt import DebtBreakdown
 from scripting.money import ZERO, format_brl, format_date_br, format_percent_br, to_cents
 from scripting.offers import Offer, OfferKind
 from scripting.policy import Authority
 from scripting.run import ScriptRun
 from storage.models import Agreement, ApprovalStatus, Promise, ScriptRunRecord
+from storage.repositories import audit
 from storage.repositories.negotiation import (
     DebtShare,
     InstallmentSpec,
@@ -44,10 +47,6 @@ from storage.repositories.negotiation import (
     get_approval_request,
     save_script_run,
 )
-from storage.repositories import audit
-
-from dialer.negotiation.errors import NegotiationError, NotAllowed
-from dialer.negotiation.offers import NegotiationQuote, quote_for_customer
 
 MAX_PROMISE_DAYS = 60
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
 from dialer.pacing.abandons import AbandonLedger
@@ -232,7 +232,7 @@ def build_snapshot(
     *,
     now: float,
     clock_scale: float,
-    pacing: "CampaignPacing",
+    pacing: CampaignPacing,
     pbx_now: float,
 ) -> PacingSnapshot:
     """The pacer's snapshot of the floor at loop time ``now`` (elapsed times in PBX seconds)."""
@@ -270,7 +270,7 @@ def build_snapshot(
 
 def local_day(t: float, utc_offset_s: float = BRASILIA_OFFSET_S) -> date:
     """The calendar day of epoch time ``t`` at ``utc_offset_s`` from UTC."""
-    return datetime.fromtimestamp(t + utc_offset_s, timezone.utc).date()
+    return datetime.fromtimestamp(t + utc_offset_s, UTC).date()
 
 
 _EPOCH_DAY = date(1970, 1, 1)
@@ -401,5 +401,5 @@ class CampaignPacing:
 
 def day_bounds(day: date, utc_offset_s: float = BRASILIA_OFFSET_S) -> tuple[datetime, datetime]:
     """[start, end) of the local calendar ``day`` as aware UTC datetimes."""
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(seconds=utc_offset_s)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=utc_offset_s)
     return start, start + timedelta(days=1)

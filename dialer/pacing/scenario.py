@@ -107,7 +107,7 @@ class Scenario:
     def total_agents(self) -> int:
         return sum(g.count for g in self.agents)
 
-    def shortened(self, duration_s: float) -> "Scenario":
+    def shortened(self, duration_s: float) -> Scenario:
         """The same scenario cut to its first ``duration_s`` seconds (logouts clipped)."""
         groups = tuple(
             AgentGroup(g.count, g.login_s, min(g.logout_s, duration_s))
@@ -116,7 +116,7 @@ class Scenario:
         )
         return _replace(self, duration_s=duration_s, agents=groups)
 
-    def with_amd_miss_rate(self, rate: float) -> "Scenario":
+    def with_amd_miss_rate(self, rate: float) -> Scenario:
         if not 0.0 <= rate < 1.0:
             raise ScenarioError(f"amd_miss_rate: must be in [0, 1), got {rate}")
         return _replace(self, amd_miss_rate=rate)
@@ -204,7 +204,7 @@ def parse_scenario(raw: Any) -> Scenario:
     )
 
 
-def _outcomes(r: "_Reader", key: str) -> Outcomes:
+def _outcomes(r: _Reader, key: str) -> Outcomes:
     sub = _Reader(r.required(key), f"{r.prefix}{key}.")
     if not isinstance(sub.raw, dict):
         raise ScenarioError(f"{r.prefix}{key}: must be an object")

@@ -62,7 +62,7 @@ class SimView:
 
     __slots__ = ("_sim", "now")
 
-    def __init__(self, sim: "ShiftSimulation", now: float) -> None:
+    def __init__(self, sim: ShiftSimulation, now: float) -> None:
         self._sim = sim
         self.now = now
 

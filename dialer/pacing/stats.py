@@ -36,7 +36,7 @@ class LogNormalFit:
         return math.exp(self.mu + 0.5 * self.sigma**2)
 
     @classmethod
-    def from_mean_sd(cls, mean: float, sd: float, samples: int = 0) -> "LogNormalFit":
+    def from_mean_sd(cls, mean: float, sd: float, samples: int = 0) -> LogNormalFit:
         """A fit from the lognormal's own mean and standard deviation (used for priors)."""
         sigma2 = math.log1p((sd / mean) ** 2)
         return cls(math.log(mean) - 0.5 * sigma2, math.sqrt(sigma2), samples)

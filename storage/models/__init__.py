@@ -37,6 +37,7 @@ from storage.models.portfolio import (
     Payment,
     Phone,
 )
+from storage.models.qa import CallFlag, CallReview, Scorecard
 from storage.models.recordings import RecordingGap
 from storage.models.regua import (
     AgencyHandoff,
@@ -47,7 +48,6 @@ from storage.models.regua import (
     ReguaRule,
     SatisfactionSurvey,
 )
-from storage.models.qa import CallFlag, CallReview, Scorecard
 from storage.models.scripts import ScriptRunRecord, ScriptVersion
 from storage.models.vocabulary import (
     AgentState,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime, timezone, UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 

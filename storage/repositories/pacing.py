@@ -14,7 +14,7 @@ daylight saving since 2019), grouped in SQL on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, case, cast, func, select
@@ -94,7 +94,7 @@ def _as_date(value: Any) -> date:
 
 
 def _day_start(day: date, utc_offset_s: float) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(seconds=utc_offset_s)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=utc_offset_s)
 
 
 def _live_answer() -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ GUARD_S = 10.0
 _template: list[Path] = []
 BRASILIA = timezone(timedelta(hours=-3))
 # Leads seeded as due since long ago (the hopper picks only leads with a due next_attempt_at)
-DUE_SINCE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+DUE_SINCE = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def migrated_copy(dest: Path, scratch: Path) -> str:

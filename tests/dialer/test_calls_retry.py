@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from dialer.calls.retry import BRASILIA, Verdict, after_outcome, after_result
 
-AT = datetime(2026, 3, 10, 15, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_recusa_waits_a_day() -> None:
 def test_promise_redials_the_day_after_the_promise_date_in_brasilia() -> None:
     nxt = after_outcome("PROMESSA", AT, promise_date=date(2026, 3, 20))
     assert nxt.at == datetime(2026, 3, 21, 0, 0, tzinfo=BRASILIA)
-    assert nxt.at is not None and nxt.at.astimezone(timezone.utc).hour == 3
+    assert nxt.at is not None and nxt.at.astimezone(UTC).hour == 3
 
 
 def test_promise_and_callback_need_their_fields() -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +14,6 @@ from dialer.leads.eligibility import (
     CustomerFacts,
     DebtFacts,
     DncEntry,
-    IneligibleReason as R,
     LeadFacts,
     PhoneFacts,
     PhoneKind,
@@ -22,9 +21,12 @@ from dialer.leads.eligibility import (
     aging_bucket,
     check_eligibility,
 )
+from dialer.leads.eligibility import (
+    IneligibleReason as R,
+)
 from dialer.leads.windows import CallingRules, WeeklyWindow, is_callable_at
 
-UTC = timezone.utc
+UTC = UTC
 SP = "+5511987654321"
 SP_2 = "+551132123456"
 RJ = "+5521987654321"

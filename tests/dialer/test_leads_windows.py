@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -25,7 +25,7 @@ from dialer.leads.windows import (
     next_open_at,
 )
 
-UTC = timezone.utc
+UTC = UTC
 SP_MOBILE = "+5511987654321"
 RJ_MOBILE = "+5521987654321"
 AC_MOBILE = "+5568999123456"
@@ -287,7 +287,7 @@ def in_hours(local: datetime, weekday: tuple[int, int] | None, saturday: tuple[i
     return hours is not None and hours[0] <= local.hour < hours[1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def calendar_of(uf: str | None, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("BR", subdiv=uf, years=year)
 

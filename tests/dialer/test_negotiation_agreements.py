@@ -17,8 +17,8 @@ from scripting.money import ZERO
 from scripting.offers import OfferKind
 from scripting.run import ScriptRun
 from scripting.script import load_default_script
-from storage.repositories import audit
 from storage.models import Debt, DebtStatus, OutcomeCode
+from storage.repositories import audit
 from storage.repositories.negotiation import get_agreement, script_run_of_attempt
 from storage.repositories.outcomes import add_outcome
 from storage.repositories.screen_pop import load_pop_data

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.negotiation.approvals import ApprovalBroker, ApprovalResult, ApprovalView
 from dialer.negotiation.errors import AlreadyDecided, NegotiationError, NotAllowed
-from storage.repositories import audit
 from storage.models import ApprovalRequest, ApprovalStatus
+from storage.repositories import audit
 from tests.dialer.negotiation_support import NOW, TODAY, add_call, seed, sessions
 
 __all__ = ["sessions"]

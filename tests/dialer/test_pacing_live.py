@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -26,7 +26,7 @@ from dialer.pacing.pacer import PacingMode, PacingState
 from dialer.pacing.stats import DialResult
 
 # 02/06/2025 15:00 UTC = 12:00 in Brasília
-NOON = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc).timestamp()
+NOON = datetime(2025, 6, 2, 15, 0, tzinfo=UTC).timestamp()
 
 
 def _pacing(mode: PacingMode = PacingMode.PREDICTIVE, cap: float = 0.03) -> CampaignPacing:
@@ -139,7 +139,7 @@ def test_settings_refuse_bad_values_naming_the_field(kwargs: dict[str, object], 
 
 
 def test_local_day_and_bounds_are_brasilia_days() -> None:
-    late = datetime(2025, 6, 2, 2, 30, tzinfo=timezone.utc).timestamp()  # 23:30 on 01/06 in Brasília
+    late = datetime(2025, 6, 2, 2, 30, tzinfo=UTC).timestamp()  # 23:30 on 01/06 in Brasília
     assert local_day(late) == date(2025, 6, 1)
     start, end = day_bounds(date(2025, 6, 1))
-    assert (start, end) == (datetime(2025, 6, 1, 3, tzinfo=timezone.utc), datetime(2025, 6, 2, 3, tzinfo=timezone.utc))
+    assert (start, end) == (datetime(2025, 6, 1, 3, tzinfo=UTC), datetime(2025, 6, 2, 3, tzinfo=UTC))

@@ -19,8 +19,8 @@ def read(data: bytes, **kw: object) -> tuple[PortfolioCsv, list[RawRow]]:
 @pytest.mark.parametrize(
     ("data", "encoding"),
     [
-        ("nome\nJosé".encode("utf-8"), "utf-8"),
-        (codecs.BOM_UTF8 + "nome\nJosé".encode("utf-8"), "utf-8-sig"),
+        ("nome\nJosé".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + "nome\nJosé".encode(), "utf-8-sig"),
         ("nome\nJosé Conceição".encode("cp1252"), "cp1252"),
         (b"nome\nplain ascii", "utf-8"),
         (b"nome\n\x81\x8d", "latin-1"),  # bytes cp1252 leaves undefined
@@ -38,7 +38,7 @@ def test_latin1_far_into_a_utf8_looking_file_is_found() -> None:
 
 
 def test_utf8_character_across_a_chunk_boundary_is_still_utf8() -> None:
-    data = b"a" * ((1 << 20) - 1) + "é".encode("utf-8")
+    data = b"a" * ((1 << 20) - 1) + "é".encode()
     assert detect_encoding(io.BytesIO(data)) == "utf-8"
 
 
@@ -79,7 +79,7 @@ def test_extra_cells_are_reported() -> None:
 
 
 def test_column_mapping_for_other_headers() -> None:
-    data = "codigo,cliente,documento,fones,contrato,divida,venc\nC1,Ana,1,2,3,4,5\n".encode()
+    data = b"codigo,cliente,documento,fones,contrato,divida,venc\nC1,Ana,1,2,3,4,5\n"
     mapping = {"Codigo": "id_cliente", "cliente": "nome", "DOCUMENTO": "cpf", "fones": "telefones", "divida": "saldo", "venc": "vencimento"}
     _, rows = read(data, column_map=mapping)
     assert rows[0].values == {"id_cliente": "C1", "nome": "Ana", "cpf": "1", "telefones": "2", "contrato": "3", "saldo": "4", "vencimento": "5"}

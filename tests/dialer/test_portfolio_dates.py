@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialer.portfolio.dates import parse_date
-from scripting.money import format_date_br
 from dialer.portfolio.errors import FieldError
+from scripting.money import format_date_br
 
 
 @pytest.mark.parametrize(

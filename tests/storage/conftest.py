@@ -58,7 +58,7 @@ def pg_unreachable() -> str | None:
         try:
             in_thread(asyncio.run, _admin("SELECT 1"))
             _pg_problem.append(None)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             _pg_problem.append(f"PostgreSQL at {make_url(PG_URL).render_as_string()} unreachable: {exc!r}")
     return _pg_problem[0]
 

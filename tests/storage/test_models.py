@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,8 @@ from storage.models import (
     AgentStateChange,
     AuditLog,
     CallAttempt,
-    CallResult,
     Callback,
+    CallResult,
     CampaignMode,
     Customer,
     CustomerTag,
@@ -247,7 +247,7 @@ async def test_relationships_refuse_lazy_loading_but_load_eagerly(engine: AsyncE
 
 async def test_call_attempt_keeps_its_whole_timeline(engine: AsyncEngine, session: AsyncSession) -> None:
     agent = await make_user(session)
-    t0 = datetime(2025, 6, 2, 13, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
     attempt = await _attempt(
         session, agent_id=agent.id, originated_at=t0, answered_at=t0 + timedelta(seconds=8),
         connected_at=t0 + timedelta(seconds=9), ended_at=t0 + timedelta(seconds=95),
@@ -270,7 +270,7 @@ async def test_call_attempt_keeps_its_whole_timeline(engine: AsyncEngine, sessio
 async def test_agent_state_changes_and_callbacks_query_by_owner_and_time(engine: AsyncEngine, session: AsyncSession) -> None:
     agent = await make_user(session)
     customer, campaign = await make_customer(session), await make_campaign(session)
-    t0 = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
     session.add_all([
         AgentStateChange(user_id=agent.id, from_state=AgentState.OFFLINE, to_state=AgentState.READY, at=t0),
         AgentStateChange(user_id=agent.id, from_state=AgentState.READY, to_state=AgentState.PAUSED, reason="lanche",
@@ -322,7 +322,7 @@ async def test_leads_have_no_index_that_overlaps_the_hopper_index(sqlite_engine:
 
 async def test_next_lead_pick_orders_by_priority_then_due_time(session: AsyncSession) -> None:
     campaign = await make_campaign(session)
-    now = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
     rows = [(3, 10), (1, 5), (1, 30), (2, -5), (0, -60)]  # (priority, minutes ago due); -60: not due yet
     for priority, ago in rows:
         customer = await make_customer(session)

@@ -36,7 +36,7 @@ class RawAmiClient:
     _cursor: int = 0
 
     @classmethod
-    async def connect(cls, host: str, port: int) -> "RawAmiClient":
+    async def connect(cls, host: str, port: int) -> RawAmiClient:
         reader, writer = await asyncio.open_connection(host, port)
         client = cls(reader, writer)
         line = await asyncio.wait_for(reader.readline(), 5)
@@ -101,7 +101,7 @@ class RawAmiClient:
                 return
             try:
                 await self._read_more(remaining)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 return
             except ConnectionError:
                 return

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dialer.scripts_catalog import refresh_campaign_scripts
 from storage.models import CallAttempt, CampaignMode, Outcome, OutcomeCode, Role
 from storage.models import CallResult as Result
 from storage.repositories.scripts import publish_version, set_campaign_script
@@ -20,7 +21,6 @@ from tests.dialer.runtime_support import add_campaign, add_lead
 from tests.support.browser import BROWSER_MARKS, chromium
 from tests.web.agent_rig import DeskRig, desk_of, desk_rig
 from tests.web.conftest import PASSWORD, UserSpec, add_users
-from dialer.scripts_catalog import refresh_campaign_scripts
 
 pytestmark = BROWSER_MARKS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def _seed_campaign(db_url: str, name: str, calls: int) -> None:
                              caller_id="0303", pbx_name="default", ring_timeout_s=20.0)
                 s.add(c)
                 await s.flush()
-                t = datetime.now(timezone.utc) - timedelta(days=2)
+                t = datetime.now(UTC) - timedelta(days=2)
                 for i in range(calls):
                     t += timedelta(seconds=30)
                     kind = i % 10

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from dialer.agents.desktop import CallPhase, ScreenPop
 from dialer.agents.state import AgentState, AgentStatus, PauseReason
+from dialer.calls.services import pop_window
 from dialer.floor.identity import METHOD_LABEL, STATUS_LABEL, IdentityCheck
 from dialer.leads.ddd import UFS
 from dialer.leads.windows import holiday_on
 from dialer.regua.pop import pop_flags
-from dialer.calls.services import pop_window
 from scripting.money import format_brl, format_date_br
 from storage.models import CallResult, OutcomeCode
 from storage.repositories.agent_day import AgentDay

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,7 @@ from storage.models import Lead, LeadState
 from storage.repositories.leads import finish_lead, release_expired_claims, release_lead, stop_customer_leads
 from tests.storage.factories import make_campaign, make_customer, make_phone
 
-NOW = datetime(2026, 3, 4, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 4, 14, 0, tzinfo=UTC)
 
 
 async def _claimed(s: AsyncSession, campaign_id: int, *, claimer: str = "p1", lease: timedelta = timedelta(minutes=10),

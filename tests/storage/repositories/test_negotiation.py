@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from storage.engine import session_factory
 from storage.errors import InvalidValue, NotFound
 from storage.models import ApprovalStatus, Debt, DebtStatus, PromiseStatus
+from storage.repositories import audit
 from storage.repositories.call_attempts import create_call_attempt
 from storage.repositories.negotiation import (
     DebtShare,
@@ -34,10 +35,9 @@ from storage.repositories.payments import (
     payment_by_key,
     requeue_customer_leads,
 )
-from storage.repositories import audit
 from tests.storage.factories import make_campaign, make_customer, make_user
 
-NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 async def _debt(session: AsyncSession, customer_id: int, contract: str) -> Debt:

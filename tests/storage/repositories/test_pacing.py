@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from storage.repositories.pacing import (
 from tests.storage.factories import make_campaign, make_customer, make_user
 
 BRT = -3 * 3600.0
-UTC = timezone.utc
+UTC = UTC
 
 
 def _attempt(campaign_id: int, answered: datetime | None, result: CallResult, **kw: object) -> CallAttempt:
