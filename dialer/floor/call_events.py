@@ -138,6 +138,7 @@ class CallEvents(RecordingMoves):
         )
         if in_window and self._route(call, self.now()):
             return
+        self._give_up(call)
         call.hangup_by = "system"
         self._out.append(
             fx.SendHangup(Hangup(channel=call.channel), f"agent {s.user_id} lost their leg before the connect")
