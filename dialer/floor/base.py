@@ -93,7 +93,7 @@ class FloorBase:
         self.day_counts: dict[tuple[int, date], tuple[int, int]] = {}
         self._wall_clock = wall
         self._mono = mono
-        self.tracker = CallTracker(settings.connect_window_s)
+        self.tracker = CallTracker(settings.connect_window_loop_s)
         self.agents = AgentSessions()
         self.calls: dict[str, FloorCall] = {}  # live: claimed, dialling, ringing, answered, connected
         self.wrapups: dict[str, FloorCall] = {}  # ended, waiting for their disposition
@@ -292,7 +292,7 @@ class FloorBase:
         )
         # the customer's join normally follows in milliseconds; if it never comes (the Redirect was lost, the
         # channel vanished without a word), the agent must not stay reserved for ever
-        guard_s = max(CONNECT_GUARD_MIN_S, 3 * self.settings.connect_window_s)
+        guard_s = max(CONNECT_GUARD_MIN_S, 3 * self.settings.connect_window_loop_s)
         self._out.append(fx.StartConnectTimer(user_id, call.id, guard_s))
         return True
 
@@ -305,7 +305,7 @@ class FloorBase:
     def _offer_waiting(self) -> None:
         """Agents just became ready: connect answered people still waiting within the window, oldest first."""
         now = self._mono()
-        limit = self.settings.connect_window_s * OFFER_WINDOW_SHARE
+        limit = self.settings.connect_window_loop_s * OFFER_WINDOW_SHARE
         waiting = sorted(
             (
                 c

@@ -134,7 +134,7 @@ class CallEvents(RecordingMoves):
         now = self._mono()
         in_window = (
             call.routable_at is not None
-            and now - call.routable_at < self.settings.connect_window_s * OFFER_WINDOW_SHARE
+            and now - call.routable_at < self.settings.connect_window_loop_s * OFFER_WINDOW_SHARE
         )
         if in_window and self._route(call, self.now()):
             return

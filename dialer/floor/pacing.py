@@ -63,7 +63,7 @@ class FloorPacing:
             pacing = CampaignPacing(
                 info.pacing_settings(),
                 ring_timeout_s=self.settings.ring_timeout_s,
-                connect_window_s=self.settings.connect_window_s / self.settings.clock_scale,
+                connect_window_s=self.settings.connect_window_s,  # PBX seconds, as pacing counts
             )
             self._by_campaign[info.id] = pacing
         return pacing

@@ -493,3 +493,27 @@ def test_a_call_whose_agent_the_guard_freed_is_not_waiting_and_leaves_with_its_h
     assert floor.calls == {} and floor.tracker.attempt_ids() == []
     [stored] = [e for e in ended if isinstance(e, fx.StoreEnded)]
     assert stored.abandoned and stored.side == "system"
+
+
+def test_the_connect_window_is_in_pbx_seconds_and_converted_once_under_a_clock_scale(clocks: Clocks) -> None:
+    # a simulator ten times faster than life: 3 s of the PBX's window are 0.3 s of the loop's
+    settings = DialerSettings(recording=False, connect_window_s=3.0, clock_scale=0.1)
+    f = Floor(settings, wall=clocks.wall, mono=clocks.mono, scripts=BOOK)
+    f.running = f.link_up = True
+    f.campaign_changed(campaign())
+    info = f.campaigns[1]
+    placed = f.claimed(fx.ClaimRequest(1, 1), [a_call("c1", info)])
+    [originate] = [e.action for e in placed if isinstance(e, fx.SendOriginate)]
+    assert originate.variables["COBRA_CONNECT_WINDOW"] == "3", "the PBX reads its own seconds"
+    assert f.pacing.of(info).connect_window_s == 3.0, "pacing counts PBX seconds"
+    # the tracker judges loop-stamped events: a drop 0.4 loop seconds (4 PBX seconds) after the answer is an abandon
+    f.ami_event(ami.OriginateResponse("c1", True, 4, CUSTOMER_CHANNEL, "cobra-outbound", "s", "c1"), clocks.t)
+    clocks.t += 0.4
+    [stored] = [e for e in customer_hangup(f) if isinstance(e, fx.StoreEnded)]
+    assert stored.abandoned
+    # a person left waiting 0.3 loop seconds (the whole window) is not offered to an agent who frees up then
+    f.claimed(fx.ClaimRequest(1, 1), [a_call("c2", info)])
+    f.ami_event(ami.OriginateResponse("c2", True, 4, CUSTOMER_CHANNEL, "cobra-outbound", "s", "c2"), clocks.t)
+    clocks.t += 0.3
+    ready_agent(f, 1)
+    assert f.status(1).state is AgentState.READY and f.calls["c2"].agent_id is None
