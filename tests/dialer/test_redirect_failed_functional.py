@@ -88,6 +88,20 @@ async def rig(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Async
     await engine.dispose()
 
 
+async def stored_end(rig: Rig, attempt_id: str) -> CallAttempt:
+    """The attempt once its end is stored (the writer commits in the background)."""
+
+    async def ended() -> CallAttempt:
+        while True:
+            async with rig.db() as s:
+                row = await s.get(CallAttempt, attempt_id)
+                if row is not None and row.ended_at is not None:
+                    return row
+            await asyncio.sleep(0.05)
+
+    return await asyncio.wait_for(ended(), GUARD_S)
+
+
 def refuse_the_first_redirect(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Asterisk's generic refusal ("Redirect failed") for the first Redirect; the channel stays where it is."""
     refused: list[str] = []
@@ -144,15 +158,43 @@ async def test_a_refused_redirect_frees_the_agent_for_the_next_call_before_the_g
     assert (second, CallPhase.CONNECTED) in [r.payload for r in rig.notifier.of("call_state", agent.id)]
     assert [a.get("Channel") for a in actions(rig.sim, "Hangup")] == [], "the dialer hung nobody up"
 
-    async def first_ended() -> CallAttempt:
-        while True:
-            async with rig.db() as s:
-                row = await s.get(CallAttempt, first)
-                if row is not None and row.ended_at is not None:
-                    return row
-            await asyncio.sleep(0.05)
-
-    stored = await asyncio.wait_for(first_ended(), GUARD_S)
+    stored = await stored_end(rig, first)
     assert stored.result is CallResult.ABANDONED and stored.abandoned and stored.connected_at is None
     assert first not in rig.runtime.floor.calls
     assert rig.runtime.status(agent.id).state is AgentState.ON_CALL, "the first call's end left the agent alone"
+
+
+async def test_a_customer_gone_as_the_redirect_arrives_is_stored_once_and_the_agent_goes_on(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the flaky CI run: "Redirect: Channel does not exist" — the customer's Hangup is on the wire before the error,
+    # and whichever the dialer reads first, the call is stored once and the agent is told once and called again
+    gone: list[str] = []
+    handle = rig.sim.pbx._action_redirect
+
+    def redirect(a: Message, reply: Sink) -> None:
+        ch = rig.sim.pbx.channels.get(a.get("Channel") or "")
+        if not gone and ch is not None:
+            gone.append(ch.name)
+            rig.sim.pbx._hangup(ch, 16)  # the customer hangs up a moment before the Redirect is read
+        handle(a, reply)  # Asterisk's answer for a channel that no longer exists
+
+    monkeypatch.setattr(rig.sim.pbx, "_action_redirect", redirect)
+    async with rig.db.begin() as s:
+        agent = await add_agent(s, "rui", "7006")
+        campaign = await add_campaign(s)
+        await add_lead(s, campaign, "5511987650201", priority=2)
+        await add_lead(s, campaign, "5511987650202", priority=1)
+    await rig.runtime.start()
+    await rig.runtime.go_ready(agent.id)
+    await eventually(lambda: rig.runtime.status(agent.id).state is AgentState.ON_CALL, "the second call connected",
+                     guard=GUARD_S)
+    first, second = (p.call_id for p in rig.notifier.pops(agent.id))
+    assert gone and gone[0] not in rig.sim.pbx.channels
+    assert [r.payload[0] for r in rig.notifier.of("call_ended", agent.id)] == [first], "told once"
+    stored = await stored_end(rig, first)
+    # hung up by the customer inside the window: answered, not an abandon, and no hangup of ours
+    assert stored is not None and stored.result is CallResult.ANSWERED and not stored.abandoned
+    assert stored.hangup_side == "customer"
+    assert [a.get("Channel") for a in actions(rig.sim, "Hangup")] == []
+    assert first not in rig.runtime.floor.calls and second in rig.runtime.floor.calls
