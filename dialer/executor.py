@@ -102,9 +102,7 @@ class EffectRunner:
         elif isinstance(e, fx.SendOriginate):
             self.spawn(self._originate(e), e.what)
         elif isinstance(e, fx.SendRedirect):
-            self.spawn(
-                self._action(self.gateway.redirect(e.action), f"call {e.call_id}: redirect"), f"redirect-{e.call_id}"
-            )
+            self.spawn(self._redirect(e), f"redirect-{e.call_id}")
         elif isinstance(e, fx.SendHangup):
             self.spawn(self._action(self.gateway.hangup(e.action), f"hangup ({e.why})"), "hangup")
         elif isinstance(e, fx.SendRecord):
@@ -158,6 +156,18 @@ class EffectRunner:
         if not result.queued:
             log.warning("originate %s refused: %s", action.action_id, result.error)
             self.apply(self.floor.originate_refused(action))
+
+    async def _redirect(self, e: fx.SendRedirect) -> None:
+        """Move the customer to the agent; a Redirect Asterisk refused (or that was never sent) frees the agent now."""
+        try:
+            await self.gateway.redirect(e.action)
+        except (AmiLinkLost, AmiTimeout) as exc:
+            # it may have been carried out: the customer's join, their Hangup or the connect guard settles it
+            log.warning("call %s: redirect outcome unknown: %s", e.call_id, exc)
+        except AmiError as exc:
+            # refused ("Channel does not exist": the customer hung up or the dialplan's window dropped them), or not sent
+            log.warning("call %s: redirect failed: %s", e.call_id, exc)
+            self.apply(self.floor.redirect_failed(e.user_id, e.call_id, str(exc)))
 
     @staticmethod
     async def _action(call: Awaitable[Any], what: str) -> None:

@@ -93,7 +93,7 @@ class FloorBase:
         self.day_counts: dict[tuple[int, date], tuple[int, int]] = {}
         self._wall_clock = wall
         self._mono = mono
-        self.tracker = CallTracker(settings.connect_window_s)
+        self.tracker = CallTracker(settings.connect_window_loop_s)
         self.agents = AgentSessions()
         self.calls: dict[str, FloorCall] = {}  # live: claimed, dialling, ringing, answered, connected
         self.wrapups: dict[str, FloorCall] = {}  # ended, waiting for their disposition
@@ -286,18 +286,26 @@ class FloorBase:
         self._pop_for(s, call, at)
         self._out.append(fx.NotifyPhase(user_id, call.id, CallPhase.CONNECTING, at))
         self._out.append(
-            fx.SendRedirect(Redirect(channel=call.channel, context=AGENT_BRIDGE_CONTEXT, exten=s.extension), call.id)
+            fx.SendRedirect(
+                Redirect(channel=call.channel, context=AGENT_BRIDGE_CONTEXT, exten=s.extension), call.id, user_id
+            )
         )
         # the customer's join normally follows in milliseconds; if it never comes (the Redirect was lost, the
         # channel vanished without a word), the agent must not stay reserved for ever
-        guard_s = max(CONNECT_GUARD_MIN_S, 3 * self.settings.connect_window_s)
+        guard_s = max(CONNECT_GUARD_MIN_S, 3 * self.settings.connect_window_loop_s)
         self._out.append(fx.StartConnectTimer(user_id, call.id, guard_s))
         return True
+
+    def _give_up(self, call: FloorCall) -> None:
+        """No agent for ``call`` any more: it waits only for its end (not offered, not counted as waiting)."""
+        call.agent_id = None
+        call.routable_at = None
+        call.given_up = True
 
     def _offer_waiting(self) -> None:
         """Agents just became ready: connect answered people still waiting within the window, oldest first."""
         now = self._mono()
-        limit = self.settings.connect_window_s * OFFER_WINDOW_SHARE
+        limit = self.settings.connect_window_loop_s * OFFER_WINDOW_SHARE
         waiting = sorted(
             (
                 c

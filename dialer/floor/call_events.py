@@ -134,10 +134,11 @@ class CallEvents(RecordingMoves):
         now = self._mono()
         in_window = (
             call.routable_at is not None
-            and now - call.routable_at < self.settings.connect_window_s * OFFER_WINDOW_SHARE
+            and now - call.routable_at < self.settings.connect_window_loop_s * OFFER_WINDOW_SHARE
         )
         if in_window and self._route(call, self.now()):
             return
+        self._give_up(call)
         call.hangup_by = "system"
         self._out.append(
             fx.SendHangup(Hangup(channel=call.channel), f"agent {s.user_id} lost their leg before the connect")

@@ -36,6 +36,9 @@ class FloorCall:
     muted_step: str | None = None  # the sensitive script step its recording is muted for
     ringing_at: datetime | None = None  # when the customer's phone started ringing (stored with the end, for QA)
     hangup_by: str | None = None  # "agent" (Desligar) or "system" when the dialer hung the customer up
+    # no agent will be given to it any more (its agent was freed: a refused Redirect, the connect guard, a lost
+    # leg past the window); it only waits for its end, which the tracker judges (abandoned or not) from its Hangup
+    given_up: bool = False
 
     @property
     def id(self) -> str:
@@ -44,4 +47,7 @@ class FloorCall:
     @property
     def waiting(self) -> bool:
         """Counts as "in progress" for pacing: ringing or answered with no agent yet."""
-        return not self.preview and self.agent_id is None and self.owner_id is None and not self.connected
+        return (
+            not self.preview and self.agent_id is None and self.owner_id is None and not self.connected
+            and not self.given_up
+        )

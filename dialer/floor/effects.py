@@ -24,8 +24,11 @@ class SendOriginate:
 
 @dataclass(frozen=True, slots=True)
 class SendRedirect:
+    """Move the customer into the agent's conference; if Asterisk refuses it, feed the floor ``redirect_failed``."""
+
     action: Redirect
     call_id: str
+    user_id: int  # the agent reserved for it
 
 
 @dataclass(frozen=True, slots=True)

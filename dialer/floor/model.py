@@ -242,11 +242,39 @@ class Floor(CallEvents):
         if s is None or call is None or call.connected or s.call_id != call_id or s.status.state is not AgentState.RESERVED:
             return []
         log.warning("call %s: the customer never joined agent %s's conference; the agent is freed", call_id, user_id)
-        call.agent_id = None
-        call.routable_at = None  # not offered to anyone again: its channel is being hung up
+        self._give_up(call)  # not offered to anyone again: its channel is being hung up
         if call.channel is not None:
             call.hangup_by = "system"
             self._out.append(fx.SendHangup(Hangup(channel=call.channel), f"call {call_id} never joined its agent"))
+        self._out.append(fx.NotifyEnded(user_id, call_id, "answered", None, self.now()))
+        self._try_change(s, Trigger.RELEASE)
+        return self._flush()
+
+    def redirect_failed(self, user_id: int, call_id: str, reason: str) -> list[fx.Effect]:
+        """Asterisk refused the ``Redirect`` of ``call_id`` into ``user_id``'s conference: free the agent now.
+
+        The customer was not moved. Usually their channel is gone ("Channel does not exist": they hung up,
+        or the dialplan's connect window ran out and dropped them); its ``Hangup`` ends the call and the
+        tracker judges it (abandoned past the window). A channel still there stays in ``cobra-outbound``
+        until the dialplan drops it at the window's end (an abandon), never hung up by us inside the
+        window, never offered again. The agent is told the call ended and is ready for the next one;
+        the connect guard is cancelled. A failure that comes after the call ended, or after the agent
+        was freed or moved on by other means, changes nothing.
+        """
+        s = self.agents.get(user_id)
+        call = self.calls.get(call_id)
+        if (
+            s is None
+            or call is None
+            or call.connected
+            or call.agent_id != user_id
+            or s.call_id != call_id
+            or s.status.state is not AgentState.RESERVED
+        ):
+            return []
+        log.warning("call %s: redirect to agent %s refused (%s); the agent is freed", call_id, user_id, reason)
+        self._give_up(call)
+        self._out.append(fx.CancelConnectTimer(call_id))
         self._out.append(fx.NotifyEnded(user_id, call_id, "answered", None, self.now()))
         self._try_change(s, Trigger.RELEASE)
         return self._flush()
@@ -543,7 +571,7 @@ class Floor(CallEvents):
             live = [c for c in self.calls.values() if c.campaign.id == info.id and not c.adopted]
             talking = sum(1 for c in live if c.connected or (c.agent_id is not None and c.answered))
             ringing = sum(1 for c in live if c.originated and not c.answered)
-            waiting = sum(1 for c in live if c.answered and not c.connected and c.agent_id is None)
+            waiting = sum(1 for c in live if c.answered and not c.connected and c.agent_id is None and not c.given_up)
             campaigns.append(
                 CampaignRow(
                     id=info.id,

@@ -63,7 +63,7 @@ class FloorPacing:
             pacing = CampaignPacing(
                 info.pacing_settings(),
                 ring_timeout_s=self.settings.ring_timeout_s,
-                connect_window_s=self.settings.connect_window_s / self.settings.clock_scale,
+                connect_window_s=self.settings.connect_window_s,  # PBX seconds, as pacing counts
             )
             self._by_campaign[info.id] = pacing
         return pacing
@@ -150,8 +150,8 @@ class FloorPacing:
         """Calls as the pacer counts them (previews and owned callbacks have their agent)."""
         views = []
         for c in calls:
-            if c.preview or c.owner_id is not None or c.amd_machine:
-                continue
+            if c.preview or c.owner_id is not None or c.amd_machine or c.given_up:
+                continue  # given up: only its end is awaited, no agent is owed to it
             if campaign_id is not None and c.campaign.id != campaign_id:
                 continue
             if c.agent_id is not None or c.connected:

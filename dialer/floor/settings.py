@@ -18,6 +18,8 @@ def _default_claimer() -> str:
 class DialerSettings:
     """How the runtime dials; ``web/`` builds it from ``[dialer]`` in the configuration."""
 
+    # PBX seconds an answered person waits for an agent before the dialplan drops them (an abandon):
+    # sent to the PBX as COBRA_CONNECT_WINDOW; the floor's own timers use connect_window_loop_s
     connect_window_s: float = 2.0
     ring_timeout_s: float = 25.0
     tick_s: float = 0.5  # a campaign change is in force within a tick; the pacer decides every tick
@@ -36,8 +38,8 @@ class DialerSettings:
     reprioritise_timeout_s: float = 120.0  # one campaign's re-ranking (start-up and after each midnight)
     # Loop seconds per PBX second: 1 against Asterisk; the simulator's time_scale in tests,
     # so pacing (which measures ring, talk and wrap times) works in the PBX's seconds.
-    # ring_timeout_s is in PBX seconds (it is the Originate's Timeout); connect_window_s
-    # and tick_s are in loop seconds.
+    # ring_timeout_s (the Originate's Timeout) and connect_window_s (COBRA_CONNECT_WINDOW) are
+    # in PBX seconds; tick_s, wrapup_max_s and the other timeouts are in loop seconds.
     clock_scale: float = 1.0
     # the identity check's third question and the stored field it checks ([identity])
     identity_question: OtherQuestion = DEFAULT_OTHER_QUESTION
@@ -59,6 +61,11 @@ class DialerSettings:
             raise ValueError(f"clock_scale: must be > 0, got {self.clock_scale!r}")
         if self.qa_time_scale is not None and not self.qa_time_scale > 0:
             raise ValueError(f"qa_time_scale: must be > 0 or None, got {self.qa_time_scale!r}")
+
+    @property
+    def connect_window_loop_s(self) -> float:
+        """The connect window in loop seconds (the one conversion: AMI events and the floor's timers run on the loop)."""
+        return self.connect_window_s * self.clock_scale
 
 
 FloorSettings = DialerSettings

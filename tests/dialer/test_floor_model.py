@@ -402,3 +402,118 @@ def test_an_agent_is_never_left_reserved_for_a_customer_who_never_joins(floor: F
     joined = floor.apply_events([CallConnected("c2", "7001", "agent7001", floor._mono(), 0.1)])
     assert any(isinstance(e, fx.CancelConnectTimer) for e in joined)
     assert floor.connect_expired(1, "c2") == [] and floor.status(1).state is AgentState.ON_CALL
+
+
+# ---------------------------------------------------------------- a refused Redirect, the connect guard (robust2)
+
+CUSTOMER_CHANNEL = "Local/5511999990001@cust-sim-0000000a;1"
+
+
+def answered_through_the_tracker(floor: Floor, call_id: str = "c1") -> list[fx.Effect]:
+    """A progressive call claimed and answered as Asterisk reports it (``OriginateResponse`` through the tracker)."""
+    info = floor.campaigns[1]
+    floor.claimed(fx.ClaimRequest(1, 1), [a_call(call_id, info)])
+    answer = ami.OriginateResponse(call_id, True, 4, CUSTOMER_CHANNEL, "cobra-outbound", "s", call_id)
+    return floor.ami_event(answer, floor._mono())
+
+
+def customer_hangup(floor: Floor, call_id: str = "c1") -> list[fx.Effect]:
+    ch = ami.ChannelSnapshot(CUSTOMER_CHANNEL, call_id, call_id, 6, "cobra-outbound", "s", "5511999990001")
+    return floor.ami_event(ami.Hangup(ch, 16, "Normal Clearing"), floor._mono())
+
+
+@pytest.mark.parametrize("hangup_after_s", [0.5, 2.5], ids=["customer-left-inside-the-window", "dialplan-dropped-it"])
+def test_a_refused_redirect_frees_the_agent_at_once_and_the_call_is_stored_as_its_hangup_says(
+    clocks: Clocks, hangup_after_s: float
+) -> None:
+    def run(refused: bool) -> tuple[list[fx.StoreEnded], Floor]:
+        clocks.t = 100.0
+        f = Floor(DialerSettings(recording=False, connect_window_s=2.0), wall=clocks.wall, mono=clocks.mono, scripts=BOOK)
+        f.running = f.link_up = True
+        f.campaign_changed(campaign())
+        ready_agent(f, 1)
+        out = answered_through_the_tracker(f)
+        [redirect] = [e for e in out if isinstance(e, fx.SendRedirect)]
+        assert (redirect.call_id, redirect.user_id, redirect.action.channel) == ("c1", 1, CUSTOMER_CHANNEL)
+        if refused:
+            clocks.t += 0.05
+            freed = f.redirect_failed(1, "c1", f"Redirect: Channel does not exist: {CUSTOMER_CHANNEL}")
+            # the agent is ready again at once, told the call ended, the guard cancelled; nothing is stored yet
+            assert f.status(1).state is AgentState.READY
+            assert [(e.user_id, e.call_id) for e in freed if isinstance(e, fx.NotifyEnded)] == [(1, "c1")]
+            assert [e.call_id for e in freed if isinstance(e, fx.CancelConnectTimer)] == ["c1"]
+            assert not any(isinstance(e, (fx.StoreEnded, fx.StoreFailed, fx.SendHangup, fx.SendRedirect)) for e in freed)
+            # nobody will be given to it: not waiting on the wallboard, not holding back the agent's next call
+            assert f.snapshot().campaigns[0].waiting == 0
+            assert [(r.campaign_id, r.count) for r in f.plan_progressive()] == [(1, 1)]
+            assert f.redirect_failed(1, "c1", "again") == [], "a second report changes nothing"
+        clocks.t = 100.0 + hangup_after_s
+        ended = customer_hangup(f)
+        if refused:
+            assert not any(isinstance(e, fx.NotifyEnded) for e in ended), "the agent was told already"
+        assert f.calls == {}
+        return [e for e in ended if isinstance(e, fx.StoreEnded)], f
+
+    stored, floor = run(refused=True)
+    baseline, _ = run(refused=False)
+    assert len(stored) == 1, "stored once, from the Hangup"
+    assert (stored[0].abandoned, stored[0].connected) == (baseline[0].abandoned, baseline[0].connected)
+    assert stored[0].abandoned is (hangup_after_s > 2.0)
+    assert floor.status(1).state is AgentState.READY
+
+
+def test_a_redirect_refused_after_the_hangup_or_for_an_agent_moved_on_changes_nothing(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    answered_through_the_tracker(floor)
+    clocks.t += 0.5
+    customer_hangup(floor)  # the Hangup was read before the Redirect's error
+    assert floor.status(1).state is AgentState.READY
+    assert floor.redirect_failed(1, "c1", "Redirect: Channel does not exist") == []
+    # rerouted after agent 1 lost their leg: a late refusal of agent 1's Redirect leaves agent 2 reserved
+    ready_agent(floor, 2)
+    answered_call(floor, "c2")
+    first = next(u for u in (1, 2) if floor.status(u).state is AgentState.RESERVED)
+    floor.apply_events([AgentLegDown(f"700{first}", clocks.t, 16, "")])
+    second = 3 - first
+    assert floor.status(second).state is AgentState.RESERVED
+    assert floor.redirect_failed(first, "c2", "Redirect: Channel does not exist") == []
+    assert floor.status(second).state is AgentState.RESERVED
+
+
+def test_a_call_whose_agent_the_guard_freed_is_not_waiting_and_leaves_with_its_hangup(floor: Floor, clocks: Clocks) -> None:
+    ready_agent(floor, 1)
+    answered_through_the_tracker(floor)
+    clocks.t += 6.0
+    freed = floor.connect_expired(1, "c1")
+    assert [e.action.channel for e in freed if isinstance(e, fx.SendHangup)] == [CUSTOMER_CHANNEL]
+    # until its Hangup arrives it waits for no agent: the wallboard does not count it, the freed agent gets a call
+    assert floor.snapshot().campaigns[0].waiting == 0
+    assert [(r.campaign_id, r.count) for r in floor.plan_progressive()] == [(1, 1)]
+    ended = customer_hangup(floor)
+    assert floor.calls == {} and floor.tracker.attempt_ids() == []
+    [stored] = [e for e in ended if isinstance(e, fx.StoreEnded)]
+    assert stored.abandoned and stored.side == "system"
+
+
+def test_the_connect_window_is_in_pbx_seconds_and_converted_once_under_a_clock_scale(clocks: Clocks) -> None:
+    # a simulator ten times faster than life: 3 s of the PBX's window are 0.3 s of the loop's
+    settings = DialerSettings(recording=False, connect_window_s=3.0, clock_scale=0.1)
+    f = Floor(settings, wall=clocks.wall, mono=clocks.mono, scripts=BOOK)
+    f.running = f.link_up = True
+    f.campaign_changed(campaign())
+    info = f.campaigns[1]
+    placed = f.claimed(fx.ClaimRequest(1, 1), [a_call("c1", info)])
+    [originate] = [e.action for e in placed if isinstance(e, fx.SendOriginate)]
+    assert originate.variables["COBRA_CONNECT_WINDOW"] == "3", "the PBX reads its own seconds"
+    assert f.pacing.of(info).connect_window_s == 3.0, "pacing counts PBX seconds"
+    # the tracker judges loop-stamped events: a drop 0.4 loop seconds (4 PBX seconds) after the answer is an abandon
+    f.ami_event(ami.OriginateResponse("c1", True, 4, CUSTOMER_CHANNEL, "cobra-outbound", "s", "c1"), clocks.t)
+    clocks.t += 0.4
+    [stored] = [e for e in customer_hangup(f) if isinstance(e, fx.StoreEnded)]
+    assert stored.abandoned
+    # a person left waiting 0.3 loop seconds (the whole window) is not offered to an agent who frees up then
+    f.claimed(fx.ClaimRequest(1, 1), [a_call("c2", info)])
+    f.ami_event(ami.OriginateResponse("c2", True, 4, CUSTOMER_CHANNEL, "cobra-outbound", "s", "c2"), clocks.t)
+    clocks.t += 0.3
+    ready_agent(f, 1)
+    assert f.status(1).state is AgentState.READY and f.calls["c2"].agent_id is None

@@ -33,6 +33,8 @@ from tests.dialer.runtime_support import (
 
 TIME_SCALE = 0.05  # cobra demo --speed 20
 TALK_S = 40.0  # the call's own seconds: above [qa] short_call_s = 30
+# the simulator's connect window, simulated seconds: 1 s of loop time, so a loaded machine still redirects in time
+SIM_WINDOW_S = 20.0
 SCENARIO = {
     "name": "one long live call",
     "seed": 1,
@@ -42,7 +44,7 @@ SCENARIO = {
     "no_answer_timeout_s": 20,
     "amd_detect_s": {"dist": "lognormal", "mean": 1.0, "sd": 0.01},
     "talk_s": {"dist": "lognormal", "mean": TALK_S, "sd": 0.01},
-    "connect_window_s": 3.0,
+    "connect_window_s": SIM_WINDOW_S,
 }
 
 
@@ -64,7 +66,9 @@ async def _one_recusa(tmp_path_factory: pytest.TempPathFactory, name: str, **sca
     gw = AmiGateway(AmiSettings(host="127.0.0.1", port=sim.port, username="cobra", secret="cobra",
                                 ping_interval_s=60.0, action_timeout_s=3.0, reconnect_initial_s=0.02, reconnect_max_s=0.2))
     await gw.start()
-    settings = DialerSettings(connect_window_s=3.0 * TIME_SCALE, ring_timeout_s=25.0, tick_s=0.02, recording=False,
+    # the simulator's window in the dialer's PBX seconds (loop seconds when it is told no clock_scale)
+    window_s = SIM_WINDOW_S * TIME_SCALE / scales.get("clock_scale", 1.0)
+    settings = DialerSettings(connect_window_s=window_s, ring_timeout_s=25.0, tick_s=0.02, recording=False,
                               qa_short_call_s=30, **scales)  # type: ignore[arg-type]
     runtime = DialerRuntime(sessions=db, gateway=gw, notifier=RecordingNotifier(sim), settings=settings,
                             clock=business_clock())

@@ -100,7 +100,7 @@ async def rig(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Async
     notifier = RecordingNotifier(sim)
     recordings = tmp_path / "gravacoes"
     settings = DialerSettings(
-        connect_window_s=SIM_CONNECT_WINDOW_S * TIME_SCALE,
+        connect_window_s=SIM_CONNECT_WINDOW_S,  # PBX seconds (clock_scale below converts)
         tick_s=0.02,
         recordings_dir=recordings,
         clock_scale=TIME_SCALE,  # gaps in the simulator's seconds: the file's own time

@@ -168,7 +168,7 @@ async def _open_floor(
     await _seed_history(db, campaign_id, *history, now=clock())
     bots = BotAgents(wrap_mean=SCENARIO["wrap_s"]["mean"], wrap_sd=SCENARIO["wrap_s"]["sd"])
     settings = DialerSettings(
-        connect_window_s=float(SCENARIO["connect_window_s"]) * TIME_SCALE,
+        connect_window_s=float(SCENARIO["connect_window_s"]),  # PBX seconds: the simulator's own window
         ring_timeout_s=float(SCENARIO["no_answer_timeout_s"]),
         tick_s=TIME_SCALE,  # one simulated second
         recording=False,

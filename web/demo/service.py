@@ -203,6 +203,8 @@ async def running_demo(options: DemoOptions) -> AsyncIterator[RunningDemo]:
             database=DatabaseConfig(url=url),
             web=WebConfig(host=options.host, port=options.port),
             pbx=[PbxConfig(name="sim", host="127.0.0.1", port=sim.port, simulator=True)],
+            # in the dialer's PBX seconds, which are loop seconds while the demo keeps clock_scale 1 (below):
+            # 2 s of the simulator's time (its own dialplan drops the call at 3 s; it ignores COBRA_CONNECT_WINDOW)
             dialer=DialerConfig(connect_window_s=2.0 * options.time_scale),
             recording=RecordingConfig(dir=recordings_dir(options.directory)),
             company=CompanyConfig(name="Cobra Demonstração", phone="0800 000 0000"),
